@@ -1,0 +1,232 @@
+r"""Code generation: symbolic model → jitted JAX functions (second stage of the pipeline).
+
+From the sympy right-hand side :math:`f(x, p)` of an :class:`~hhanalysis.models.ODEModel` this
+module derives, symbolically,
+
+* the state Jacobian :math:`J = \partial f/\partial x` and the parameter Jacobian
+  :math:`\partial f/\partial p`;
+* the multilinear forms of the Taylor expansion
+  :math:`f(x_0 + u) = f + Ju + \tfrac12 B(u,u) + \tfrac16 C(u,u,u) + \dots`, i.e.
+  :math:`B_i(u, v) = \sum_{jk} \partial^2 f_i/\partial x_j\partial x_k\, u_j v_k` and
+  :math:`C_i(u,v,w) = \sum_{jkl} \partial^3 f_i/\partial x_j\partial x_k\partial x_l\, u_j v_k w_l`
+  (used for Lyapunov coefficients and center manifolds),
+
+after rewriting removable :math:`0/0` singularities with
+:func:`hhanalysis.special.remove_removable_singularities`. Each is printed to Python source with
+common-subexpression elimination and compiled with :func:`jax.jit`. The generated functions take an
+unbatched state ``x`` of shape ``(n,)`` and parameter vector ``p`` of shape ``(n_params,)`` and keep
+the
+input dtype (float64 for all analysis; the simulator may use float32); batch them with
+:func:`jax.vmap`.
+
+Generation is cached per model *structure* (state names, parameter names, equations): models that
+differ only in parameter defaults — e.g. both HH presets — share one :class:`CompiledModel`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import sympy as sp
+from sympy.printing.numpy import JaxPrinter
+
+from .models import ODEModel
+from .special import Exprel, exprel, remove_removable_singularities
+
+__all__ = [
+    "CompiledModel",
+    "compile_model",
+    "generate_function",
+    "SymbolicDerivatives",
+    "symbolic_derivatives",
+]
+
+
+@dataclass(frozen=True)
+class SymbolicDerivatives:
+    """The symbolic pieces the code is generated from (singularities already removed).
+
+    Attributes:
+        x: state symbols; p: parameter symbols; u, v, w: direction symbols for B and C.
+        f: right-hand side (n,); jac_x: (n, n); jac_p: (n, n_params); B: (n,) in u, v;
+        C: (n,) in u, v, w.
+    """
+
+    x: tuple[sp.Symbol, ...]
+    p: tuple[sp.Symbol, ...]
+    u: tuple[sp.Symbol, ...]
+    v: tuple[sp.Symbol, ...]
+    w: tuple[sp.Symbol, ...]
+    f: sp.Matrix
+    jac_x: sp.Matrix
+    jac_p: sp.Matrix
+    B: sp.Matrix
+    C: sp.Matrix
+
+
+def symbolic_derivatives(model: ODEModel) -> SymbolicDerivatives:
+    """Differentiate the model's right-hand side symbolically (after singularity removal)."""
+    n = model.n_states
+    x = tuple(sp.Symbol(f"_x{i}") for i in range(n))
+    p = tuple(sp.Symbol(f"_p{k}") for k in range(len(model.parameters)))
+    u = tuple(sp.Symbol(f"_u{i}") for i in range(n))
+    v = tuple(sp.Symbol(f"_v{i}") for i in range(n))
+    w = tuple(sp.Symbol(f"_w{i}") for i in range(n))
+    subs = {model.symbol(s): xi for s, xi in zip(model.state_names, x)}
+    subs.update({model.symbol(q): pk for q, pk in zip(model.param_names, p)})
+    f = sp.Matrix([remove_removable_singularities(sp.sympify(e).xreplace(subs)) for e in model.rhs])
+    jac_x = f.jacobian(x)
+    jac_p = f.jacobian(p) if p else sp.zeros(n, 0)
+    jv = jac_x * sp.Matrix(v)
+    B = jv.jacobian(x) * sp.Matrix(u)
+    C = B.jacobian(x) * sp.Matrix(w)
+    return SymbolicDerivatives(x, p, u, v, w, f, jac_x, jac_p, B, C)
+
+
+class _Printer(JaxPrinter):
+    def _print_Exprel(self, expr):
+        n, y = expr.args
+        return f"_exprel({int(n)}, {self._print(y)})"
+
+
+def _source(
+    name: str, args: list[tuple[str, tuple[sp.Symbol, ...]]], exprs: sp.Matrix, matrix: bool
+) -> str:
+    """Python source of ``def name(*args)`` returning ``exprs`` with CSE.
+
+    The result has shape ``exprs.shape`` if ``matrix`` else ``(len(exprs),)``.
+    """
+    flat = list(exprs)
+    replacements, reduced = sp.cse(flat, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+    printer = _Printer()
+    lines = [f"def {name}({', '.join(a for a, _ in args)}):"]
+    for argname, syms in args:
+        for i, s in enumerate(syms):
+            lines.append(f"    {s.name} = {argname}[{i}]")
+    for sym, e in replacements:
+        lines.append(f"    {sym.name} = {printer.doprint(e)}")
+    items = ", ".join(printer.doprint(e) for e in reduced)
+    lines.append(f"    _out = _stack([{items}], {args[0][0]})")
+    if not flat:
+        lines[-1] = f"    _out = jnp.zeros({exprs.shape}, jnp.result_type({args[0][0]}, float))"
+    if matrix:
+        lines.append(f"    return _out.reshape({exprs.shape[0]}, {exprs.shape[1]})")
+    else:
+        lines.append("    return _out")
+    return "\n".join(lines) + "\n"
+
+
+def _stack(items, like):
+    """Stack scalar results in the computation's dtype (complex directions give complex B, C)."""
+    like = jnp.asarray(like)
+    dtype = jnp.result_type(like, *items)
+    return jnp.stack([jnp.broadcast_to(jnp.asarray(i, dtype), like.shape[1:]) for i in items])
+
+
+def generate_function(
+    name: str, args: list[tuple[str, tuple[sp.Symbol, ...]]], exprs: sp.Matrix,
+    matrix: bool = False,
+) -> Callable:
+    """Jitted JAX function ``name(*arrays)`` evaluating the sympy ``exprs``.
+
+    Arguments:
+        name: the function's name (shown in tracebacks).
+        args: ``(argument name, symbols)``: argument ``k`` is an array whose entries are these
+            symbols in order.
+        exprs: expressions to return (``Exprel`` allowed; apply
+            :func:`~hhanalysis.special.remove_removable_singularities` first if needed).
+        matrix: return ``exprs.shape`` (True) or a flat vector (False).
+    """
+    return jax.jit(_compile_source(name, _source(name, args, exprs, matrix)))
+
+
+def _compile_source(name: str, src: str) -> Callable:
+    namespace = {"jax": jax, "jnp": jnp, "_exprel": exprel, "_stack": _stack, "Exprel": Exprel}
+    code = compile(src, f"<hhanalysis generated {name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source
+    fn = namespace[name]
+    fn.__source__ = src
+    return fn
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledModel:
+    """Jitted JAX functions generated from a model's equations.
+
+    All take unbatched arrays (``x``: ``(n,)``, ``p``: ``(n_params,)``, directions ``(n,)``) and
+    return arrays of the input float dtype; use :func:`jax.vmap` for batches.
+
+    Attributes:
+        state_names, param_names: the orders of the state and parameter vectors.
+        f: :math:`f(x, p)`, shape ``(n,)``.
+        jac_x: :math:`\\partial f/\\partial x`, shape ``(n, n)``.
+        jac_p: :math:`\\partial f/\\partial p`, shape ``(n, n_params)``.
+        B: :math:`B(x, p, u, v)`, shape ``(n,)``.
+        C: :math:`C(x, p, u, v, w)`, shape ``(n,)``.
+        sources: generated Python source of each function, for inspection.
+        symbolic: the symbolic expressions the functions were generated from.
+        generation_seconds: time spent in sympy (differentiation, CSE, printing).
+    """
+
+    state_names: tuple[str, ...]
+    param_names: tuple[str, ...]
+    f: Callable
+    jac_x: Callable
+    jac_p: Callable
+    B: Callable
+    C: Callable
+    sources: dict
+    symbolic: SymbolicDerivatives
+    generation_seconds: float
+
+    def param_index(self, name: str) -> int:
+        """Position of parameter ``name`` in the parameter vector."""
+        try:
+            return self.param_names.index(name)
+        except ValueError:
+            raise ValueError(
+                f"unknown parameter {name!r}; valid names: {list(self.param_names)}"
+            ) from None
+
+
+_CACHE: dict = {}
+
+
+def _structure_key(model: ODEModel):
+    return (model.state_names, model.param_names, tuple(sp.srepr(e) for e in model.rhs))
+
+
+def compile_model(model: ODEModel) -> CompiledModel:
+    """Generate and jit the functions of ``model`` (cached per model structure)."""
+    key = _structure_key(model)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    d = symbolic_derivatives(model)
+    specs = {
+        "f": ([("x", d.x), ("p", d.p)], d.f),
+        "jac_x": ([("x", d.x), ("p", d.p)], d.jac_x),
+        "jac_p": ([("x", d.x), ("p", d.p)], d.jac_p),
+        "B": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v)], d.B),
+        "C": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v), ("w", d.w)], d.C),
+    }
+    sources = {
+        name: _source(name, args, exprs, matrix=name.startswith("jac"))
+        for name, (args, exprs) in specs.items()
+    }
+    fns = {name: jax.jit(_compile_source(name, src)) for name, src in sources.items()}
+    compiled = CompiledModel(
+        state_names=model.state_names,
+        param_names=model.param_names,
+        sources=sources,
+        symbolic=d,
+        generation_seconds=time.perf_counter() - t0,
+        **fns,
+    )
+    _CACHE[key] = compiled
+    return compiled

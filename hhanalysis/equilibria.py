@@ -1,0 +1,590 @@
+r"""All equilibria of a model in a box, for one parameter set or a vectorised sweep.
+
+Two methods, chosen by ``method='auto'``:
+
+``'reduction'`` (used whenever the model allows it; HH, Morris–Lecar and FitzHugh–Nagumo do)
+    Every state :math:`x_j` after the first obeys an equation linear in itself that depends on no
+    other state than :math:`x_0` (gating variables: :math:`\dot x = \phi(\alpha(1-x) - \beta x)`).
+    Solving these symbolically gives :math:`x_j = x_{j,\infty}(x_0)` and reduces the equilibrium
+    problem to the scalar *current balance* :math:`g(x_0) = f_0(x_0, x_\infty(x_0)) = 0`. Every sign
+    change of :math:`g` on a uniform grid of ``grid_points`` over the box's first coordinate is
+    bracketed, refined by bisection to machine precision, and the full state is polished by Newton
+    on :math:`f(x) = 0` with the generated Jacobian. Two roots closer than one grid spacing (a
+    parameter within about :math:`10^{-6}` of a fold) can be missed; everything else is found.
+
+``'newton'`` (any model)
+    Damped Newton from ``newton_starts`` seeded uniform random points of the box; converged points
+    inside the box are deduplicated (distance below 1e-7 of the box size).
+
+Parameters given as arrays are broadcast together and the whole sweep runs in a few jitted,
+``vmap``-ed kernels (no Python loop over sweep points).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+import sympy as sp
+
+from .codegen import CompiledModel, generate_function
+from .models import ODEModel
+from .precision import float64
+
+__all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "classify", "sweep_params"]
+
+_BISECTION_STEPS = 64
+_POLISH_STEPS = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+def classify(eigenvalues, tol: float = 1e-9) -> str:
+    """Name the type of an equilibrium from its eigenvalues.
+
+    Counts eigenvalues with real part below ``-tol·s``, above ``tol·s`` and in between
+    (``s = max(1, max|λ|)``) and whether any is complex: 'stable node', 'stable focus',
+    'unstable node', 'unstable focus', 'saddle', 'saddle-focus' or, with eigenvalues on the
+    imaginary axis, 'non-hyperbolic'.
+    """
+    lam = np.asarray(eigenvalues)
+    if lam.size == 0 or not np.all(np.isfinite(lam)):
+        return "undefined"
+    scale = max(1.0, float(np.abs(lam).max()))
+    re = lam.real
+    complex_ = bool(np.any(np.abs(lam.imag) > tol * scale))
+    if np.any(np.abs(re) <= tol * scale):
+        return "non-hyperbolic"
+    if np.all(re < 0):
+        return "stable focus" if complex_ else "stable node"
+    if np.all(re > 0):
+        return "unstable focus" if complex_ else "unstable node"
+    return "saddle-focus" if complex_ else "saddle"
+
+
+def _sort_spectrum(lam):
+    """Order eigenvalues by decreasing real part, then by imaginary part."""
+    lam = np.asarray(lam)
+    return np.lexsort((lam.imag, -lam.real), axis=-1)
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    r"""One equilibrium :math:`f(x^*, p) = 0` with its linearisation.
+
+    Attributes:
+        model: the model.
+        x: the state vector (float64, ``(n,)``).
+        params: parameter values, ``name -> value``.
+        jacobian: :math:`J = \partial f/\partial x` at ``x``.
+        eigenvalues: the eigenvalues of ``J``, by decreasing real part.
+        right_eigenvectors: columns ``v_k`` with :math:`J v_k = \lambda_k v_k`, unit norm.
+        left_eigenvectors: columns ``w_k`` with :math:`w_k^H J = \lambda_k w_k^H`, scaled so that
+            :math:`w_k^H v_k = 1`.
+        stability: the type from :func:`classify`.
+        residual: :math:`\|f(x^*)\|_\infty`.
+    """
+
+    model: ODEModel = field(repr=False)
+    x: np.ndarray
+    params: dict
+    jacobian: np.ndarray
+    eigenvalues: np.ndarray
+    right_eigenvectors: np.ndarray
+    left_eigenvectors: np.ndarray
+    stability: str
+    residual: float
+
+    @property
+    def state(self) -> dict[str, float]:
+        """The state as ``name -> value``."""
+        return dict(zip(self.model.state_names, map(float, self.x)))
+
+    @property
+    def stable(self) -> bool:
+        """All eigenvalues in the open left half-plane."""
+        return self.stability.startswith("stable")
+
+    @property
+    def param_vector(self) -> np.ndarray:
+        return self.model.param_vector(**self.params)
+
+    def __repr__(self) -> str:
+        state = ", ".join(f"{k}={v:.10g}" for k, v in self.state.items())
+        lam = ", ".join(_format_complex(v) for v in self.eigenvalues)
+        return (
+            f"Equilibrium({state}; {self.stability}; residual={self.residual:.1e})\n"
+            f"  eigenvalues: {lam}"
+        )
+
+
+def _format_complex(z: complex) -> str:
+    z = complex(z)
+    if z.imag == 0:
+        return f"{z.real:.6g}"
+    return f"{z.real:.6g}{z.imag:+.6g}j"
+
+
+def equilibrium_at(model: ODEModel, x, params: Mapping[str, float]) -> Equilibrium:
+    """Build an :class:`Equilibrium` (Jacobian, left/right eigenvectors) at a known point."""
+    cm = model.compile()
+    x = np.asarray(x, dtype=np.float64)
+    p = model.param_vector(**params)
+    J = np.asarray(cm.jac_x(x, p))
+    lam, left, right = scipy.linalg.eig(J, left=True, right=True)
+    order = _sort_spectrum(lam)
+    lam, left, right = lam[order], left[:, order], right[:, order]
+    right = right / np.linalg.norm(right, axis=0)
+    left = left / np.conj(np.einsum("ik,ik->k", np.conj(left), right))[None, :]
+    residual = float(np.max(np.abs(np.asarray(cm.f(x, p))))) if x.size else 0.0
+    return Equilibrium(
+        model=model,
+        x=x,
+        params={k: float(v) for k, v in zip(model.param_names, p)},
+        jacobian=J,
+        eigenvalues=lam,
+        right_eigenvectors=right,
+        left_eigenvectors=left,
+        stability=classify(lam),
+        residual=residual,
+    )
+
+
+@dataclass(frozen=True)
+class EquilibriumSet:
+    """All equilibria found for one parameter set or for every point of a sweep.
+
+    Arrays have the sweep's shape ``S`` in front (``S = ()`` for a single parameter set) and
+    ``K`` slots, the most equilibria found at any sweep point; unused slots hold NaN.
+
+    Attributes:
+        model: the model.
+        params: the parameter vectors, ``S + (n_params,)``.
+        x: equilibria sorted by the first state, ``S + (K, n)``.
+        count: number of equilibria, shape ``S``.
+        residual: :math:`\\|f\\|_\\infty` at each, ``S + (K,)``.
+        eigenvalues: by decreasing real part, ``S + (K, n)`` (complex).
+        box: the search box, ``(lo, hi)`` arrays of shape ``(n,)``.
+        method: 'reduction' or 'newton'.
+        message: empty, or why no equilibrium was found.
+    """
+
+    model: ODEModel = field(repr=False)
+    params: np.ndarray
+    x: np.ndarray
+    count: np.ndarray
+    residual: np.ndarray
+    eigenvalues: np.ndarray
+    box: tuple[np.ndarray, np.ndarray]
+    method: str
+    message: str = ""
+
+    @property
+    def sweep_shape(self) -> tuple[int, ...]:
+        return self.count.shape
+
+    @property
+    def stable(self) -> np.ndarray:
+        """Boolean ``S + (K,)``: all eigenvalues with negative real part (False in empty slots)."""
+        with np.errstate(invalid="ignore"):
+            return np.all(self.eigenvalues.real < 0, axis=-1) & np.isfinite(self.x[..., 0])
+
+    @property
+    def stability(self) -> np.ndarray:
+        """Type names (:func:`classify`), ``S + (K,)``; '' in empty slots."""
+        out = np.full(self.x.shape[:-1], "", dtype=object)
+        for idx in zip(*np.nonzero(np.isfinite(self.x[..., 0]))):
+            out[idx] = classify(self.eigenvalues[idx])
+        return out
+
+    def param(self, name: str) -> np.ndarray:
+        """Values of parameter ``name`` over the sweep (shape ``S``)."""
+        return self.params[..., self.model.compile().param_index(name)]
+
+    def select(self, index) -> EquilibriumSet:
+        """The equilibria at one sweep point (``index`` into ``S``)."""
+        index = np.index_exp[index]
+        k = int(np.max(self.count[index], initial=0))
+        return EquilibriumSet(
+            model=self.model,
+            params=self.params[index],
+            x=self.x[index][..., :k, :],
+            count=np.asarray(self.count[index]),
+            residual=self.residual[index][..., :k],
+            eigenvalues=self.eigenvalues[index][..., :k, :],
+            box=self.box,
+            method=self.method,
+            message=self.message,
+        )
+
+    def _require_single(self):
+        if self.sweep_shape != ():
+            raise TypeError(
+                f"this EquilibriumSet holds a sweep of shape {self.sweep_shape}; "
+                "use .select(index) to get the equilibria of one sweep point"
+            )
+
+    def __len__(self) -> int:
+        self._require_single()
+        return int(self.count)
+
+    def __getitem__(self, k: int) -> Equilibrium:
+        self._require_single()
+        n = int(self.count)
+        if not -n <= k < n:
+            raise IndexError(f"equilibrium index {k} out of range: {n} found")
+        params = dict(zip(self.model.param_names, map(float, self.params)))
+        return equilibrium_at(self.model, self.x[k % n], params)
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+    def __repr__(self) -> str:
+        if self.sweep_shape != ():
+            return (
+                f"EquilibriumSet(sweep of shape {self.sweep_shape}, up to {self.x.shape[-2]} "
+                f"equilibria per point, method={self.method!r})"
+            )
+        if int(self.count) == 0:
+            return f"EquilibriumSet(no equilibrium in the box: {self.message})"
+        names = self.model.state_names
+        head = "  ".join(f"{n:>12}" for n in names) + f"  {'stability':>15}  eigenvalues"
+        rows = [head]
+        for eq in self:
+            vals = "  ".join(f"{v:12.6g}" for v in eq.x)
+            lam = ", ".join(_format_complex(v) for v in eq.eigenvalues)
+            rows.append(f"{vals}  {eq.stability:>15}  {lam}")
+        return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+def sweep_params(model: ODEModel, params: Mapping) -> np.ndarray:
+    """Parameter vectors for scalar or array ``params``, broadcast to one sweep shape.
+
+    Returns:
+        float64 array ``S + (n_params,)``.
+
+    Raises:
+        ValueError: unknown names (listing the valid ones), non-numeric or non-finite values,
+            shapes that do not broadcast.
+    """
+    model.check_param_names(params)
+    arrays = {}
+    for k, v in params.items():
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"parameter {k!r} must be numeric, got {v!r}") from None
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"parameter {k!r} must be finite; got NaN or inf in {v!r}")
+        arrays[k] = a
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = {k: a.shape for k, a in arrays.items()}
+        raise ValueError(f"parameter arrays do not broadcast together: {shapes}") from None
+    base = model.param_vector()
+    out = np.broadcast_to(base, shape + base.shape).copy()
+    for k, a in arrays.items():
+        out[..., model.param_names.index(k)] = np.broadcast_to(a, shape)
+    return out
+
+
+def _box(model: ODEModel, box) -> tuple[np.ndarray, np.ndarray]:
+    box = dict(box or {})
+    unknown = [k for k in box if k not in model.state_names]
+    if unknown:
+        raise ValueError(f"box: unknown state(s) {unknown}; states: {list(model.state_names)}")
+    lo, hi = [], []
+    for s in model.states:
+        b = box.get(s.name, s.bounds)
+        if b is None:
+            raise ValueError(f"box: model gives no bounds for state {s.name!r}; pass box={{...}}")
+        try:
+            a, c = (float(v) for v in b)
+        except (TypeError, ValueError):
+            raise ValueError(f"box[{s.name!r}] must be a pair (min, max), got {b!r}") from None
+        if not (np.isfinite(a) and np.isfinite(c)) or a >= c:
+            raise ValueError(f"box[{s.name!r}] must satisfy finite min < max, got ({a}, {c})")
+        lo.append(a)
+        hi.append(c)
+    return np.array(lo), np.array(hi)
+
+
+# --------------------------------------------------------------------------------------------
+# The reduction to a scalar current balance
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Reduction:
+    balance: object  # g(v, p) -> (1,)
+    slaved: object  # x_inf(v, p) -> (n,)
+
+
+@functools.cache
+def _reduction(cm: CompiledModel) -> _Reduction | None:
+    d = cm.symbolic
+    x0, rest = d.x[0], d.x[1:]
+    solved = {}
+    for j, xj in enumerate(rest, start=1):
+        fj = d.f[j]
+        if not fj.free_symbols & set(d.x) <= {x0, xj}:
+            return None
+        a = sp.diff(fj, xj)
+        if a.has(xj) or a == 0:
+            return None
+        solved[xj] = -fj.xreplace({xj: sp.Integer(0)}) / a
+    g = d.f[0].xreplace(solved)
+    full = sp.Matrix([x0] + [solved[xj] for xj in rest])
+    args = [("v", (x0,)), ("p", d.p)]
+    return _Reduction(
+        balance=generate_function("balance", args, sp.Matrix([g])),
+        slaved=generate_function("slaved_state", args, full),
+    )
+
+
+@functools.cache
+def _reduction_kernels(cm: CompiledModel, red: _Reduction, grid_points: int):
+    def g(v, p):
+        return red.balance(jnp.reshape(v, (1,)), p)[0]
+
+    @jax.jit
+    def grid_values(P, lo, hi):
+        grid = jnp.linspace(lo, hi, grid_points)
+        return grid, jax.vmap(lambda p: jax.vmap(lambda v: g(v, p))(grid))(P)
+
+    def bisect(a, b, p):
+        ga = g(a, p)
+
+        def step(_, state):
+            a, b, ga = state
+            c = 0.5 * (a + b)
+            gc = g(c, p)
+            left = jnp.sign(gc) == jnp.sign(ga)
+            return (jnp.where(left, c, a), jnp.where(left, b, c), jnp.where(left, gc, ga))
+
+        a, b, _ = jax.lax.fori_loop(0, _BISECTION_STEPS, step, (a, b, ga))
+        return 0.5 * (a + b)
+
+    @jax.jit
+    def refine(a, b, p):
+        v = jax.vmap(bisect)(a, b, p)
+        x = jax.vmap(lambda v, p: red.slaved(jnp.reshape(v, (1,)), p))(v, p)
+        return _polish(cm, x, p)
+
+    return grid_values, refine
+
+
+def _polish(cm: CompiledModel, x, p):
+    """A few full Newton steps on f(x) = 0; returns (x, residual), vmapped over rows."""
+
+    def newton(x, p):
+        def step(_, x):
+            dx = jnp.linalg.solve(cm.jac_x(x, p), cm.f(x, p))
+            return jnp.where(jnp.all(jnp.isfinite(dx)), x - dx, x)
+
+        x = jax.lax.fori_loop(0, _POLISH_STEPS, step, x)
+        return x, jnp.max(jnp.abs(cm.f(x, p)))
+
+    return jax.vmap(newton)(x, p)
+
+
+def _by_reduction(cm, red, P, lo, hi, grid_points):
+    grid_values, refine = _reduction_kernels(cm, red, grid_points)
+    grid, G = (np.asarray(a) for a in grid_values(P, lo[0], hi[0]))
+    if not np.all(np.isfinite(G)):
+        bad = grid[np.nonzero(~np.isfinite(G))[1][0]]
+        raise FloatingPointError(
+            f"the reduced balance is not finite at {cm.state_names[0]}={bad:g}; "
+            "use method='newton' for this model"
+        )
+    s = np.sign(G)
+    crossing = (s[:, :-1] * s[:, 1:] < 0) | (s[:, :-1] == 0)
+    crossing = np.concatenate([crossing, s[:, -1:] == 0], axis=1)
+    counts = crossing.sum(axis=1)
+    K = int(counts.max(initial=0))
+    nP = P.shape[0]
+    x = np.full((nP, K, cm_n(cm)), np.nan)
+    res = np.full((nP, K), np.nan)
+    if K:
+        rows, cols = np.nonzero(crossing)
+        slot = np.concatenate([np.arange(c) for c in counts]) if rows.size else rows
+        a = grid[cols]
+        b = grid[np.minimum(cols + 1, grid.size - 1)]
+        xr, rr = (np.asarray(t) for t in refine(a, b, P[rows]))
+        x[rows, slot] = xr
+        res[rows, slot] = rr
+    return x, res
+
+
+def cm_n(cm: CompiledModel) -> int:
+    return len(cm.state_names)
+
+
+# --------------------------------------------------------------------------------------------
+# Multi-start Newton for any model
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _newton_kernel(cm: CompiledModel, iterations: int):
+    def solve(x, p, width):
+        def step(_, x):
+            dx = jnp.linalg.solve(cm.jac_x(x, p), cm.f(x, p))
+            ok = jnp.all(jnp.isfinite(dx))
+            damp = jnp.minimum(1.0, 0.25 / jnp.max(jnp.abs(dx) / width))
+            return jnp.where(ok, x - damp * dx, x)
+
+        x = jax.lax.fori_loop(0, iterations, step, x)
+        return x, jnp.max(jnp.abs(cm.f(x, p)))
+
+    @jax.jit
+    def run(starts, P, width):
+        return jax.vmap(lambda p: jax.vmap(lambda x: solve(x, p, width))(starts))(P)
+
+    return run
+
+
+def _by_newton(cm, P, lo, hi, starts, seed, tol):
+    rng = np.random.default_rng(seed)
+    n = lo.size
+    X0 = np.concatenate([(0.5 * (lo + hi))[None], lo + (hi - lo) * rng.random((starts - 1, n))])
+    width = hi - lo
+    X, R = (np.asarray(a) for a in _newton_kernel(cm, 60)(X0, P, width))
+    scale = 1.0 + np.abs(np.asarray(jax.vmap(lambda p: jax.vmap(lambda x: cm.f(x, p))(X0))(P)))
+    inside = np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=-1)
+    ok = inside & np.isfinite(R) & (R <= tol * scale.max(axis=(1, 2))[:, None])
+    Y = np.where(ok[..., None], (X - lo) / width, np.inf)
+    order = np.argsort(Y[..., 0], axis=1, kind="stable")
+    Y = np.take_along_axis(Y, order[..., None], axis=1)
+    X = np.take_along_axis(X, order[..., None], axis=1)
+    R = np.take_along_axis(R, order, axis=1)
+    ok = np.take_along_axis(ok, order, axis=1)
+    # A candidate is new unless it is within 1e-7 (box units) of any earlier accepted one.
+    with np.errstate(invalid="ignore"):
+        close = np.max(np.abs(Y[:, :, None, :] - Y[:, None, :, :]), axis=-1) < 1e-7
+    earlier = np.tril(np.ones(close.shape[1:], bool), k=-1)
+    new = ok & ~np.any(close & earlier & ok[:, None, :], axis=2)
+    counts = new.sum(axis=1)
+    K = int(counts.max(initial=0))
+    pack = np.argsort(~new, axis=1, kind="stable")[:, :K]
+    keep = np.take_along_axis(new, pack, axis=1)
+    x = np.where(keep[..., None], np.take_along_axis(X, pack[..., None], axis=1), np.nan)
+    res = np.where(keep, np.take_along_axis(R, pack, axis=1), np.nan)
+    return x, res
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _eigvals_kernel(cm: CompiledModel):
+    return jax.jit(jax.vmap(lambda x, p: jnp.linalg.eigvals(cm.jac_x(x, p))))
+
+
+@float64
+def find_equilibria(
+    model: ODEModel,
+    box: Mapping[str, tuple[float, float]] | None = None,
+    *,
+    method: str = "auto",
+    grid_points: int = 1601,
+    newton_starts: int = 256,
+    seed: int = 0,
+    **params,
+) -> EquilibriumSet:
+    """Every equilibrium of ``model`` inside ``box``, for one parameter set or a sweep.
+
+    Arguments:
+        model: an :class:`~hhanalysis.models.ODEModel`.
+        box: ``state name -> (min, max)``; states not named use the model's physiological bounds
+            (HH: V in [-100, 60] mV, gates in [0, 1]).
+        method: 'auto' (the reduction if the model allows it, else Newton), 'reduction' or
+            'newton' (see the module docstring).
+        grid_points: grid size of the reduction's bracketing scan (spacing 0.1 mV for HH).
+        newton_starts: number of starting points of the multi-start Newton method.
+        seed: random seed of the Newton starting points.
+        **params: parameter values overriding the model's defaults; arrays are broadcast
+            together into a sweep that runs vectorised.
+
+    Returns:
+        :class:`EquilibriumSet`. With scalar parameters it is a sequence of
+        :class:`Equilibrium` sorted by the first state; ``len() == 0`` with ``message`` set when
+        there is none in the box.
+
+    Raises:
+        ValueError: unknown method, parameter or state names, NaN parameters, a box with
+            min >= max.
+    """
+    if method not in ("auto", "reduction", "newton"):
+        raise ValueError(f"method must be 'auto', 'reduction' or 'newton', got {method!r}")
+    if int(grid_points) != grid_points or grid_points < 3:
+        raise ValueError(f"grid_points must be an integer >= 3, got {grid_points!r}")
+    if int(newton_starts) != newton_starts or newton_starts < 1:
+        raise ValueError(f"newton_starts must be a positive integer, got {newton_starts!r}")
+    P = sweep_params(model, params)
+    lo, hi = _box(model, box)
+    cm = model.compile()
+    shape = P.shape[:-1]
+    flat = P.reshape(-1, P.shape[-1])
+    red = _reduction(cm) if method in ("auto", "reduction") else None
+    if method == "reduction" and red is None:
+        raise ValueError(
+            f"method='reduction': model {model.name!r} has no scalar current-balance structure "
+            "(each state after the first must obey an equation linear in itself that depends on "
+            "no other state than the first); use method='newton'"
+        )
+    if red is not None:
+        x, res = _by_reduction(cm, red, flat, lo, hi, int(grid_points))
+        used = "reduction"
+    else:
+        x, res = _by_newton(cm, flat, lo, hi, int(newton_starts), seed, 1e-10)
+        used = "newton"
+    width = hi - lo
+    with np.errstate(invalid="ignore"):
+        inside = np.all((x >= lo - 1e-9 * width) & (x <= hi + 1e-9 * width), axis=-1)
+    x = np.where(inside[..., None], x, np.nan)
+    res = np.where(inside, res, np.nan)
+    # pack the slots that remain to the front, keeping the order by the first state
+    order = np.argsort(~inside, axis=1, kind="stable")
+    x = np.take_along_axis(x, order[..., None], axis=1)
+    res = np.take_along_axis(res, order, axis=1)
+    count = inside.sum(axis=1)
+    K = int(count.max(initial=0))
+    x, res = x[:, :K], res[:, :K]
+    lam = np.full(x.shape, np.nan + 0j)
+    if K:
+        rows, slots = np.nonzero(np.isfinite(x[..., 0]))
+        ev = np.asarray(_eigvals_kernel(cm)(x[rows, slots], flat[rows]))
+        lam[rows, slots] = np.take_along_axis(ev, _sort_spectrum(ev), axis=-1)
+    message = "" if count.min(initial=1) > 0 else (
+        f"no equilibrium of {model.name} in the box "
+        + ", ".join(f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(model.state_names, lo, hi))
+        + " for some parameter values"
+    )
+    return EquilibriumSet(
+        model=model,
+        params=P,
+        x=x.reshape(shape + x.shape[1:]),
+        count=count.reshape(shape),
+        residual=res.reshape(shape + res.shape[1:]),
+        eigenvalues=lam.reshape(shape + lam.shape[1:]),
+        box=(lo, hi),
+        method=used,
+        message=message,
+    )

@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+import hhanalysis as hh
+
+
+@pytest.fixture(scope="session")
+def hh_model():
+    return hh.hodgkin_huxley()
+
+
+@pytest.fixture(scope="session")
+def models():
+    """The three shipped models, with a sampler of plausible states."""
+    rng = np.random.default_rng(0)
+
+    def hh_states(k):
+        return np.column_stack(
+            [rng.uniform(-90, 40, k), rng.uniform(0, 1, k), rng.uniform(0, 1, k),
+             rng.uniform(0, 1, k)]
+        )
+
+    def fhn_states(k):
+        return rng.uniform(-2, 2, (k, 2))
+
+    def ml_states(k):
+        return np.column_stack([rng.uniform(-70, 40, k), rng.uniform(0, 1, k)])
+
+    return {
+        "hh_brainpy": (hh.hodgkin_huxley(), hh_states),
+        "hh_classic": (hh.hodgkin_huxley(preset="classic", I=7.0, T=10.0), hh_states),
+        "fhn": (hh.fitzhugh_nagumo(I=0.5), fhn_states),
+        "ml": (hh.morris_lecar(I=40.0), ml_states),
+    }
