@@ -14,10 +14,12 @@ For an equilibrium :math:`x^*` with Jacobian :math:`A` and a complex pair
 * the **center manifold** to second order (Kuznetsov, *Elements of Applied Bifurcation Theory*,
   §3.5 and §8.7) is :math:`W(z) = x^* + qz + \bar q\bar z + \operatorname{Re}(H_{20} z^2) +
   H_{11}|z|^2` with
-  :math:`H_{20} = (2i\omega I - A)^{-1}\,\Pi\,B(q, q)`,
-  :math:`H_{11} = -A^{-1}\,\Pi\,B(q, \bar q)`, where :math:`\Pi = I - P_c` removes the center
-  components, so that the distance of a trajectory to the manifold (not only to the plane) can be
-  measured;
+  :math:`H_{20} = (2\lambda I - A)^{-1}\,\Pi\,B(q, q)`,
+  :math:`H_{11} = (2\mu I - A)^{-1}\,\Pi\,B(q, \bar q)`, where :math:`\Pi = I - P_c` removes the
+  center components, so that the distance of a trajectory to the manifold (not only to the plane)
+  can be measured. At a Hopf point (:math:`\mu = 0`) these are Kuznetsov's coefficients; away from
+  it they make :math:`W` the invariant manifold tangent to the center plane (the slow manifold of
+  the pair) to second order;
 * the **first Lyapunov coefficient** is
 
   .. math::
@@ -236,8 +238,9 @@ def center_manifold(model_or_eq, equilibrium: Equilibrium | None = None,
     B, C = _forms(eq)
     projector = 2 * np.real(np.outer(q, np.conj(p)))
     complement = np.eye(n) - projector
-    h20 = np.linalg.solve(2j * omega * np.eye(n) - A, complement @ B(q, q))
-    h11 = np.real(-np.linalg.solve(A, complement @ B(q, np.conj(q))))
+    lam = complex(eq.eigenvalues[k])
+    h20 = np.linalg.solve(2 * lam * np.eye(n) - A, complement @ B(q, q))
+    h11 = np.real(np.linalg.solve(2 * lam.real * np.eye(n) - A, complement @ B(q, np.conj(q))))
     basis, _ = np.linalg.qr(np.column_stack([q.real, q.imag]))
     l1 = first_lyapunov_coefficient(A, q, p, omega, B, C)
     scale = np.finfo(float).eps * 1e3 * max(1.0, abs(l1))
