@@ -45,3 +45,12 @@ from .spectra import CenterManifold, center_manifold  # noqa: E402
 
 __all__ += ["Equilibrium", "EquilibriumSet", "find_equilibria", "CenterManifold",
             "center_manifold"]
+
+from .continuation import (  # noqa: E402
+    ContinuationSettings,
+    EquilibriumBranch,
+    SpecialPoint,
+    continue_equilibria,
+)
+
+__all__ += ["ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria"]

@@ -1,0 +1,408 @@
+r"""Continuation of equilibria in one parameter, with fold and Hopf detection (AUTO's IPS=1).
+
+The problem given to the :mod:`~hhanalysis.continuation.engine` is
+:math:`F(x, \lambda) = f(x, p(\lambda))` with the generated Jacobian
+:math:`DF = [\partial f/\partial x \;|\; \partial f/\partial p_k]`. Every accepted point carries
+the eigenvalues of :math:`\partial f/\partial x`.
+
+**Detection** between consecutive points :math:`k, k+1`:
+
+* *fold* (LP): the parameter component of the unit tangent changes sign;
+* *Hopf* (H): the number of eigenvalues with positive real part changes by two while the
+  eigenvalue pair nearest the imaginary axis is complex at both ends (so real pairs
+  :math:`\pm\mu` — neutral saddles — are never taken for Hopf points);
+* *branch point* (BP): that number changes by one without a fold.
+
+**Location** by Newton on the standard augmented systems (Jacobian by ``jax.jacfwd`` of the
+generated functions), started from the point interpolated between :math:`k` and :math:`k+1`:
+
+* fold: :math:`f(x,\lambda) = 0,\; J v = 0,\; v_j = 1` (unknowns :math:`x, \lambda, v`);
+* Hopf: :math:`f = 0,\; J v_r + \omega v_i = 0,\; J v_i - \omega v_r = 0,\; v_{r,j} = 1,\;
+  v_{i,j} = 0` (unknowns :math:`x, \lambda, \omega, v_r, v_i`), with :math:`j` the largest
+  component of the interpolated eigenvector.
+
+Each located Hopf point is completed with its first Lyapunov coefficient
+(:func:`hhanalysis.spectra.center_manifold`) and criticality.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..codegen import CompiledModel
+from ..equilibria import equilibrium_at, find_equilibria
+from ..models import ODEModel
+from ..precision import float64
+from ..spectra import center_manifold
+from .engine import PALC, ContinuationProblem, ContinuationSettings, initial_tangent
+from .results import SpecialPoint
+
+__all__ = ["continue_equilibria", "EquilibriumBranch"]
+
+_LOCATE_TOL = 1e-13
+_LOCATE_ITERATIONS = 30
+
+
+@dataclass(frozen=True)
+class EquilibriumBranch:
+    """A branch of equilibria :math:`f(x, p) = 0` in one parameter.
+
+    Attributes:
+        model: the model (its defaults hold the fixed parameters).
+        param_name: the continuation parameter.
+        param: parameter values, ``(M,)``.
+        x: states, ``(M, n)``.
+        eigenvalues: eigenvalues of the Jacobian by decreasing real part, ``(M, n)``.
+        stable: all eigenvalues in the open left half-plane, ``(M,)``.
+        newton_iterations: corrector iterations per point (0 for the start), ``(M,)``.
+        ds: the arclength step that reached each point, ``(M,)``.
+        special_points: the detected points, in branch order.
+        stop_reason: why the continuation ended ('reached stop at param=…', 'max steps', …).
+        settings: the settings used.
+    """
+
+    model: ODEModel = field(repr=False)
+    param_name: str
+    param: np.ndarray
+    x: np.ndarray
+    eigenvalues: np.ndarray
+    stable: np.ndarray
+    newton_iterations: np.ndarray
+    ds: np.ndarray
+    special_points: tuple[SpecialPoint, ...]
+    stop_reason: str
+    settings: ContinuationSettings = field(repr=False)
+
+    def __len__(self) -> int:
+        return self.param.size
+
+    def state(self, name: str) -> np.ndarray:
+        """One state variable along the branch."""
+        return self.x[:, self.model.state_names.index(name)]
+
+    @property
+    def hopf_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind == "hopf")
+
+    @property
+    def folds(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind == "fold")
+
+    def __repr__(self) -> str:
+        pts = "\n".join(f"  {s!r}" for s in self.special_points) or "  (none)"
+        return (
+            f"EquilibriumBranch({self.model.name}, {self.param_name} in "
+            f"[{self.param.min():.6g}, {self.param.max():.6g}], {len(self)} points, "
+            f"stop: {self.stop_reason})\n special points:\n{pts}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Problem definitions
+# --------------------------------------------------------------------------------------------
+
+
+def _with_param(p, k, lam):
+    return p.at[k].set(lam)
+
+
+@functools.cache
+def _equilibrium_problem(cm: CompiledModel, k: int) -> ContinuationProblem:
+    """F(u, p0) = f(x, p0 with p_k = lambda), u = (x, lambda)."""
+
+    def residual(u, p0):
+        return cm.f(u[:-1], _with_param(p0, k, u[-1]))
+
+    def jacobian(u, p0):
+        p = _with_param(p0, k, u[-1])
+        return jnp.hstack([cm.jac_x(u[:-1], p), cm.jac_p(u[:-1], p)[:, k:k + 1]])
+
+    def observe(u, p0):
+        return jnp.linalg.eigvals(cm.jac_x(u[:-1], _with_param(p0, k, u[-1])))
+
+    return ContinuationProblem(residual=residual, jacobian=jacobian, observe=observe)
+
+
+@functools.cache
+def _locators(cm: CompiledModel, k: int, n: int, j: int):
+    """Jitted Newton solvers of the fold and Hopf systems (normalisation on component j)."""
+
+    def hopf_residual(y, p0):
+        x, lam, omega, vr, vi = y[:n], y[n], y[n + 1], y[n + 2:2 * n + 2], y[2 * n + 2:]
+        p = _with_param(p0, k, lam)
+        J = cm.jac_x(x, p)
+        return jnp.concatenate([cm.f(x, p), J @ vr + omega * vi, J @ vi - omega * vr,
+                                jnp.stack([vr[j] - 1.0, vi[j]])])
+
+    def fold_residual(y, p0):
+        x, lam, v = y[:n], y[n], y[n + 1:]
+        p = _with_param(p0, k, lam)
+        return jnp.concatenate([cm.f(x, p), cm.jac_x(x, p) @ v, jnp.atleast_1d(v[j] - 1.0)])
+
+    def newton(residual):
+        jac = jax.jacfwd(residual)
+
+        @jax.jit
+        def solve(y, p0):
+            def cond(c):
+                _, it, d, _, ok = c
+                return ok & (it < _LOCATE_ITERATIONS) & (d > _LOCATE_TOL)
+
+            def body(c):
+                y, it, _, _, _ = c
+                dy = jnp.linalg.solve(jac(y, p0), residual(y, p0))
+                y_new = y - dy
+                d = jnp.max(jnp.abs(dy)) / (1.0 + jnp.max(jnp.abs(y_new)))
+                return y_new, it + 1, d, jnp.abs(dy[n]), jnp.all(jnp.isfinite(y_new))
+
+            init = (y, jnp.asarray(0), jnp.asarray(jnp.inf), jnp.asarray(jnp.inf),
+                    jnp.asarray(True))
+            y, it, d, dparam, ok = jax.lax.while_loop(cond, body, init)
+            converged = ok & (d <= 10 * _LOCATE_TOL)
+            return y, converged, dparam, jnp.max(jnp.abs(residual(y, p0)))
+
+        return solve
+
+    return newton(fold_residual), newton(hopf_residual)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection and location
+# --------------------------------------------------------------------------------------------
+
+
+def _n_unstable(lam) -> int:
+    return int(np.sum(lam.real > 0))
+
+
+def _critical_pair(lam) -> complex | None:
+    """The eigenvalue with Im > 0 nearest the imaginary axis, if complex eigenvalues exist."""
+    c = [z for z in lam if z.imag > 1e-10 * max(1.0, abs(z))]
+    return min(c, key=lambda z: abs(z.real)) if c else None
+
+
+def _interpolate(a, b, fa, fb):
+    w = fa / (fa - fb) if fa != fb else 0.5
+    return a + w * (b - a), w
+
+
+def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
+    za, zb = _critical_pair(lam_a), _critical_pair(lam_b)
+    u, _ = _interpolate(ua, ub, za.real, zb.real)
+    n = model.n_states
+    p = np.asarray(p0).copy()
+    p[k] = u[-1]
+    J = np.asarray(cm.jac_x(u[:-1], p))
+    ev, vecs = np.linalg.eig(J)
+    sel = int(np.argmin(np.abs(ev - (0.5 * (za + zb)))))
+    v = vecs[:, sel]
+    j = int(np.argmax(np.abs(v)))
+    v = v / v[j]
+    y0 = np.concatenate([u[:-1], [u[-1], abs(ev[sel].imag)], v.real, v.imag])
+    _, locate = _locators(cm, k, n, j)
+    y, ok, prec, res = (np.asarray(a) for a in locate(y0, p0))
+    if not (bool(ok) and y[n + 1] > 0 and min(ua[-1], ub[-1]) - abs(ub[-1] - ua[-1]) <= y[n]
+            <= max(ua[-1], ub[-1]) + abs(ub[-1] - ua[-1])):
+        return SpecialPoint("hopf", index, float(u[-1]), u[:-1], "guess",
+                            float(abs(ub[-1] - ua[-1])), omega=float(abs(ev[sel].imag)),
+                            period=2 * math.pi / abs(ev[sel].imag),
+                            message=f"Newton on the Hopf system failed (residual {float(res):.1e})")
+    x, lam, omega = y[:n], float(y[n]), float(y[n + 1])
+    q = y[n + 2:2 * n + 2] + 1j * y[2 * n + 2:]
+    q = q / np.linalg.norm(q)
+    params = dict(model.defaults)
+    params.update(dict(zip(model.param_names, map(float, p0))))
+    params[model.param_names[k]] = lam
+    eq = equilibrium_at(model, x, params)
+    try:
+        cmf = center_manifold(eq)
+        l1, crit = cmf.l1, cmf.criticality
+    except ValueError as e:  # pragma: no cover - a located Hopf point has a complex pair
+        l1, crit = None, f"unknown ({e})"
+    return SpecialPoint("hopf", index, lam, x, "converged", float(prec), omega=omega,
+                        period=2 * math.pi / omega, eigenvector=q, l1=l1, criticality=crit)
+
+
+def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
+    u, _ = _interpolate(ua, ub, ta[-1], tb[-1])
+    n = model.n_states
+    p = np.asarray(p0).copy()
+    p[k] = u[-1]
+    J = np.asarray(cm.jac_x(u[:-1], p))
+    ev, vecs = np.linalg.eig(J)
+    sel = int(np.argmin(np.abs(ev)))
+    v = np.real(vecs[:, sel])
+    j = int(np.argmax(np.abs(v)))
+    v = v / v[j]
+    locate, _ = _locators(cm, k, n, j)
+    y, ok, prec, res = (np.asarray(a) for a in locate(np.concatenate([u, v]), p0))
+    if not bool(ok):
+        return SpecialPoint("fold", index, float(u[-1]), u[:-1], "guess",
+                            float(abs(ub[-1] - ua[-1])),
+                            message=f"Newton on the fold system failed (residual {float(res):.1e})")
+    return SpecialPoint("fold", index, float(y[n]), y[:n], "converged", float(prec),
+                        eigenvector=y[n + 1:] / np.linalg.norm(y[n + 1:]))
+
+
+def _detect(model, cm, k, p0, U, T, L, i) -> list[SpecialPoint]:
+    """Special points between branch points i and i+1."""
+    found = []
+    fold = np.sign(T[i][-1]) != np.sign(T[i + 1][-1])
+    if fold:
+        found.append(_locate_fold(model, cm, k, p0, U[i], U[i + 1], T[i], T[i + 1], i))
+    dn = _n_unstable(L[i + 1]) - _n_unstable(L[i])
+    za, zb = _critical_pair(L[i]), _critical_pair(L[i + 1])
+    if abs(dn) == 2 and za is not None and zb is not None and za.real * zb.real <= 0:
+        found.append(_locate_hopf(model, cm, k, p0, U[i], U[i + 1], L[i], L[i + 1], i))
+    elif abs(dn) == 1 and not fold:
+        u, _ = _interpolate(U[i], U[i + 1], 0.0, 1.0)
+        found.append(SpecialPoint("bp", i, float(u[-1]), u[:-1], "guess",
+                                  float(abs(U[i + 1][-1] - U[i][-1])),
+                                  message="a real eigenvalue crossed zero without a fold"))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _sorted_spectrum(lam):
+    order = np.lexsort((lam.imag, -lam.real))
+    return lam[order]
+
+
+def _end_at(cm, k, p0, ua, ub, target):
+    """The equilibrium at param == target, by Newton from the interpolation of ua, ub."""
+    w = (target - ua[-1]) / (ub[-1] - ua[-1])
+    x = ua[:-1] + w * (ub[:-1] - ua[:-1])
+    p = np.asarray(p0).copy()
+    p[k] = target
+    for _ in range(8):
+        x = x - np.linalg.solve(np.asarray(cm.jac_x(x, p)), np.asarray(cm.f(x, p)))
+    return np.concatenate([x, [target]])
+
+
+@float64
+def continue_equilibria(
+    model: ODEModel,
+    param: str,
+    start: float,
+    stop: float,
+    *,
+    settings: ContinuationSettings | None = None,
+    equilibrium: int = 0,
+    progress: bool = False,
+    **fixed_params,
+) -> EquilibriumBranch:
+    """Follow a branch of equilibria in ``param`` from ``start`` towards ``stop``.
+
+    Arguments:
+        model: the model.
+        param: name of the continuation parameter.
+        start: parameter value where the branch starts (an equilibrium is found there with
+            :func:`~hhanalysis.find_equilibria`).
+        stop: the branch ends when the parameter leaves the interval between start and stop.
+        settings: :class:`ContinuationSettings` (defaults: AUTO-like).
+        equilibrium: which equilibrium at ``start`` (index in order of the first state).
+        progress: show a progress bar (tqdm).
+        **fixed_params: values of the other parameters.
+
+    Returns:
+        :class:`EquilibriumBranch`; it always holds the points computed so far, and
+        ``stop_reason`` tells why it ended.
+
+    Raises:
+        ValueError: unknown parameter names, non-finite start/stop, start == stop, or no
+            equilibrium at ``start``.
+    """
+    settings = settings or ContinuationSettings()
+    model.check_param_names([param], "continuation parameter")
+    if param in fixed_params:
+        raise ValueError(f"{param!r} is the continuation parameter; do not also fix it")
+    for name, v in (("start", start), ("stop", stop)):
+        if not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    if start == stop:
+        raise ValueError(f"start and stop must differ, both are {start}")
+    model = model.with_params(**fixed_params)
+    eqs = find_equilibria(model, **{param: float(start)})
+    if not -len(eqs) <= equilibrium < len(eqs) or len(eqs) == 0:
+        raise ValueError(
+            f"no equilibrium number {equilibrium} at {param}={start}: found {len(eqs)} "
+            f"({eqs.message or 'in the box'})"
+        )
+    cm = model.compile()
+    k = cm.param_index(param)
+    p0 = model.param_vector()
+    problem = _equilibrium_problem(cm, k)
+    u0 = np.concatenate([eqs.x[equilibrium], [float(start)]])
+    direction = 1.0 if stop > start else -1.0
+    args = jnp.asarray(p0)
+    t0 = initial_tangent(problem, u0, args, direction)
+    palc = PALC(problem, settings)
+    lam0, _ = palc.first_point(u0, args)
+    U, T, L, its, dss = [u0], [t0], [np.asarray(lam0)], [0], [0.0]
+    lo, hi = min(start, stop), max(start, stop)
+    reason = f"max steps ({settings.max_steps})"
+    bar = _progress(progress, lo, hi)
+    for st in palc.steps(u0, t0, args):
+        lam = float(st.u[-1])
+        if not lo <= lam <= hi:
+            edge = hi if lam > hi else lo
+            u_end = _end_at(cm, k, p0, U[-1], st.u, edge)
+            lam_end = np.linalg.eigvals(np.asarray(cm.jac_x(u_end[:-1],
+                                                            _with_param(jnp.asarray(p0), k, edge))))
+            U.append(u_end)
+            T.append(st.tangent)
+            L.append(lam_end)
+            its.append(st.newton_iterations)
+            dss.append(st.ds)
+            reason = (f"reached stop at {param}={edge:g}" if edge == stop
+                      else f"returned to the start value {param}={edge:g} (after a fold)")
+            break
+        U.append(st.u)
+        T.append(st.tangent)
+        L.append(st.observed)
+        its.append(st.newton_iterations)
+        dss.append(st.ds)
+        if bar is not None:
+            bar.update(abs(lam - float(U[-2][-1])))
+    else:
+        if palc.failure:
+            reason = palc.failure
+    if bar is not None:
+        bar.close()
+    specials = []
+    for i in range(len(U) - 1):
+        specials.extend(_detect(model, cm, k, p0, U, T, L, i))
+    Ua = np.array(U)
+    lam_all = np.array([_sorted_spectrum(np.asarray(v)) for v in L])
+    return EquilibriumBranch(
+        model=model,
+        param_name=param,
+        param=Ua[:, -1],
+        x=Ua[:, :-1],
+        eigenvalues=lam_all,
+        stable=np.all(lam_all.real < 0, axis=1),
+        newton_iterations=np.array(its),
+        ds=np.array(dss),
+        special_points=tuple(specials),
+        stop_reason=reason,
+        settings=settings,
+    )
+
+
+def _progress(enabled: bool, lo: float, hi: float):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=hi - lo, desc="equilibria", unit="param",
+                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} [{elapsed}]")
