@@ -197,7 +197,8 @@ _CACHE: dict = {}
 
 
 def _structure_key(model: ODEModel):
-    return (model.state_names, model.param_names, tuple(sp.srepr(e) for e in model.rhs))
+    # sympy expressions hash and compare structurally; copies made by with_params share them
+    return (model.state_names, model.param_names, tuple(model.rhs))
 
 
 def compile_model(model: ODEModel) -> CompiledModel:

@@ -16,8 +16,9 @@ near a regular point is a curve :math:`u(s)`. One step from :math:`(u_k, \tau_k)
   grows :math:`|\Delta s|` by ``grow`` (up to ``ds_max``), more shrinks it by ``shrink``; a
   failed corrector halves it and retries; below ``ds_min`` the continuation stops and says so.
 
-One step (with its retries) is a single jitted function; :class:`PALC` iterates it from Python,
-one yielded :class:`ContinuationStep` per accepted point, so callers can inspect, stop or resume.
+Steps (with their retries) run in jitted chunks of a ``lax.while_loop``; :class:`PALC` iterates
+over them from Python, one yielded :class:`ContinuationStep` per accepted point, so callers can
+inspect, stop or resume a branch while paying one dispatch per chunk, not per step.
 The engine knows nothing of equilibria or cycles: the equilibrium and periodic-orbit continuations
 are thin problem definitions on top of it.
 """
@@ -103,13 +104,10 @@ class ContinuationProblem:
     Attributes:
         residual: :math:`F(u, args)`, ``(N+1,) -> (N,)``, traceable by JAX.
         jacobian: :math:`DF(u, args)`, ``(N, N+1)``; by default ``jax.jacfwd(residual)``.
-        observe: optional ``(u, args) -> pytree`` of per-point data computed in the same jitted
-            step (e.g. eigenvalues); stored in :attr:`ContinuationStep.observed`.
     """
 
     residual: Callable
     jacobian: Callable | None = None
-    observe: Callable | None = None
 
     def dF(self, u, args):
         return (self.jacobian or jax.jacfwd(self.residual))(u, args)
@@ -122,7 +120,7 @@ class ContinuationStep:
     Attributes:
         u: the point :math:`(x, \\lambda)`; tangent: the unit tangent there.
         ds: the step that reached it; newton_iterations: corrector iterations it took.
-        residual: :math:`\\|F(u)\\|_\\infty`. observed: the problem's ``observe(u)``.
+        residual: :math:`\\|F(u)\\|_\\infty`.
     """
 
     u: np.ndarray
@@ -130,7 +128,6 @@ class ContinuationStep:
     ds: float
     newton_iterations: int
     residual: float
-    observed: object
 
 
 def _bordered_solve(A, b):
@@ -148,6 +145,7 @@ def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1
 
 @functools.cache
 def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
+    """One PALC step with retries (not jitted on its own: it runs inside the chunk loop)."""
     tol = s.newton_tol
 
     def corrector(u_pred, t, args):
@@ -178,67 +176,106 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
 
     def step(u, t, ds, args):
         def attempt(c):
-            u, t, ds, _, _, _, tries = c
+            u, t, ds, _, _, _ = c
             u_new, it, ok = corrector(u + ds * t, t, args)
             t_new = tangent(u_new, t, args)
             ok = ok & jnp.all(jnp.isfinite(t_new))
             ds_next = jnp.where(ok, ds, 0.5 * ds)
-            return u, t, ds_next, u_new, t_new, jnp.where(ok, it, -1), tries + 1
+            return u, t, ds_next, u_new, t_new, jnp.where(ok, it, -1)
 
         def cond(c):
-            _, _, ds, _, _, it, _ = c
+            _, _, ds, _, _, it = c
             return (it < 0) & (jnp.abs(ds) >= s.ds_min)
 
-        init = (u, t, ds, u, t, jnp.asarray(-1), jnp.asarray(0))
-        _, _, ds_used, u_new, t_new, it, _ = jax.lax.while_loop(cond, attempt, init)
+        init = (u, t, ds, u, t, jnp.asarray(-1))
+        _, _, ds_used, u_new, t_new, it = jax.lax.while_loop(cond, attempt, init)
         success = it >= 0
         grow = jnp.where(it < s.target_newton_iterations, s.grow,
                          jnp.where(it > s.target_newton_iterations, s.shrink, 1.0))
         ds_next = jnp.sign(ds_used) * jnp.clip(jnp.abs(ds_used) * grow, s.ds_min, s.ds_max)
-        residual = jnp.max(jnp.abs(problem.residual(u_new, args)))
-        observed = problem.observe(u_new, args) if problem.observe is not None else None
-        return success, u_new, t_new, ds_used, ds_next, it, residual, observed
+        return success, u_new, t_new, ds_used, ds_next, it
 
-    return jax.jit(step)
+    return step
+
+
+#: Status codes of a chunk of steps.
+RUNNING, FAILED, LEFT_WINDOW = 0, 1, 2
+
+
+@functools.cache
+def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: int):
+    """Jitted loop of up to ``chunk`` steps; stops early on failure or leaving the window."""
+    step = _make_step(problem, s)
+
+    def run(u, t, ds, args, lo, hi):
+        n1 = u.shape[0]
+        init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
+                jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
+                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype))
+
+        def cond(c):
+            return (c[0] < chunk) & (c[4] == RUNNING)
+
+        def body(c):
+            i, u, t, ds, _, U, T, IT, DS = c
+            success, u_new, t_new, ds_used, ds_next, it = step(u, t, ds, args)
+            outside = (u_new[-1] < lo) | (u_new[-1] > hi)
+            status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
+            U = U.at[i].set(u_new)
+            T = T.at[i].set(t_new)
+            IT = IT.at[i].set(it.astype(jnp.int32))
+            DS = DS.at[i].set(ds_used)
+            n = jnp.where(success, i + 1, i)
+            return (n, jnp.where(success, u_new, u), jnp.where(success, t_new, t),
+                    jnp.where(success, ds_next, ds), status, U, T, IT, DS)
+
+        n, u, t, ds, status, U, T, IT, DS = jax.lax.while_loop(cond, body, init)
+        residual = jax.vmap(lambda v: jnp.max(jnp.abs(problem.residual(v, args))))(U)
+        return n, u, t, ds, status, U, T, IT, DS, residual
+
+    return jax.jit(run)
 
 
 class PALC:
     """Pseudo-arclength continuation of a :class:`ContinuationProblem`.
 
-    Iterating ``PALC(problem, settings).steps(u0, t0, args)`` yields one :class:`ContinuationStep`
-    per accepted point (``u0`` itself is not yielded). When the corrector fails even at
-    ``ds_min`` the iterator stops and :attr:`failure` says why; ``max_steps`` also ends it.
+    Iterating ``PALC(problem, settings).steps(u0, t0, args)`` yields one
+    :class:`ContinuationStep` per accepted point (``u0`` itself is not yielded). Steps are
+    computed in jitted chunks of ``chunk`` steps (one dispatch per chunk, not per step); the
+    iterator ends when the corrector fails even at ``ds_min`` (then :attr:`failure` says why),
+    after ``max_steps`` points, or after the first point whose parameter (last component) lies
+    outside ``window``.
     """
 
-    def __init__(self, problem: ContinuationProblem, settings: ContinuationSettings):
+    def __init__(self, problem: ContinuationProblem, settings: ContinuationSettings,
+                 chunk: int = 64):
         self.problem = problem
         self.settings = settings
-        self._step = _make_step(problem, settings)
+        self.chunk = int(chunk)
+        self._run = _make_runner(problem, settings, self.chunk)
         self.failure: str | None = None
 
-    def first_point(self, u0, args):
-        """Observed data and residual at the starting point."""
-        u0 = jnp.asarray(u0)
-        obs = self.problem.observe(u0, args) if self.problem.observe is not None else None
-        return obs, float(jnp.max(jnp.abs(self.problem.residual(u0, args))))
-
-    def steps(self, u0, t0, args, ds: float | None = None) -> Iterator[ContinuationStep]:
+    def steps(self, u0, t0, args, ds: float | None = None,
+              window: tuple[float, float] = (-math.inf, math.inf)) -> Iterator[ContinuationStep]:
         s = self.settings
-        u = jnp.asarray(u0)
-        t = jnp.asarray(t0)
-        ds = jnp.asarray(abs(s.ds if ds is None else ds))
+        u, t = jnp.asarray(u0), jnp.asarray(t0)
+        ds = jnp.asarray(abs(s.ds if ds is None else ds), dtype=u.dtype)
+        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
         self.failure = None
-        for _ in range(s.max_steps):
-            success, u_new, t_new, ds_used, ds_next, it, res, obs = self._step(u, t, ds, args)
-            if not bool(success):
+        done = 0
+        while done < s.max_steps:
+            n, u, t, ds, status, U, T, IT, DS, R = self._run(u, t, ds, args, lo, hi)
+            n, status = int(n), int(status)
+            U, T, IT, DS, R = (np.asarray(a) for a in (U, T, IT, DS, R))
+            for i in range(min(n, s.max_steps - done)):
+                yield ContinuationStep(u=U[i], tangent=T[i], ds=float(DS[i]),
+                                       newton_iterations=int(IT[i]), residual=float(R[i]))
+            done += n
+            if status == FAILED:
                 self.failure = (
                     f"step size below ds_min={s.ds_min:g} at param={float(u[-1]):.10g}: "
                     f"Newton did not converge in {s.max_newton_iterations} iterations"
                 )
                 return
-            yield ContinuationStep(
-                u=np.asarray(u_new), tangent=np.asarray(t_new), ds=float(ds_used),
-                newton_iterations=int(it), residual=float(res),
-                observed=jax.tree_util.tree_map(np.asarray, obs),
-            )
-            u, t, ds = u_new, t_new, ds_next
+            if status == LEFT_WINDOW:
+                return

@@ -123,10 +123,15 @@ def _equilibrium_problem(cm: CompiledModel, k: int) -> ContinuationProblem:
         p = _with_param(p0, k, u[-1])
         return jnp.hstack([cm.jac_x(u[:-1], p), cm.jac_p(u[:-1], p)[:, k:k + 1]])
 
-    def observe(u, p0):
-        return jnp.linalg.eigvals(cm.jac_x(u[:-1], _with_param(p0, k, u[-1])))
+    return ContinuationProblem(residual=residual, jacobian=jacobian)
 
-    return ContinuationProblem(residual=residual, jacobian=jacobian, observe=observe)
+
+@functools.cache
+def _spectra(cm: CompiledModel, k: int):
+    """Jitted eigenvalues of the Jacobian at every branch point, ``(M, n+1) -> (M, n)``."""
+    return jax.jit(jax.vmap(
+        lambda u, p0: jnp.linalg.eigvals(cm.jac_x(u[:-1], _with_param(p0, k, u[-1]))),
+        in_axes=(0, None)))
 
 
 @functools.cache
@@ -250,32 +255,41 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
                         eigenvector=y[n + 1:] / np.linalg.norm(y[n + 1:]))
 
 
-def _detect(model, cm, k, p0, U, T, L, i) -> list[SpecialPoint]:
-    """Special points between branch points i and i+1."""
+def _critical_real_parts(L) -> np.ndarray:
+    """Per point: Re of the eigenvalue with Im > 0 nearest the imaginary axis (NaN if none)."""
+    cplx = L.imag > 1e-10 * np.maximum(1.0, np.abs(L))
+    re = np.where(cplx, L.real, np.inf)
+    idx = np.argmin(np.abs(re), axis=1)
+    out = np.take_along_axis(re, idx[:, None], axis=1)[:, 0]
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:
+    """Special points between consecutive branch points (vectorised tests, then location)."""
     found = []
-    fold = np.sign(T[i][-1]) != np.sign(T[i + 1][-1])
-    if fold:
-        found.append(_locate_fold(model, cm, k, p0, U[i], U[i + 1], T[i], T[i + 1], i))
-    dn = _n_unstable(L[i + 1]) - _n_unstable(L[i])
-    za, zb = _critical_pair(L[i]), _critical_pair(L[i + 1])
-    if abs(dn) == 2 and za is not None and zb is not None and za.real * zb.real <= 0:
-        found.append(_locate_hopf(model, cm, k, p0, U[i], U[i + 1], L[i], L[i + 1], i))
-    elif abs(dn) == 1 and not fold:
-        u, _ = _interpolate(U[i], U[i + 1], 0.0, 1.0)
-        found.append(SpecialPoint("bp", i, float(u[-1]), u[:-1], "guess",
-                                  float(abs(U[i + 1][-1] - U[i][-1])),
-                                  message="a real eigenvalue crossed zero without a fold"))
+    fold = np.sign(T[:-1, -1]) != np.sign(T[1:, -1])
+    n_unstable = np.sum(L.real > 0, axis=1)
+    dn = np.abs(np.diff(n_unstable))
+    crit = _critical_real_parts(L)
+    with np.errstate(invalid="ignore"):
+        hopf = (dn == 2) & (crit[:-1] * crit[1:] <= 0)
+    bp = (dn == 1) & ~fold
+    for i in np.nonzero(fold | hopf | bp)[0]:
+        if fold[i]:
+            found.append(_locate_fold(model, cm, k, p0, U[i], U[i + 1], T[i], T[i + 1], i))
+        if hopf[i]:
+            found.append(_locate_hopf(model, cm, k, p0, U[i], U[i + 1], L[i], L[i + 1], i))
+        if bp[i]:
+            u, _ = _interpolate(U[i], U[i + 1], 0.0, 1.0)
+            found.append(SpecialPoint("bp", int(i), float(u[-1]), u[:-1], "guess",
+                                      float(abs(U[i + 1][-1] - U[i][-1])),
+                                      message="a real eigenvalue crossed zero without a fold"))
     return found
 
 
 # --------------------------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------------------------
-
-
-def _sorted_spectrum(lam):
-    order = np.lexsort((lam.imag, -lam.real))
-    return lam[order]
 
 
 def _end_at(cm, k, p0, ua, ub, target):
@@ -347,43 +361,35 @@ def continue_equilibria(
     args = jnp.asarray(p0)
     t0 = initial_tangent(problem, u0, args, direction)
     palc = PALC(problem, settings)
-    lam0, _ = palc.first_point(u0, args)
-    U, T, L, its, dss = [u0], [t0], [np.asarray(lam0)], [0], [0.0]
     lo, hi = min(start, stop), max(start, stop)
+    U, T, its, dss = [u0], [t0], [0], [0.0]
     reason = f"max steps ({settings.max_steps})"
     bar = _progress(progress, lo, hi)
-    for st in palc.steps(u0, t0, args):
+    for st in palc.steps(u0, t0, args, window=(lo, hi)):
         lam = float(st.u[-1])
+        u = st.u
         if not lo <= lam <= hi:
             edge = hi if lam > hi else lo
-            u_end = _end_at(cm, k, p0, U[-1], st.u, edge)
-            lam_end = np.linalg.eigvals(np.asarray(cm.jac_x(u_end[:-1],
-                                                            _with_param(jnp.asarray(p0), k, edge))))
-            U.append(u_end)
-            T.append(st.tangent)
-            L.append(lam_end)
-            its.append(st.newton_iterations)
-            dss.append(st.ds)
+            u = _end_at(cm, k, p0, U[-1], st.u, edge)
             reason = (f"reached stop at {param}={edge:g}" if edge == stop
                       else f"returned to the start value {param}={edge:g} (after a fold)")
-            break
-        U.append(st.u)
+        U.append(u)
         T.append(st.tangent)
-        L.append(st.observed)
         its.append(st.newton_iterations)
         dss.append(st.ds)
         if bar is not None:
-            bar.update(abs(lam - float(U[-2][-1])))
-    else:
-        if palc.failure:
-            reason = palc.failure
+            bar.update(abs(float(u[-1]) - float(U[-2][-1])))
+    if palc.failure:
+        reason = palc.failure
     if bar is not None:
         bar.close()
-    specials = []
-    for i in range(len(U) - 1):
-        specials.extend(_detect(model, cm, k, p0, U, T, L, i))
-    Ua = np.array(U)
-    lam_all = np.array([_sorted_spectrum(np.asarray(v)) for v in L])
+    Ua, Ta = np.array(U), np.array(T)
+    size = max(64, 1 << (len(Ua) - 1).bit_length())  # padded: few distinct compiled shapes
+    padded = np.concatenate([Ua, np.repeat(Ua[-1:], size - len(Ua), axis=0)])
+    L = np.asarray(_spectra(cm, k)(padded, args))[:len(Ua)]
+    specials = _detect(model, cm, k, p0, Ua, Ta, L)
+    order = np.lexsort((L.imag, -L.real), axis=-1)
+    lam_all = np.take_along_axis(L, order, axis=-1)
     return EquilibriumBranch(
         model=model,
         param_name=param,
