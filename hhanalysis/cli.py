@@ -54,6 +54,8 @@ def _print_equilibria(model, title: str) -> None:
 
 
 def cmd_reproduce(args) -> int:
+    from . import figures
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = hodgkin_huxley()
@@ -63,7 +65,25 @@ def cmd_reproduce(args) -> int:
         m = hodgkin_huxley(preset=preset)
         _print_equilibria(m, f"preset {preset!r} (gL = {m.defaults['gL']:g} mS/cm^2)")
     (out / "equations.tex").write_text(model.latex() + "\n")
-    print(f"\nwrote {out / 'equations.tex'}")
+    written = [out / "equations.tex"]
+    branches = figures.figure_equilibrium_branches(out)
+    written.append(branches["path"])
+    print("\nHopf points (continuation of equilibria in I, located by Newton):")
+    print(f"{'preset':<8} {'I (uA/cm^2)':>14} {'V (mV)':>10} {'omega (rad/ms)':>15} "
+          f"{'f (Hz)':>8} {'l1':>12}  criticality")
+    for preset, branch in branches["branches"].items():
+        for h in branch.hopf_points:
+            print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {h.omega:15.10f} "
+                  f"{1000 * h.omega / (2 * np.pi):8.2f} {h.l1:+12.5e}  {h.criticality}")
+    written.append(figures.figure_eigenvalues(out)["path"])
+    cmf = figures.figure_center_manifold(out)
+    written.append(cmf["path"])
+    print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "
+          f"manifold {cmf['manifold_distance_start']:.3g} at t=0 -> "
+          f"{cmf['manifold_distance_min']:.3g} within 10 ms")
+    print("\nwrote:")
+    for path in written:
+        print(f"  {path}")
     return 0
 
 

@@ -1,0 +1,58 @@
+"""Equilibria and spectra of HH at I = 0 and I = 10, l1 at both Hopf points, and the wall time of
+the 10,001-point vectorised sweep of find_equilibria (cold in a fresh process, then warm).
+
+Run: .venv/bin/python benchmarks/bench_equilibria.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import hhanalysis as hh
+
+COLD = """
+import time, json, numpy as np
+import hhanalysis as hh
+m = hh.hodgkin_huxley(preset={preset!r})
+t = time.perf_counter()
+s = hh.find_equilibria(m, I=np.linspace(0, 200, 10_001))
+print(json.dumps(time.perf_counter() - t))
+"""
+
+
+def main():
+    for preset in ("brainpy", "classic"):
+        model = hh.hodgkin_huxley(preset=preset)
+        print(f"=== preset {preset!r} (gL = {model.defaults['gL']:g})")
+        for I in (0.0, 10.0):
+            eqs = hh.find_equilibria(model, I=I)
+            print(f"I = {I:g}:")
+            print(eqs)
+        branch = hh.continue_equilibria(model, "I", 0.0, 200.0)
+        for h in branch.hopf_points:
+            print(f"Hopf I = {h.param:.10f}  omega = {h.omega:.10f}  l1 = {h.l1:+.6e} "
+                  f"({h.criticality})")
+    print()
+    print(f"{'preset':<8} {'sweep points':>12} {'cold s (fresh process)':>23} {'warm s':>8}")
+    for preset in ("brainpy", "classic"):
+        cold = json.loads(subprocess.run([sys.executable, "-c", COLD.format(preset=preset)],
+                                         capture_output=True, text=True, check=True).stdout)
+        model = hh.hodgkin_huxley(preset=preset)
+        I = np.linspace(0, 200, 10_001)
+        hh.find_equilibria(model, I=I)
+        warm = []
+        for _ in range(5):
+            t = time.perf_counter()
+            hh.find_equilibria(model, I=I)
+            warm.append(time.perf_counter() - t)
+        print(f"{preset:<8} {I.size:>12d} {cold:>23.3f} {statistics.median(warm):>8.3f}")
+
+
+if __name__ == "__main__":
+    main()

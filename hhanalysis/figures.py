@@ -1,0 +1,118 @@
+"""The documentation figures (the main job, ``hhanalysis reproduce``).
+
+Each ``figure_*`` function computes what it needs with the analysis stages, draws it with
+:mod:`hhanalysis.plotting`, saves it and returns a small dict of the numbers it shows, so tests can
+assert them and the CLI can print them. Every figure names its parameter preset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import scipy.integrate
+
+from . import plotting
+from .continuation import continue_equilibria
+from .equilibria import find_equilibria
+from .models import hodgkin_huxley
+from .spectra import center_manifold
+
+__all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_branches",
+           "trajectory"]
+
+
+def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
+    """Reference trajectory by scipy's Radau (rtol 1e-10) with the generated f and Jacobian.
+
+    Returns:
+        ``(ts, states)`` with ``states`` of shape ``(n_out, n)``.
+    """
+    cm = model.compile()
+    p = model.param_vector(**params)
+    sol = scipy.integrate.solve_ivp(
+        lambda t, x: np.asarray(cm.f(x, p)), (0.0, t_end), np.asarray(x0, float),
+        method="Radau", jac=lambda t, x: np.asarray(cm.jac_x(x, p)), rtol=1e-10, atol=1e-10,
+        dense_output=True)
+    if not sol.success:
+        raise RuntimeError(f"integration failed: {sol.message}")
+    ts = np.linspace(0.0, t_end, n_out)
+    return ts, sol.sol(ts).T
+
+
+def figure_eigenvalues(out: Path, I_max: float = 200.0) -> dict:
+    """Real parts of the HH eigenvalues against I in [0, I_max], both presets side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True, sharey=True)
+    info = {}
+    for ax, preset in zip(axes, ("brainpy", "classic")):
+        model = hodgkin_huxley(preset=preset)
+        sweep = find_equilibria(model, I=np.linspace(0.0, I_max, 2001))
+        branch = continue_equilibria(model, "I", 0.0, I_max)
+        hopf = [h.param for h in branch.hopf_points]
+        plotting.plot_eigenvalue_real_parts(sweep, "I", hopf, ax=ax)
+        ax.set_title(f"HH equilibrium eigenvalues, preset '{preset}' "
+                     f"(gL = {model.defaults['gL']:g} mS/cm²)", fontsize=10)
+        info[preset] = hopf
+    axes[1].set_ylabel("")
+    path = Path(out) / "eigenvalues_vs_I.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path, "hopf_I": info}
+
+
+def figure_center_manifold(out: Path, preset: str = "brainpy", I: float = 10.0,
+                           t_end: float = 200.0, cycle_window: float = 50.0) -> dict:
+    """A trajectory started off the center manifold at I between the Hopf points.
+
+    Left: center-plane coordinates; middle: distances to the plane and to the quadratic
+    manifold; right: the V-n projection with the limit cycle it approaches.
+    """
+    model = hodgkin_huxley(preset=preset, I=I)
+    eq = find_equilibria(model)[0]
+    cm = center_manifold(eq)
+    stable = eq.right_eigenvectors[:, cm.split.stable[0]].real
+    x0 = eq.x + 0.1 * stable / np.max(np.abs(stable)) + 0.02 * cm.basis[:, 0]
+    ts, xs = trajectory(model, x0, t_end)
+    proj = cm.project(xs)
+    fig = plt.figure(figsize=(15, 4.4), constrained_layout=True)
+    gs = fig.add_gridspec(1, 3, width_ratios=[1.15, 1.1, 1])
+    axes = [fig.add_subplot(gs[0, k]) for k in range(3)]
+    plotting.plot_center_projection(ts, proj, axes=axes[:2], z_max=3.0)
+    lam = ", ".join(f"{z.real:.3g}{z.imag:+.3g}i" if abs(z.imag) > 0 else f"{z.real:.3g}"
+                    for z in eq.eigenvalues)
+    fig.suptitle(f"HH center manifold, preset '{preset}', I = {I:g} µA/cm²: "
+                 f"eigenvalues {lam} (1/ms)", fontsize=10)
+    half = ts >= t_end - cycle_window
+    plotting.plot_phase_projection(model, xs[~half], ax=axes[2], color="0.6", lw=0.8,
+                                   label="transient")
+    plotting.plot_phase_projection(model, xs[half], ax=axes[2], color="tab:green", lw=1.8,
+                                   label="limit cycle (t ≥ %g ms)" % (t_end - cycle_window),
+                                   equilibrium=eq.x)
+    axes[2].legend(fontsize=8, loc="upper left")
+    axes[2].set_title("V–n projection", fontsize=10)
+    path = Path(out) / "center_manifold.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    near = proj.distance_to_manifold[ts <= 10.0]
+    return {"path": path, "l1": cm.l1, "eigenvalues": eq.eigenvalues,
+            "manifold_distance_start": float(near[0]), "manifold_distance_min": float(near.min()),
+            "cycle_V_range": (float(xs[half, 0].min()), float(xs[half, 0].max()))}
+
+
+def figure_equilibrium_branches(out: Path) -> dict:
+    """Equilibrium branches of both presets, I from 0 to 200, with their Hopf points."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True, sharey=True)
+    info = {}
+    for ax, preset in zip(axes, ("classic", "brainpy")):
+        model = hodgkin_huxley(preset=preset)
+        branch = continue_equilibria(model, "I", 0.0, 200.0)
+        plotting.plot_equilibrium_branch(branch, "V", ax=ax)
+        ax.set_title(f"preset '{preset}' (gL = {model.defaults['gL']:g} mS/cm²)", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        info[preset] = branch
+    axes[1].set_ylabel("")
+    path = Path(out) / "equilibrium_branches.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path, "branches": info}

@@ -1,0 +1,148 @@
+"""Plots of analysis results (matplotlib). Plotting only reads results; it computes nothing.
+
+Every function takes an optional ``ax`` (or axes) and returns what it drew on.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .equilibria import EquilibriumSet  # noqa: E402
+from .spectra import CenterProjection  # noqa: E402
+
+__all__ = ["plot_eigenvalue_real_parts", "plot_center_projection", "plot_phase_projection",
+           "plot_equilibrium_branch"]
+
+#: Colours of the seed's bifurcation figure.
+STABLE_EQ, UNSTABLE_EQ = "tab:red", "black"
+STABLE_CYCLE, UNSTABLE_CYCLE = "tab:green", "tab:blue"
+
+
+def _axes(ax, figsize=(6.4, 4.2)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    return ax
+
+
+def _label(model, name: str) -> str:
+    if name in model.state_names:
+        unit = model.states[model.state_names.index(name)].unit
+    else:
+        unit = model.parameters[model.param_names.index(name)].unit
+    unit = unit.replace("uA", "µA").replace("uF", "µF").replace("^2", "²")
+    return name if unit in ("1", "") else f"{name} ({unit})"
+
+
+def plot_eigenvalue_real_parts(sweep: EquilibriumSet, param: str, hopf_params=(), ax=None,
+                               slot: int = 0):
+    """Real parts of the eigenvalues of one equilibrium against a swept parameter.
+
+    Arguments:
+        sweep: a 1-D sweep from :func:`hhanalysis.find_equilibria`.
+        param: the swept parameter.
+        hopf_params: parameter values of Hopf points to mark.
+        slot: which equilibrium of each sweep point (0: lowest first state).
+    """
+    ax = _axes(ax)
+    x = sweep.param(param)
+    lam = sweep.eigenvalues[:, slot, :]
+    order = np.argsort(-lam.real, axis=1)
+    re = np.take_along_axis(lam.real, order, axis=1)
+    im = np.take_along_axis(lam.imag, order, axis=1)
+    for k in range(re.shape[1]):
+        complex_ = np.abs(im[:, k]) > 1e-9
+        ax.plot(x, np.where(complex_, re[:, k], np.nan), color="tab:purple", lw=2,
+                label="complex pair" if k == 0 else None)
+        ax.plot(x, np.where(complex_, np.nan, re[:, k]), color="tab:orange", lw=1.5,
+                label="real" if k == 0 else None)
+    ax.axhline(0, color="0.3", lw=0.8)
+    for i, h in enumerate(hopf_params):
+        ax.axvline(h, color="0.5", ls="--", lw=0.8)
+        ax.plot([h], [0], "o", ms=7, mfc="white", mec="k", zorder=5,
+                label="Hopf point" if i == 0 else None)
+        ax.annotate(f"H{i + 1}\n{param}={h:.3f}", (h, 0), xytext=(6, 10),
+                    textcoords="offset points", fontsize=8)
+    ax.set_yscale("symlog", linthresh=0.02, linscale=0.5)
+    ax.set_xlabel(_label(sweep.model, param))
+    ax.set_ylabel("Re λ (1/ms)" if sweep.model.time_unit == "ms" else "Re λ")
+    ax.legend(loc="lower left", fontsize=8)
+    return ax
+
+
+def plot_center_projection(ts, projection: CenterProjection, axes=None, time_unit="ms",
+                           title="", z_max: float | None = None):
+    """A trajectory seen from the center manifold.
+
+    Left: the complex center coordinate :math:`z = \\langle p, x - x^*\\rangle` (the normal-form
+    coordinate of the center pair), up to the first time :math:`|z|` exceeds ``z_max`` (the
+    quadratic manifold is a local object). Right: the distances to the center plane and to the
+    quadratic center manifold, and :math:`|z|`, against time.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+        if title:
+            fig.suptitle(title)
+    a, b = axes
+    z = projection.z
+    stop = len(z)
+    if z_max is not None and np.any(np.abs(z) > z_max):
+        stop = int(np.argmax(np.abs(z) > z_max))
+    points = a.scatter(z[:stop].real, z[:stop].imag, c=ts[:stop], s=3, cmap="viridis")
+    a.plot(z[:stop].real, z[:stop].imag, color="0.75", lw=0.5, zorder=0)
+    a.plot([0], [0], "k+", ms=10, label="equilibrium")
+    a.plot(z[:1].real, z[:1].imag, "o", mfc="none", mec="tab:red", ms=8, label="start")
+    a.set_xlabel("Re z")
+    a.set_ylabel("Im z")
+    a.set_aspect("equal", adjustable="datalim")
+    a.legend(fontsize=8, loc="upper right")
+    bounded = "" if z_max is None else f" (until |z| > {z_max:g})"
+    a.set_title("center coordinate z" + bounded, fontsize=10)
+    plt.colorbar(points, ax=a, label=f"t ({time_unit})")
+    b.semilogy(ts, projection.distance_to_plane, label="distance to center plane")
+    b.semilogy(ts, projection.distance_to_manifold, label="distance to quadratic manifold")
+    b.semilogy(ts, np.abs(z), label="|z| (amplitude on the manifold)", ls="--")
+    b.set_xlabel(f"t ({time_unit})")
+    b.set_ylabel("distance (state units, mostly mV)")
+    b.legend(fontsize=8)
+    b.set_title("decay onto the manifold, growth along it", fontsize=10)
+    return axes
+
+
+def plot_phase_projection(model, states, x: str = "V", y: str = "n", ax=None, label=None,
+                          equilibrium=None, **kwargs):
+    """Projection of a trajectory ``states`` (T, n) onto two state variables."""
+    ax = _axes(ax, figsize=(5.2, 4.4))
+    i, j = model.state_names.index(x), model.state_names.index(y)
+    ax.plot(states[:, i], states[:, j], label=label, **kwargs)
+    if equilibrium is not None:
+        ax.plot(equilibrium[i], equilibrium[j], "k+", ms=10, label="equilibrium")
+    ax.set_xlabel(_label(model, x))
+    ax.set_ylabel(_label(model, y))
+    return ax
+
+
+def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: bool = True):
+    """An equilibrium branch: solid red where stable, black where unstable, H/LP marked."""
+    ax = _axes(ax)
+    v = branch.state(variable)
+    p = branch.param
+    stable = branch.stable
+    ax.plot(p, np.where(stable, v, np.nan), color=STABLE_EQ, lw=2, label="stable equilibrium")
+    # join unstable segments to their neighbours so no gap shows at a change of stability
+    uns = ~stable | np.r_[False, ~stable[:-1]] | np.r_[~stable[1:], False]
+    ax.plot(p, np.where(uns, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
+            label="unstable equilibrium")
+    if label_points:
+        idx = branch.model.state_names.index(variable)
+        for s in branch.special_points:
+            tag = {"hopf": "H", "fold": "LP", "bp": "BP"}.get(s.kind, s.kind)
+            ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=5)
+            ax.annotate(tag, (s.param, s.state[idx]), xytext=(4, -12),
+                        textcoords="offset points", fontsize=9)
+    ax.set_xlabel(_label(branch.model, branch.param_name))
+    ax.set_ylabel(_label(branch.model, variable))
+    return ax
