@@ -54,3 +54,13 @@ from .continuation import (  # noqa: E402
 )
 
 __all__ += ["ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria"]
+
+from . import dyn, init, math, visualize  # noqa: E402
+from .simulate import (  # noqa: E402
+    HH,  # noqa: E402
+    DSRunner,
+    NeuronGroup,
+    inputs,  # noqa: E402
+)
+
+__all__ += ["dyn", "init", "inputs", "math", "visualize", "DSRunner", "NeuronGroup", "HH"]

@@ -114,7 +114,8 @@ def _source(
     if not flat:
         lines[-1] = f"    _out = jnp.zeros({exprs.shape}, jnp.result_type({args[0][0]}, float))"
     if matrix:
-        lines.append(f"    return _out.reshape({exprs.shape[0]}, {exprs.shape[1]})")
+        shape = f"({exprs.shape[0]}, {exprs.shape[1]})"
+        lines.append(f"    return _out.reshape({shape} + _out.shape[1:])")
     else:
         lines.append("    return _out")
     return "\n".join(lines) + "\n"
@@ -158,11 +159,15 @@ class CompiledModel:
     """Jitted JAX functions generated from a model's equations.
 
     All take unbatched arrays (``x``: ``(n,)``, ``p``: ``(n_params,)``, directions ``(n,)``) and
-    return arrays of the input float dtype; use :func:`jax.vmap` for batches.
+    return arrays of the input float dtype; use :func:`jax.vmap` for batches. They also accept a
+    structure-of-arrays batch directly: ``x`` of shape ``(n, N)`` and ``p`` a sequence of
+    ``n_params`` arrays broadcastable to ``(N,)`` give results with a trailing ``N`` axis.
 
     Attributes:
         state_names, param_names: the orders of the state and parameter vectors.
         f: :math:`f(x, p)`, shape ``(n,)``.
+        f_and_jac_diag: ``(2, n)``: :math:`f` and the diagonal of :math:`\\partial f/\\partial x`,
+            generated together so they share subexpressions (exponential Euler needs both).
         jac_x: :math:`\\partial f/\\partial x`, shape ``(n, n)``.
         jac_p: :math:`\\partial f/\\partial p`, shape ``(n, n_params)``.
         B: :math:`B(x, p, u, v)`, shape ``(n,)``.
@@ -175,6 +180,7 @@ class CompiledModel:
     state_names: tuple[str, ...]
     param_names: tuple[str, ...]
     f: Callable
+    f_and_jac_diag: Callable
     jac_x: Callable
     jac_p: Callable
     B: Callable
@@ -209,15 +215,17 @@ def compile_model(model: ODEModel) -> CompiledModel:
         return cached
     t0 = time.perf_counter()
     d = symbolic_derivatives(model)
+    f_and_diag = sp.Matrix.vstack(d.f.T, sp.Matrix([[d.jac_x[i, i] for i in range(len(d.x))]]))
     specs = {
         "f": ([("x", d.x), ("p", d.p)], d.f),
+        "f_and_jac_diag": ([("x", d.x), ("p", d.p)], f_and_diag),
         "jac_x": ([("x", d.x), ("p", d.p)], d.jac_x),
         "jac_p": ([("x", d.x), ("p", d.p)], d.jac_p),
         "B": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v)], d.B),
         "C": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v), ("w", d.w)], d.C),
     }
     sources = {
-        name: _source(name, args, exprs, matrix=name.startswith("jac"))
+        name: _source(name, args, exprs, matrix=name.startswith("jac") or name == "f_and_jac_diag")
         for name, (args, exprs) in specs.items()
     }
     fns = {name: jax.jit(_compile_source(name, src)) for name, src in sources.items()}

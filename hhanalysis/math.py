@@ -1,0 +1,58 @@
+"""BrainPy-style array helpers, so the seed's examples run with ``import hhanalysis as bp``.
+
+``hh.math.random`` is a global, seedable random generator (numpy's PCG64 underneath):
+``hh.math.random.seed(42)`` makes every later draw reproducible; without a seed call it is seeded
+from the operating system, as BrainPy's is. Draws are returned as JAX arrays.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["random", "stack", "concatenate", "asarray"]
+
+
+class _Random:
+    """The global random generator of ``hh.math.random`` (seed with :meth:`seed`)."""
+
+    def __init__(self):
+        self._rng = np.random.default_rng()
+
+    def seed(self, seed: int | None = None) -> None:
+        """Re-seed the global generator (``None``: fresh entropy)."""
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def generator(self) -> np.random.Generator:
+        return self._rng
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        """Normal samples, shape ``size`` (BrainPy's ``bm.random.normal``)."""
+        return jnp.asarray(self._rng.normal(loc, scale, size))
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        """Uniform samples on ``[low, high)``, shape ``size``."""
+        return jnp.asarray(self._rng.uniform(low, high, size))
+
+    def randn(self, *shape):
+        return jnp.asarray(self._rng.standard_normal(shape))
+
+    def rand(self, *shape):
+        return jnp.asarray(self._rng.random(shape))
+
+
+random = _Random()
+
+
+def stack(arrays, axis: int = 0):
+    """``jnp.stack`` accepting numpy and JAX arrays alike."""
+    return jnp.stack([jnp.asarray(a) for a in arrays], axis=axis)
+
+
+def concatenate(arrays, axis: int = 0):
+    return jnp.concatenate([jnp.asarray(a) for a in arrays], axis=axis)
+
+
+def asarray(a, dtype=None):
+    return jnp.asarray(a, dtype=dtype)

@@ -1,0 +1,335 @@
+"""``DSRunner``: runs a neuron group with inputs and monitors, as BrainPy's ``DSRunner``.
+
+**Time stamps.** Row ``k`` of every monitor is the state *after* step ``k``, and
+``runner.mon.ts[k] = t0 + (k + 1)·dt`` is the time at which the group is in that state (BrainPy
+stamps the same row with the pre-step time ``t0 + k·dt``, one step early). The input monitored in
+row ``k`` is the current applied during step ``k``, i.e. on ``[ts[k] - dt, ts[k])``.
+
+**Inputs** (BrainPy's format): ``(name, value)`` or ``(name, value, type)`` or
+``(name, value, type, op)``, or a list of them. ``name`` is a group variable (``'input'`` or a state
+variable); ``type`` is ``'fix'`` (a constant: scalar or per-neuron array), ``'iter'`` (an array
+with exactly one row per step of the run: a mismatch is an error, never a silent clamp) or
+``'func'`` (``f(t) -> value`` at the start of each step); ``op`` is ``'+'`` (default) or ``'='``.
+The ``'input'`` variable is reset to 0 after each step, so ``+`` on it sets the current.
+
+**Execution.** The steps run in ``jax.lax.scan`` inside one jitted function per run configuration
+(group shape, dtype, method, monitors, input structure, dt); the function is cached, so a second
+``run`` of the same shape does not recompile. Long runs are cut into chunks of ``chunk_steps``
+steps (padded, so every chunk has the same shape); the progress bar advances per chunk.
+A second ``run`` continues from the current state and time.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .inputs import DEFAULT_DT, n_steps
+from .integrators import FIXED_STEP_METHODS, adaptive_step
+from .neurons import NeuronGroup
+
+__all__ = ["DSRunner", "Monitors"]
+
+
+class Monitors:
+    """Recorded arrays: ``ts`` (steps,) and one ``(steps,) + shape`` array per monitor."""
+
+    def __init__(self, names):
+        self.ts = np.zeros(0)
+        self._names = tuple(names)
+        for n in names:
+            setattr(self, n, None)
+
+    def __getitem__(self, name):
+        return getattr(self, name)
+
+    def keys(self):
+        return self._names
+
+    def __repr__(self):
+        shapes = ", ".join(f"{n}: {getattr(self, n).shape}" for n in self._names
+                           if getattr(self, n) is not None)
+        return f"Monitors(ts: {self.ts.shape}, {shapes})"
+
+
+@dataclass(frozen=True)
+class _InputSpec:
+    target: str
+    kind: str  # 'fix' | 'iter' | 'func'
+    op: str  # '+' | '='
+    value: object
+
+
+def _parse_inputs(inputs, group: NeuronGroup) -> list[_InputSpec]:
+    if inputs is None or (isinstance(inputs, (list, tuple)) and len(inputs) == 0):
+        return []
+    if isinstance(inputs, tuple) and inputs and isinstance(inputs[0], str):
+        inputs = [inputs]
+    specs = []
+    valid = ("input",) + group.model.state_names
+    for item in inputs:
+        if not isinstance(item, (tuple, list)) or not 2 <= len(item) <= 4:
+            raise ValueError(f"inputs: each item must be (name, value[, type[, op]]), got "
+                             f"{item!r}")
+        name, value = item[0], item[1]
+        kind = item[2] if len(item) > 2 else "fix"
+        op = item[3] if len(item) > 3 else "+"
+        name = name.split(".")[-1] if isinstance(name, str) else name
+        if name not in valid:
+            raise ValueError(f"inputs: unknown target {item[0]!r}; valid: {list(valid)}")
+        if kind not in ("fix", "iter", "func"):
+            raise ValueError(f"inputs: type must be 'fix', 'iter' or 'func', got {kind!r}")
+        if op not in ("+", "="):
+            raise ValueError(f"inputs: operation must be '+' or '=', got {op!r}")
+        if kind == "func" and not callable(value):
+            raise ValueError(f"inputs: a 'func' input needs a callable, got {value!r}")
+        if kind != "func":
+            arr = np.asarray(value, dtype=np.float64)
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"inputs: the values for {name!r} contain NaN or inf")
+            value = arr
+        specs.append(_InputSpec(name, kind, op, value))
+    return specs
+
+
+def _per_neuron(arr, group, what, lead=()):
+    """Broadcast ``arr`` of shape lead + (scalar | group shape | (N,)) to lead + (N,)."""
+    tail = arr.shape[len(lead):]
+    for shape in (group.size, (group.num,)):
+        if _broadcasts(tail, shape):
+            aligned = arr.reshape(lead + (1,) * (len(shape) - len(tail)) + tail)
+            return np.broadcast_to(aligned, lead + shape).reshape(lead + (group.num,))
+    raise ValueError(f"{what} has shape {arr.shape}; expected {lead} followed by a scalar or "
+                     f"the group's shape {group.size}")
+
+
+def _broadcasts(a, b):
+    try:
+        return np.broadcast_shapes(a, b) == b
+    except ValueError:
+        return False
+
+
+def _monitor_spec(monitors, group: NeuronGroup):
+    if monitors is None:
+        return {}
+    if isinstance(monitors, str):
+        monitors = [monitors]
+    if isinstance(monitors, dict):
+        items = monitors.items()
+    else:
+        items = [(m, None) for m in monitors]
+    spec = {}
+    for name, idx in items:
+        if name not in group.variables:
+            raise ValueError(f"monitors: unknown variable {name!r}; valid: "
+                             f"{list(group.variables)}")
+        if idx is not None:
+            idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+            if idx.size == 0 or idx.min() < -group.num or idx.max() >= group.num:
+                raise ValueError(f"monitors[{name!r}]: indices must lie in [0, {group.num})")
+            idx = tuple(int(i) % group.num for i in idx)
+        spec[name] = idx
+    return spec
+
+
+@functools.cache
+def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, monitor_items,
+                  target_keys, chunk, dt):
+    """Jitted scan over ``chunk`` steps; cached per run configuration.
+
+    ``target_keys`` = ((fixed input keys), (iter input keys), (func input keys)), each key
+    ``(variable, op)``.
+    """
+    step_fn = (FIXED_STEP_METHODS[method] if method in FIXED_STEP_METHODS
+               else adaptive_step(cm, method, adaptive))
+    targets_fixed, targets_iter, targets_func = target_keys
+    targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
+    state_index = {s: i for i, s in enumerate(state_names)}
+
+    def run(X, P, threshold, fixed, iters, funcs, valid):
+        def body(X, xs):
+            it, fn, ok = xs
+            add = {t: jnp.zeros_like(X[0]) for t in targets}
+            setv = {}
+            for (t, op), v in zip(targets_fixed, fixed):
+                _apply(add, setv, t, op, v)
+            for (t, op), v in zip(targets_iter, it):
+                _apply(add, setv, t, op, v)
+            for (t, op), v in zip(targets_func, fn):
+                _apply(add, setv, t, op, v)
+            inp = setv.get("input", jnp.zeros_like(X[0])) + add.get("input", 0.0)
+            Xs = X
+            for t in targets:
+                if t != "input":
+                    i = state_index[t]
+                    base = setv.get(t, Xs[i])
+                    Xs = Xs.at[i].set(base + add[t])
+            Pk = list(P)
+            Pk[input_index] = P[input_index] + inp
+            Xn = step_fn(cm, Xs, Pk, dt)
+            v_old, v_new = Xs[spike_index], Xn[spike_index]
+            spike = (v_old < threshold) & (v_new >= threshold)
+            Xn = jnp.where(ok, Xn, X)
+            out = {}
+            for name, idx in monitor_items:
+                if name == "spike":
+                    val = spike
+                elif name == "input":
+                    val = inp
+                else:
+                    val = Xn[state_index[name]]
+                out[name] = val if idx is None else val[jnp.asarray(idx)]
+            return Xn, (out, spike)
+
+        X, (out, spikes) = jax.lax.scan(body, X, (iters, funcs, valid))
+        return X, out, spikes[-1]
+
+    return jax.jit(run)
+
+
+def _apply(add, setv, target, op, value):
+    if op == "=":
+        setv[target] = value
+    else:
+        add[target] = add[target] + value
+
+
+class DSRunner:
+    """Run a neuron group with inputs and monitors (BrainPy's ``DSRunner``).
+
+    Arguments:
+        target: the :class:`~hhanalysis.simulate.neurons.NeuronGroup` (e.g. :class:`HH`).
+        monitors: variable names (list), or ``{name: neuron indices}`` to record a subset.
+            Valid: the state variables, ``'spike'``, ``'input'``.
+        inputs: see the module docstring.
+        dt: time step in ms (default 0.1).
+        progress_bar: show a tqdm bar per chunk.
+        chunk_steps: steps per compiled chunk.
+        t0: start time (ms).
+    """
+
+    def __init__(self, target: NeuronGroup, monitors=None, inputs=(), dt=None,
+                 progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True):
+        if not isinstance(target, NeuronGroup):
+            raise ValueError(f"target must be a neuron group (e.g. hh.HH), got {target!r}")
+        self.target = target
+        self.dt = DEFAULT_DT if dt is None else dt
+        if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
+            raise ValueError(f"dt must be a positive finite number (ms), got {dt!r}")
+        self.dt = float(self.dt)
+        if int(chunk_steps) != chunk_steps or chunk_steps < 1:
+            raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
+        self.chunk_steps = int(chunk_steps)
+        self.monitor_spec = _monitor_spec(monitors, target)
+        self.inputs = _parse_inputs(inputs, target)
+        self.progress_bar = progress_bar
+        self.mon = Monitors(self.monitor_spec)
+        self.t = float(t0)
+        target.t = self.t
+
+    # -- inputs ------------------------------------------------------------------------------
+    def _input_arrays(self, steps, ts_start):
+        g = self.target
+        fixed, iters, funcs = [], [], []
+        for spec in self.inputs:
+            key = (spec.target, spec.op)
+            if spec.kind == "fix":
+                fixed.append((key, _per_neuron(spec.value, g, f"input {spec.target!r}")))
+            elif spec.kind == "iter":
+                arr = spec.value
+                rows = arr.shape[0] if arr.ndim else 0
+                if rows != steps:
+                    raise ValueError(
+                        f"input {spec.target!r} of type 'iter' has {rows} rows but the run has "
+                        f"{steps} steps (duration/dt); give exactly one row per step")
+                iters.append((key, _per_neuron(arr, g, f"input {spec.target!r}", (steps,))))
+            else:
+                funcs.append((key, _per_neuron(_evaluate(spec.value, ts_start), g,
+                                               f"input {spec.target!r}", (steps,))))
+        return fixed, iters, funcs
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, duration: float):
+        """Advance ``duration`` ms (``round(duration/dt)`` steps); fills ``self.mon``."""
+        if not isinstance(duration, (int, float, np.floating)) or not math.isfinite(duration) \
+                or duration < 0:
+            raise ValueError(f"duration must be a finite number >= 0 (ms), got {duration!r}")
+        steps = n_steps(duration, self.dt)
+        g = self.target
+        ts_start = self.t + self.dt * np.arange(steps)
+        fixed, iters, funcs = self._input_arrays(steps, ts_start)
+        chunk = min(self.chunk_steps, max(steps, 1))
+        n_chunks = max(1, math.ceil(steps / chunk))
+        dtype = g.dtype
+        targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
+                   tuple(k for k, _ in funcs))
+        runner = _chunk_runner(
+            g.model.compile(), g.method, g.adaptive, g.model.state_names,
+            g.model.state_names.index(g.spike_variable), g.model.param_names.index(g.input_param),
+            tuple(self.monitor_spec.items()), targets, chunk, self.dt)
+        P = [p.astype(dtype) for p in g.param_list()]
+        thr = g.threshold_value().astype(dtype)
+        fixed_arrays = [jnp.asarray(v, dtype) for _, v in fixed]
+        X = g.X
+        outputs = {name: [] for name in self.monitor_spec}
+        last_spike = g.spike
+        bar = _bar(self.progress_bar, n_chunks, steps)
+        for c in range(n_chunks):
+            lo, hi = c * chunk, min((c + 1) * chunk, steps)
+            valid = np.zeros(chunk, bool)
+            valid[:hi - lo] = True
+            it = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in iters]
+            fn = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in funcs]
+            X, out, spike = runner(X, P, thr, fixed_arrays, it, fn, jnp.asarray(valid))
+            for name in outputs:
+                outputs[name].append(np.asarray(out[name])[:hi - lo])
+            if hi > lo:
+                last_spike = spike
+            if bar is not None:
+                bar.update(hi - lo)
+        if bar is not None:
+            bar.close()
+        if not bool(jnp.all(jnp.isfinite(X))):
+            raise FloatingPointError(
+                f"the simulation produced NaN/inf (method {g.method!r}, dt={self.dt}); "
+                "reduce dt or use method='exp_auto' or 'kvaerno5'")
+        g.X = X
+        g.spike = last_spike
+        g.input = jnp.zeros(g.num, dtype)
+        self.mon.ts = self.t + self.dt * np.arange(1, steps + 1)
+        for name, chunks in outputs.items():
+            arr = np.concatenate(chunks) if chunks else np.zeros((0,))
+            if self.monitor_spec[name] is None and g.keep_size:
+                arr = arr.reshape((steps,) + g.size)
+            setattr(self.mon, name, arr)
+        self.t += steps * self.dt
+        g.t = self.t
+        return self.mon
+
+
+def _pad(arr, chunk):
+    if arr.shape[0] == chunk:
+        return arr
+    pad = np.zeros((chunk - arr.shape[0],) + arr.shape[1:], arr.dtype)
+    return np.concatenate([arr, pad])
+
+
+def _evaluate(fn, ts):
+    try:
+        return np.asarray(jax.vmap(fn)(jnp.asarray(ts)), dtype=np.float64)
+    except Exception:  # not traceable: evaluate on the host (input preparation only)
+        return np.asarray([fn(t) for t in ts], dtype=np.float64)
+
+
+def _bar(enabled, n_chunks, steps):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, desc="simulating", unit="step")
