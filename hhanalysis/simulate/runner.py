@@ -152,8 +152,9 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
     state_index = {s: i for i, s in enumerate(state_names)}
 
-    def run(X, P, threshold, fixed, iters, funcs, valid):
-        def body(X, xs):
+    def run(X, P, threshold, fixed, iters, funcs, valid, last_spike):
+        def body(carry, xs):
+            X, last_spike = carry
             it, fn, ok = xs
             add = {t: jnp.zeros_like(X[0]) for t in targets}
             setv = {}
@@ -176,6 +177,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
             v_old, v_new = Xs[spike_index], Xn[spike_index]
             spike = (v_old < threshold) & (v_new >= threshold)
             Xn = jnp.where(ok, Xn, X)
+            last_spike = jnp.where(ok, spike, last_spike)
             out = {}
             for name, idx in monitor_items:
                 if name == "spike":
@@ -185,10 +187,10 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
                 else:
                     val = Xn[state_index[name]]
                 out[name] = val if idx is None else val[jnp.asarray(idx)]
-            return Xn, (out, spike)
+            return (Xn, last_spike), out
 
-        X, (out, spikes) = jax.lax.scan(body, X, (iters, funcs, valid))
-        return X, out, spikes[-1]
+        (X, last_spike), out = jax.lax.scan(body, (X, last_spike), (iters, funcs, valid))
+        return X, out, last_spike
 
     return jax.jit(run)
 
@@ -286,11 +288,10 @@ class DSRunner:
             valid[:hi - lo] = True
             it = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in iters]
             fn = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in funcs]
-            X, out, spike = runner(X, P, thr, fixed_arrays, it, fn, jnp.asarray(valid))
+            X, out, last_spike = runner(X, P, thr, fixed_arrays, it, fn, jnp.asarray(valid),
+                                        last_spike)
             for name in outputs:
                 outputs[name].append(np.asarray(out[name])[:hi - lo])
-            if hi > lo:
-                last_spike = spike
             if bar is not None:
                 bar.update(hi - lo)
         if bar is not None:
