@@ -81,6 +81,12 @@ def cmd_reproduce(args) -> int:
     print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "
           f"manifold {cmf['manifold_distance_start']:.3g} at t=0 -> "
           f"{cmf['manifold_distance_min']:.3g} within 10 ms")
+    ex1 = figures.figure_seed_example_1(out)
+    ex2 = figures.figure_seed_example_2(out)
+    written += [ex1["path"], ex2["path"]]
+    print(f"\nseed example 1: {ex1['spikes']} spikes in 200 ms, tonic rate "
+          f"{ex1['rate_Hz']:.1f} Hz; seed example 2: spikes at "
+          + "; ".join(", ".join(f"{t:.0f}" for t in ts) + " ms" for ts in ex2["spike_times"]))
     print("\nwrote:")
     for path in written:
         print(f"  {path}")

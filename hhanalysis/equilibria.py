@@ -417,7 +417,7 @@ def _by_reduction(cm, red, P, lo, hi, grid_points):
     counts = crossing.sum(axis=1)
     K = int(counts.max(initial=0))
     nP = P.shape[0]
-    x = np.full((nP, K, cm_n(cm)), np.nan)
+    x = np.full((nP, K, len(cm.state_names)), np.nan)
     res = np.full((nP, K), np.nan)
     if K:
         rows, cols = np.nonzero(crossing)
@@ -428,10 +428,6 @@ def _by_reduction(cm, red, P, lo, hi, grid_points):
         x[rows, slot] = xr
         res[rows, slot] = rr
     return x, res
-
-
-def cm_n(cm: CompiledModel) -> int:
-    return len(cm.state_names)
 
 
 # --------------------------------------------------------------------------------------------

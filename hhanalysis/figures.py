@@ -20,7 +20,7 @@ from .models import hodgkin_huxley
 from .spectra import center_manifold
 
 __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_branches",
-           "trajectory"]
+           "figure_seed_example_1", "figure_seed_example_2", "trajectory"]
 
 
 def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
@@ -116,3 +116,61 @@ def figure_equilibrium_branches(out: Path) -> dict:
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return {"path": path, "branches": info}
+
+
+def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
+    """The seed's example 1: two HH neurons (preset 'brainpy'), constant input 10 µA/cm², 200 ms."""
+    from . import math as hhmath
+    from .simulate import HH, DSRunner, spike_times
+
+    hhmath.random.seed(seed)
+    group = HH(2)
+    runner = DSRunner(group, monitors=["V"], inputs=("input", 10.0))
+    runner.run(200.0)
+    fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
+    for k in range(2):
+        ax.plot(runner.mon.ts, runner.mon.V[:, k], lw=1, label=f"neuron {k}")
+    ax.set_xlabel("t (ms)")
+    ax.set_ylabel("V (mV)")
+    ax.set_title("Seed example 1: bp.dyn.HH(2), input 10 µA/cm², exp_auto, dt = 0.1 ms "
+                 "(preset 'brainpy')", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    path = Path(out) / "seed_example_1.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    times = spike_times(runner.mon.ts, runner.mon.V, 20.0)
+    isi = np.diff(times[0][times[0] > 50.0])
+    return {"path": path, "spikes": [len(t) for t in times],
+            "rate_Hz": float(1000.0 / isi.mean()) if isi.size else 0.0}
+
+
+def figure_seed_example_2(out: Path, seed: int = 0) -> dict:
+    """The seed's example 2: pulses of 5 µA/cm² plus noise (σ = 3), 2000 ms, the second trace
+    offset by 130 mV (preset 'brainpy')."""
+    from . import math as hhmath
+    from .simulate import HH, DSRunner, inputs, spike_times
+
+    hhmath.random.seed(seed)
+    group = HH(2)
+    I1 = inputs.spike_input(sp_times=[500.0, 550.0, 1000, 1030, 1060, 1100, 1200], sp_lens=5,
+                            sp_sizes=5.0, duration=2000)
+    I2 = inputs.spike_input(sp_times=[600.0, 900, 950, 1500], sp_lens=5, sp_sizes=5.0,
+                            duration=2000)
+    I1 += np.asarray(hhmath.random.normal(0, 3, size=I1.shape))
+    I2 += np.asarray(hhmath.random.normal(0, 3, size=I2.shape))
+    runner = DSRunner(group, monitors=["V"], inputs=("input", np.stack([I1, I2], -1), "iter"))
+    runner.run(2000.0)
+    fig, ax = plt.subplots(figsize=(10, 3.8), constrained_layout=True)
+    ax.plot(runner.mon.ts, runner.mon.V[:, 0], lw=0.8, label="neuron 0")
+    ax.plot(runner.mon.ts, runner.mon.V[:, 1] + 130, lw=0.8, label="neuron 1 (+130 mV)")
+    ax.set_xlim(10, 2000)
+    ax.set_xlabel("t (ms)")
+    ax.set_ylabel("V (mV); neuron 1 offset by 130")
+    ax.set_title("Seed example 2: 5 ms pulses of 5 µA/cm² plus Gaussian noise (σ = 3), "
+                 "preset 'brainpy'", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    path = Path(out) / "seed_example_2.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    times = [t[t > 10.0] for t in spike_times(runner.mon.ts, runner.mon.V, 20.0)]
+    return {"path": path, "spike_times": times}

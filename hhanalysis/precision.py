@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 
 import jax
-import numpy as np
 
-__all__ = ["float64", "as_float64"]
+__all__ = ["float64"]
 
 
 def float64(fn):
@@ -24,11 +23,3 @@ def float64(fn):
             return fn(*args, **kwargs)
 
     return wrapper
-
-
-def as_float64(value, name: str) -> np.ndarray:
-    """``value`` as a float64 numpy array; raises ``ValueError`` naming ``name`` if not numeric."""
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {value!r}") from None

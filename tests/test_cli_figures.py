@@ -13,13 +13,14 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     assert main(["reproduce", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in ("equations.tex", "equilibrium_branches.png", "eigenvalues_vs_I.png",
-                 "center_manifold.png"):
+                 "center_manifold.png", "seed_example_1.png", "seed_example_2.png"):
         assert (tmp_path / name).stat().st_size > 1000
     # the I = 0 rest states of both presets and their Hopf points are printed
     assert "-70.6762" in out and "-64.9964" in out
     assert "6.49594710" in out and "158.75310823" in out
     assert "9.77543800" in out and "154.52243367" in out
     assert out.count("subcritical") == 2 and out.count("supercritical") == 2
+    assert "seed example 1: [" in out and "seed example 2: spikes at" in out
 
 
 def test_center_manifold_figure_numbers(tmp_path):

@@ -213,3 +213,33 @@ def test_float64_and_float32_are_kept():
     x32 = jnp.asarray(x, jnp.float32)
     p32 = jnp.asarray(model.param_vector(), jnp.float32)
     assert cm.f(x32, p32).dtype == jnp.float32
+
+
+def test_simulation_kernels_agree_with_f(models):
+    """f_fast / f_and_jac_diag share exponentials and use short series near 0/0: same values."""
+    for key in ("hh_brainpy", "ml", "fhn"):
+        model, sample = models[key]
+        cm = model.compile()
+        p = model.param_vector()
+        X = sample(64).T  # structure of arrays (n, N)
+        P = [np.full(X.shape[1], v) for v in p]
+        fast = np.stack(cm.f_fast(X, P))
+        both = np.stack(cm.f_and_jac_diag(X, P))
+        ref = np.stack([np.asarray(cm.f(x, p)) for x in X.T], axis=1)
+        J = np.stack([np.diag(np.asarray(cm.jac_x(x, p))) for x in X.T], axis=1)
+        n = X.shape[0]
+        np.testing.assert_allclose(fast, ref, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(both[:n], ref, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(both[n:], J, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("V", [-40.0, -40.0 + 1e-9, -55.0, -55.0 - 3e-4, -40.002])
+def test_simulation_kernels_at_singular_points(hh_model, V):
+    cm = hh_model.compile()
+    p = hh_model.param_vector()
+    x = np.array([V, 0.3, 0.4, 0.5])
+    fast = np.array([float(v) for v in cm.f_fast(x, list(p))])
+    np.testing.assert_allclose(fast, np.asarray(cm.f(x, p)), rtol=1e-12, atol=1e-14)
+    x32 = x.astype(np.float32)
+    fast32 = np.array([float(v) for v in cm.f_fast(x32, [np.float32(v) for v in p])])
+    np.testing.assert_allclose(fast32, np.asarray(cm.f(x, p)), rtol=2e-5, atol=1e-5)

@@ -311,3 +311,11 @@ def test_bad_runner_arguments():
         hh.DSRunner(group, inputs=("current", 1.0))
     with pytest.raises(ValueError, match="NaN"):
         hh.DSRunner(group, inputs=("input", np.nan))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_starting_exactly_at_the_singular_voltages_gives_no_nan(dtype):
+    group = hh.HH(2, dtype=dtype, V_initializer=lambda shape: np.array([-40.0, -55.0]))
+    runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 0.0), dt=0.01)
+    runner.run(5.0)
+    assert np.all(np.isfinite(runner.mon.V))

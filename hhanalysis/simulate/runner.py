@@ -13,9 +13,10 @@ with exactly one row per step of the run: a mismatch is an error, never a silent
 The ``'input'`` variable is reset to 0 after each step, so ``+`` on it sets the current.
 
 **Execution.** The steps run in ``jax.lax.scan`` inside one jitted function per run configuration
-(group shape, dtype, method, monitors, input structure, dt); the function is cached, so a second
-``run`` of the same shape does not recompile. Long runs are cut into chunks of ``chunk_steps``
-steps (padded, so every chunk has the same shape); the progress bar advances per chunk.
+(group shape, dtype, method, monitors, input structure, dt, chunk length); the function is
+cached, so a second ``run`` of the same shape does not recompile. Long runs are cut into chunks
+of ``chunk_steps`` steps (a shorter last chunk has its own cached scan); the progress bar
+advances per chunk.
 A second ``run`` continues from the current state and time.
 """
 
@@ -152,10 +153,10 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
     state_index = {s: i for i, s in enumerate(state_names)}
 
-    def run(X, P, threshold, fixed, iters, funcs, valid, last_spike):
+    def run(X, P, threshold, fixed, iters, funcs, last_spike):
         def body(carry, xs):
             X, last_spike = carry
-            it, fn, ok = xs
+            it, fn = xs
             add = {t: jnp.zeros_like(X[0]) for t in targets}
             setv = {}
             for (t, op), v in zip(targets_fixed, fixed):
@@ -176,8 +177,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
             Xn = step_fn(cm, Xs, Pk, dt)
             v_old, v_new = Xs[spike_index], Xn[spike_index]
             spike = (v_old < threshold) & (v_new >= threshold)
-            Xn = jnp.where(ok, Xn, X)
-            last_spike = jnp.where(ok, spike, last_spike)
+            last_spike = spike
             out = {}
             for name, idx in monitor_items:
                 if name == "spike":
@@ -189,7 +189,8 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
                 out[name] = val if idx is None else val[jnp.asarray(idx)]
             return (Xn, last_spike), out
 
-        (X, last_spike), out = jax.lax.scan(body, (X, last_spike), (iters, funcs, valid))
+        (X, last_spike), out = jax.lax.scan(body, (X, last_spike), (iters, funcs),
+                                            length=chunk)
         return X, out, last_spike
 
     return jax.jit(run)
@@ -242,7 +243,9 @@ class DSRunner:
         for spec in self.inputs:
             key = (spec.target, spec.op)
             if spec.kind == "fix":
-                fixed.append((key, _per_neuron(spec.value, g, f"input {spec.target!r}")))
+                value = spec.value if spec.value.ndim == 0 else _per_neuron(
+                    spec.value, g, f"input {spec.target!r}")
+                fixed.append((key, value))
             elif spec.kind == "iter":
                 arr = spec.value
                 rows = arr.shape[0] if arr.ndim else 0
@@ -267,31 +270,29 @@ class DSRunner:
         ts_start = self.t + self.dt * np.arange(steps)
         fixed, iters, funcs = self._input_arrays(steps, ts_start)
         chunk = min(self.chunk_steps, max(steps, 1))
-        n_chunks = max(1, math.ceil(steps / chunk))
-        dtype = g.dtype
         targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
                    tuple(k for k, _ in funcs))
-        runner = _chunk_runner(
-            g.model.compile(), g.method, g.adaptive, g.model.state_names,
-            g.model.state_names.index(g.spike_variable), g.model.param_names.index(g.input_param),
-            tuple(self.monitor_spec.items()), targets, chunk, self.dt)
+        dtype = g.dtype
         P = [p.astype(dtype) for p in g.param_list()]
         thr = g.threshold_value().astype(dtype)
         fixed_arrays = [jnp.asarray(v, dtype) for _, v in fixed]
         X = g.X
         outputs = {name: [] for name in self.monitor_spec}
         last_spike = g.spike
-        bar = _bar(self.progress_bar, n_chunks, steps)
-        for c in range(n_chunks):
-            lo, hi = c * chunk, min((c + 1) * chunk, steps)
-            valid = np.zeros(chunk, bool)
-            valid[:hi - lo] = True
-            it = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in iters]
-            fn = [jnp.asarray(_pad(v[lo:hi], chunk), dtype) for _, v in funcs]
-            X, out, last_spike = runner(X, P, thr, fixed_arrays, it, fn, jnp.asarray(valid),
-                                        last_spike)
+        bar = _bar(self.progress_bar, steps)
+        # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
+        for lo in range(0, steps, chunk):
+            hi = min(lo + chunk, steps)
+            runner = _chunk_runner(
+                g.model.compile(), g.method, g.adaptive, g.model.state_names,
+                g.model.state_names.index(g.spike_variable),
+                g.model.param_names.index(g.input_param), tuple(self.monitor_spec.items()),
+                targets, hi - lo, self.dt)
+            it = [jnp.asarray(v[lo:hi], dtype) for _, v in iters]
+            fn = [jnp.asarray(v[lo:hi], dtype) for _, v in funcs]
+            X, out, last_spike = runner(X, P, thr, fixed_arrays, it, fn, last_spike)
             for name in outputs:
-                outputs[name].append(np.asarray(out[name])[:hi - lo])
+                outputs[name].append(np.asarray(out[name]))
             if bar is not None:
                 bar.update(hi - lo)
         if bar is not None:
@@ -314,13 +315,6 @@ class DSRunner:
         return self.mon
 
 
-def _pad(arr, chunk):
-    if arr.shape[0] == chunk:
-        return arr
-    pad = np.zeros((chunk - arr.shape[0],) + arr.shape[1:], arr.dtype)
-    return np.concatenate([arr, pad])
-
-
 def _evaluate(fn, ts):
     try:
         return np.asarray(jax.vmap(fn)(jnp.asarray(ts)), dtype=np.float64)
@@ -328,7 +322,7 @@ def _evaluate(fn, ts):
         return np.asarray([fn(t) for t in ts], dtype=np.float64)
 
 
-def _bar(enabled, n_chunks, steps):
+def _bar(enabled, steps):
     if not enabled:
         return None
     from tqdm.auto import tqdm
