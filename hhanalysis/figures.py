@@ -128,13 +128,14 @@ def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
     runner = DSRunner(group, monitors=["V"], inputs=("input", 10.0))
     runner.run(200.0)
     fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
-    for k in range(2):
-        ax.plot(runner.mon.ts, runner.mon.V[:, k], lw=1, label=f"neuron {k}")
+    for k, style in enumerate(("-", "--")):
+        ax.plot(runner.mon.ts, runner.mon.V[:, k], style, lw=1.2, label=f"neuron {k}")
     ax.set_xlabel("t (ms)")
     ax.set_ylabel("V (mV)")
-    ax.set_title("Seed example 1: bp.dyn.HH(2), input 10 µA/cm², exp_auto, dt = 0.1 ms "
-                 "(preset 'brainpy')", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title("Seed example 1 (preset 'brainpy'): HH(2), input 10 µA/cm², exp_auto, "
+                 "dt = 0.1 ms", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right", title="random V0; both lock to one cycle",
+              title_fontsize=8)
     path = Path(out) / "seed_example_1.png"
     fig.savefig(path, dpi=130)
     plt.close(fig)
