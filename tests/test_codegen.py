@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
+import reference_hh
 
 import hhanalysis as hh
 from hhanalysis.special import exprel
@@ -63,22 +64,6 @@ def test_multilinear_forms_against_differences_of_jacobian(models, key):
         np.testing.assert_allclose(C, Cfd, rtol=1e-5, atol=1e-6 * np.abs(C).max() + 1e-12)
 
 
-def numpy_hh(x, p):
-    """Independent hand-written HH right-hand side (seed equations with the x factor restored)."""
-    V, m, h, n = x
-    ENa, gNa, EK, gK, EL, gL, _Vth, C, I, T = p
-    phi = 3.0 ** ((T - 6.3) / 10.0)
-    am = 0.1 * (V + 40) / (1 - np.exp(-(V + 40) / 10))
-    bm = 4.0 * np.exp(-(V + 65) / 18)
-    ah = 0.07 * np.exp(-(V + 65) / 20)
-    bh = 1 / (1 + np.exp(-(V + 35) / 10))
-    an = 0.01 * (V + 55) / (1 - np.exp(-(V + 55) / 10))
-    bn = 0.125 * np.exp(-(V + 65) / 80)
-    dV = (-(gNa * m**3 * h * (V - ENa) + gK * n**4 * (V - EK) + gL * (V - EL)) + I) / C
-    return np.array([dV, phi * (am * (1 - m) - bm * m), phi * (ah * (1 - h) - bh * h),
-                     phi * (an * (1 - n) - bn * n)])
-
-
 @pytest.mark.parametrize("preset", ["brainpy", "classic"])
 def test_hh_against_independent_numpy(models, preset):
     model = hh.hodgkin_huxley(preset=preset, I=3.3, T=12.0, C=1.3)
@@ -86,7 +71,7 @@ def test_hh_against_independent_numpy(models, preset):
     p = model.param_vector()
     _, sample = models["hh_brainpy"]
     for x in sample(50):
-        np.testing.assert_allclose(np.asarray(cm.f(x, p)), numpy_hh(x, p), rtol=1e-12,
+        np.testing.assert_allclose(np.asarray(cm.f(x, p)), reference_hh.rhs(x, *p), rtol=1e-12,
                                    atol=1e-12)
 
 

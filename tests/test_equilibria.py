@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import reference_hh
 import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,24 +16,12 @@ from hhanalysis.equilibria import classify
 REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_equilibria.json").read_text())
 
 
-def hh_steady_state_balance(V, gL, I):
-    """Independent scalar current balance of HH (numpy), gates at their steady states."""
-    am = 0.1 * (V + 40) / (1 - np.exp(-(V + 40) / 10))
-    bm = 4.0 * np.exp(-(V + 65) / 18)
-    ah = 0.07 * np.exp(-(V + 65) / 20)
-    bh = 1 / (1 + np.exp(-(V + 35) / 10))
-    an = 0.01 * (V + 55) / (1 - np.exp(-(V + 55) / 10))
-    bn = 0.125 * np.exp(-(V + 65) / 80)
-    m, h, n = am / (am + bm), ah / (ah + bh), an / (an + bn)
-    return -(120 * m**3 * h * (V - 50) + 36 * n**4 * (V + 77) + gL * (V + 54.387)) + I
-
-
 @pytest.mark.parametrize("preset,gL,V_rest", [("brainpy", 0.03, -70.68), ("classic", 0.3, -65.00)])
 def test_hh_rest_against_scipy_and_auto(preset, gL, V_rest):
     eqs = hh.find_equilibria(hh.hodgkin_huxley(preset=preset))
     assert len(eqs) == 1
     eq = eqs[0]
-    V_scipy = scipy.optimize.brentq(hh_steady_state_balance, -90, -50, args=(gL, 0.0),
+    V_scipy = scipy.optimize.brentq(reference_hh.steady_state_balance, -90, -50, args=(gL, 0.0),
                                     xtol=1e-14, rtol=1e-15)
     assert abs(eq.x[0] - V_scipy) < 1e-9
     assert eq.x[0] == pytest.approx(V_rest, abs=0.005)

@@ -5,6 +5,7 @@ import functools
 
 import numpy as np
 import pytest
+import reference_hh
 import scipy.integrate
 
 import hhanalysis as hh
@@ -68,22 +69,9 @@ def _reference_spikes():
 
     crossing.direction = 1
     sol = scipy.integrate.solve_ivp(
-        lambda t, x: numpy_hh(x), (0, 200.0), [X0[k] for k in "Vmhn"], method="DOP853",
-        rtol=1e-11, atol=1e-11, events=crossing)
+        lambda t, x: reference_hh.rhs(x, I=10.0), (0, 200.0), [X0[k] for k in "Vmhn"],
+        method="DOP853", rtol=1e-11, atol=1e-11, events=crossing)
     return sol.t_events[0]
-
-
-def numpy_hh(x, I=10.0):
-    """Independent numpy HH (seed equations, brainpy preset) for the spike-time reference."""
-    V, m, h, n = x
-    am = 0.1 * (V + 40) / (1 - np.exp(-(V + 40) / 10))
-    bm = 4.0 * np.exp(-(V + 65) / 18)
-    ah = 0.07 * np.exp(-(V + 65) / 20)
-    bh = 1 / (1 + np.exp(-(V + 35) / 10))
-    an = 0.01 * (V + 55) / (1 - np.exp(-(V + 55) / 10))
-    bn = 0.125 * np.exp(-(V + 65) / 80)
-    dV = -(120 * m**3 * h * (V - 50) + 36 * n**4 * (V + 77) + 0.03 * (V + 54.387)) + I
-    return [dV, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
 
 
 @pytest.mark.parametrize("method,dt,tol_first,tol_all", [
