@@ -134,13 +134,20 @@ def _bordered_solve(A, b):
     return jnp.linalg.solve(A, b)
 
 
+@functools.cache
+def _tangent_at(problem: ContinuationProblem):
+    def tangent(u0, args):
+        e = jnp.zeros_like(u0).at[-1].set(1.0)
+        t = _bordered_solve(jnp.vstack([problem.dF(u0, args), e[None, :]]), e)
+        return t / jnp.linalg.norm(t)
+
+    return jax.jit(tangent)
+
+
 def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
     """Unit tangent at ``u0`` whose last (parameter) component has the sign of ``direction``."""
-    u0 = jnp.asarray(u0)
-    e = jnp.zeros_like(u0).at[-1].set(1.0)
-    A = jnp.vstack([problem.dF(u0, args), e[None, :]])
-    t = _bordered_solve(A, e)
-    return np.asarray(jnp.sign(direction) * t / jnp.linalg.norm(t))
+    t = _tangent_at(problem)(jnp.asarray(u0), args)
+    return np.sign(direction) * np.asarray(t)
 
 
 @functools.cache

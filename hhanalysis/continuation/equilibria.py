@@ -135,17 +135,20 @@ def _spectra(cm: CompiledModel, k: int):
 
 
 @functools.cache
-def _locators(cm: CompiledModel, k: int, n: int, j: int):
-    """Jitted Newton solvers of the fold and Hopf systems (normalisation on component j)."""
+def _locators(cm: CompiledModel, k: int, n: int):
+    """Jitted Newton solvers of the fold and Hopf systems; ``args = (p0, j)`` with ``j`` the
+    eigenvector component fixed by the normalisation (a run-time index: one compile serves all)."""
 
-    def hopf_residual(y, p0):
+    def hopf_residual(y, args):
+        p0, j = args
         x, lam, omega, vr, vi = y[:n], y[n], y[n + 1], y[n + 2:2 * n + 2], y[2 * n + 2:]
         p = _with_param(p0, k, lam)
         J = cm.jac_x(x, p)
         return jnp.concatenate([cm.f(x, p), J @ vr + omega * vi, J @ vi - omega * vr,
                                 jnp.stack([vr[j] - 1.0, vi[j]])])
 
-    def fold_residual(y, p0):
+    def fold_residual(y, args):
+        p0, j = args
         x, lam, v = y[:n], y[n], y[n + 1:]
         p = _with_param(p0, k, lam)
         return jnp.concatenate([cm.f(x, p), cm.jac_x(x, p) @ v, jnp.atleast_1d(v[j] - 1.0)])
@@ -154,14 +157,14 @@ def _locators(cm: CompiledModel, k: int, n: int, j: int):
         jac = jax.jacfwd(residual)
 
         @jax.jit
-        def solve(y, p0):
+        def solve(y, args):
             def cond(c):
                 _, it, d, _, ok = c
                 return ok & (it < _LOCATE_ITERATIONS) & (d > _LOCATE_TOL)
 
             def body(c):
                 y, it, _, _, _ = c
-                dy = jnp.linalg.solve(jac(y, p0), residual(y, p0))
+                dy = jnp.linalg.solve(jac(y, args), residual(y, args))
                 y_new = y - dy
                 d = jnp.max(jnp.abs(dy)) / (1.0 + jnp.max(jnp.abs(y_new)))
                 return y_new, it + 1, d, jnp.abs(dy[n]), jnp.all(jnp.isfinite(y_new))
@@ -170,7 +173,7 @@ def _locators(cm: CompiledModel, k: int, n: int, j: int):
                     jnp.asarray(True))
             y, it, d, dparam, ok = jax.lax.while_loop(cond, body, init)
             converged = ok & (d <= 10 * _LOCATE_TOL)
-            return y, converged, dparam, jnp.max(jnp.abs(residual(y, p0)))
+            return y, converged, dparam, jnp.max(jnp.abs(residual(y, args)))
 
         return solve
 
@@ -210,8 +213,8 @@ def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
     j = int(np.argmax(np.abs(v)))
     v = v / v[j]
     y0 = np.concatenate([u[:-1], [u[-1], abs(ev[sel].imag)], v.real, v.imag])
-    _, locate = _locators(cm, k, n, j)
-    y, ok, prec, res = (np.asarray(a) for a in locate(y0, p0))
+    _, locate = _locators(cm, k, n)
+    y, ok, prec, res = (np.asarray(a) for a in locate(y0, (jnp.asarray(p0), j)))
     if not (bool(ok) and y[n + 1] > 0 and min(ua[-1], ub[-1]) - abs(ub[-1] - ua[-1]) <= y[n]
             <= max(ua[-1], ub[-1]) + abs(ub[-1] - ua[-1])):
         return SpecialPoint("hopf", index, float(u[-1]), u[:-1], "guess",
@@ -245,8 +248,9 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
     v = np.real(vecs[:, sel])
     j = int(np.argmax(np.abs(v)))
     v = v / v[j]
-    locate, _ = _locators(cm, k, n, j)
-    y, ok, prec, res = (np.asarray(a) for a in locate(np.concatenate([u, v]), p0))
+    locate, _ = _locators(cm, k, n)
+    y, ok, prec, res = (np.asarray(a) for a in locate(np.concatenate([u, v]),
+                                                        (jnp.asarray(p0), j)))
     if not bool(ok):
         return SpecialPoint("fold", index, float(u[-1]), u[:-1], "guess",
                             float(abs(ub[-1] - ua[-1])),
