@@ -1,11 +1,16 @@
 """The main job (reproduce), the CLI's bad-input path, and the numbers the figures show."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hhanalysis.cli import main
+
+REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_equilibria.json").read_text())
 
 
 @pytest.mark.slow
@@ -15,11 +20,18 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     for name in ("equations.tex", "equilibrium_branches.png", "eigenvalues_vs_I.png",
                  "center_manifold.png", "seed_example_1.png", "seed_example_2.png"):
         assert (tmp_path / name).stat().st_size > 1000
-    # the I = 0 rest states of both presets and their Hopf points are printed
+    # the I = 0 rest states of both presets (AUTO-07p: -70.676169754, -64.996379331 mV)
     assert "-70.6762" in out and "-64.9964" in out
-    assert "6.49594710" in out and "158.75310823" in out
-    assert "9.77543800" in out and "154.52243367" in out
-    assert out.count("subcritical") == 2 and out.count("supercritical") == 2
+    # the printed Hopf table agrees with AUTO-07p (tests/data, from shared/reference)
+    rows = [line.split() for line in out.splitlines()
+            if line.split()[:1] in (["brainpy"], ["classic"]) and "critical" in line]
+    assert len(rows) == 4
+    for preset in ("brainpy", "classic"):
+        printed = sorted(float(r[1]) for r in rows if r[0] == preset)
+        ref = sorted(h["I"] for h in REF[preset]["hopf_points"])
+        np.testing.assert_allclose(printed, ref, rtol=1e-8)
+    assert [r[-1] for r in rows].count("subcritical") == 2
+    assert [r[-1] for r in rows].count("supercritical") == 2
     assert "seed example 1: [" in out and "seed example 2: spikes at" in out
 
 
