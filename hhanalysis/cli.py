@@ -75,7 +75,7 @@ def cmd_reproduce(args) -> int:
         for h in branch.hopf_points:
             print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {h.omega:15.10f} "
                   f"{1000 * h.omega / (2 * np.pi):8.2f} {h.l1:+12.5e}  {h.criticality}")
-    written.append(figures.figure_eigenvalues(out)["path"])
+    written.append(figures.figure_eigenvalues(out, branches=branches["branches"])["path"])
     cmf = figures.figure_center_manifold(out)
     written.append(cmf["path"])
     print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "

@@ -70,7 +70,7 @@ def classify(eigenvalues, tol: float = 1e-9) -> str:
     return "saddle-focus" if complex_ else "saddle"
 
 
-def _sort_spectrum(lam):
+def spectrum_order(lam):
     """Order eigenvalues by decreasing real part, then by imaginary part."""
     lam = np.asarray(lam)
     return np.lexsort((lam.imag, -lam.real), axis=-1)
@@ -140,7 +140,7 @@ def equilibrium_at(model: ODEModel, x, params: Mapping[str, float]) -> Equilibri
     p = model.param_vector(**params)
     J = np.asarray(cm.jac_x(x, p))
     lam, left, right = scipy.linalg.eig(J, left=True, right=True)
-    order = _sort_spectrum(lam)
+    order = spectrum_order(lam)
     lam, left, right = lam[order], left[:, order], right[:, order]
     right = right / np.linalg.norm(right, axis=0)
     left = left / np.conj(np.einsum("ik,ik->k", np.conj(left), right))[None, :]
@@ -454,6 +454,17 @@ def _newton_kernel(cm: CompiledModel, iterations: int):
     return run
 
 
+_DEDUP_BYTES = 1 << 27
+
+
+def _first_of_clusters(Y, ok):
+    """A candidate is new unless it is within 1e-7 (box units) of an earlier accepted one."""
+    with np.errstate(invalid="ignore"):
+        close = np.max(np.abs(Y[:, :, None, :] - Y[:, None, :, :]), axis=-1) < 1e-7
+    earlier = np.tril(np.ones(close.shape[1:], bool), k=-1)
+    return ok & ~np.any(close & earlier & ok[:, None, :], axis=2)
+
+
 def _by_newton(cm, P, lo, hi, starts, seed, tol):
     rng = np.random.default_rng(seed)
     n = lo.size
@@ -469,11 +480,9 @@ def _by_newton(cm, P, lo, hi, starts, seed, tol):
     X = np.take_along_axis(X, order[..., None], axis=1)
     R = np.take_along_axis(R, order, axis=1)
     ok = np.take_along_axis(ok, order, axis=1)
-    # A candidate is new unless it is within 1e-7 (box units) of any earlier accepted one.
-    with np.errstate(invalid="ignore"):
-        close = np.max(np.abs(Y[:, :, None, :] - Y[:, None, :, :]), axis=-1) < 1e-7
-    earlier = np.tril(np.ones(close.shape[1:], bool), k=-1)
-    new = ok & ~np.any(close & earlier & ok[:, None, :], axis=2)
+    rows = max(1, _DEDUP_BYTES // (8 * starts * starts * n))  # bound the pairwise array
+    new = np.concatenate([_first_of_clusters(Y[i:i + rows], ok[i:i + rows])
+                          for i in range(0, len(Y), rows)])
     counts = new.sum(axis=1)
     K = int(counts.max(initial=0))
     pack = np.argsort(~new, axis=1, kind="stable")[:, :K]
@@ -567,7 +576,7 @@ def find_equilibria(
     if K:
         rows, slots = np.nonzero(np.isfinite(x[..., 0]))
         ev = np.asarray(_eigvals_kernel(cm)(x[rows, slots], flat[rows]))
-        lam[rows, slots] = np.take_along_axis(ev, _sort_spectrum(ev), axis=-1)
+        lam[rows, slots] = np.take_along_axis(ev, spectrum_order(ev), axis=-1)
     message = "" if count.min(initial=1) > 0 else (
         f"no equilibrium of {model.name} in the box "
         + ", ".join(f"{n} in [{a:g}, {b:g}]" for n, a, b in zip(model.state_names, lo, hi))

@@ -41,23 +41,41 @@ def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
     return ts, sol.sol(ts).T
 
 
-def figure_eigenvalues(out: Path, I_max: float = 200.0) -> dict:
-    """Real parts of the HH eigenvalues against I in [0, I_max], both presets side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True, sharey=True)
-    info = {}
-    for ax, preset in zip(axes, ("brainpy", "classic")):
-        model = hodgkin_huxley(preset=preset)
-        sweep = find_equilibria(model, I=np.linspace(0.0, I_max, 2001))
-        branch = continue_equilibria(model, "I", 0.0, I_max)
-        hopf = [h.param for h in branch.hopf_points]
-        plotting.plot_eigenvalue_real_parts(sweep, "I", hopf, ax=ax)
-        ax.set_title(f"HH equilibrium eigenvalues, preset '{preset}' "
-                     f"(gL = {model.defaults['gL']:g} mS/cm²)", fontsize=10)
-        info[preset] = hopf
-    axes[1].set_ylabel("")
-    path = Path(out) / "eigenvalues_vs_I.png"
+def _preset_panels(out: Path, filename: str, presets, draw) -> tuple[Path, dict]:
+    """One panel per HH preset, side by side; ``draw(ax, preset)`` fills a panel and returns
+    what the figure reports for it."""
+    fig, axes = plt.subplots(1, len(presets), figsize=(12, 4.4), constrained_layout=True,
+                             sharey=True)
+    info = {preset: draw(ax, preset) for ax, preset in zip(axes, presets)}
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    path = Path(out) / filename
     fig.savefig(path, dpi=130)
     plt.close(fig)
+    return path, info
+
+
+def _preset_title(model, prefix: str = "") -> str:
+    return f"{prefix}preset '{model.preset}' (gL = {model.defaults['gL']:g} mS/cm²)"
+
+
+def figure_eigenvalues(out: Path, I_max: float = 200.0, branches: dict | None = None) -> dict:
+    """Real parts of the HH eigenvalues against I in [0, I_max], both presets side by side.
+
+    ``branches`` (preset -> EquilibriumBranch over [0, I_max]) supplies the Hopf points when
+    already computed, e.g. by :func:`figure_equilibrium_branches`.
+    """
+
+    def draw(ax, preset):
+        model = hodgkin_huxley(preset=preset)
+        sweep = find_equilibria(model, I=np.linspace(0.0, I_max, 2001))
+        branch = (branches or {}).get(preset) or continue_equilibria(model, "I", 0.0, I_max)
+        hopf = [h.param for h in branch.hopf_points]
+        plotting.plot_eigenvalue_real_parts(sweep, "I", hopf, ax=ax)
+        ax.set_title(_preset_title(model, "HH equilibrium eigenvalues, "), fontsize=10)
+        return hopf
+
+    path, info = _preset_panels(out, "eigenvalues_vs_I.png", ("brainpy", "classic"), draw)
     return {"path": path, "hopf_I": info}
 
 
@@ -100,21 +118,18 @@ def figure_center_manifold(out: Path, preset: str = "brainpy", I: float = 10.0,
             "cycle_V_range": (float(xs[half, 0].min()), float(xs[half, 0].max()))}
 
 
-def figure_equilibrium_branches(out: Path) -> dict:
-    """Equilibrium branches of both presets, I from 0 to 200, with their Hopf points."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True, sharey=True)
-    info = {}
-    for ax, preset in zip(axes, ("classic", "brainpy")):
+def figure_equilibrium_branches(out: Path, I_max: float = 200.0) -> dict:
+    """Equilibrium branches of both presets, I from 0 to I_max, with their Hopf points."""
+
+    def draw(ax, preset):
         model = hodgkin_huxley(preset=preset)
-        branch = continue_equilibria(model, "I", 0.0, 200.0)
+        branch = continue_equilibria(model, "I", 0.0, I_max)
         plotting.plot_equilibrium_branch(branch, "V", ax=ax)
-        ax.set_title(f"preset '{preset}' (gL = {model.defaults['gL']:g} mS/cm²)", fontsize=10)
+        ax.set_title(_preset_title(model), fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
-        info[preset] = branch
-    axes[1].set_ylabel("")
-    path = Path(out) / "equilibrium_branches.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+        return branch
+
+    path, info = _preset_panels(out, "equilibrium_branches.png", ("classic", "brainpy"), draw)
     return {"path": path, "branches": info}
 
 

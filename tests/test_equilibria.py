@@ -171,3 +171,14 @@ def test_property_hh_equilibrium_is_unique_and_solves_f(I):
     eqs = hh.find_equilibria(model, I=I)
     assert len(eqs) == 1
     assert eqs.residual[0] < 1e-11 and 0 <= eqs.x[0, 1] <= 1
+
+
+def test_newton_sweep_matches_reduction_across_dedup_chunks():
+    """A sweep longer than one deduplication chunk (128 rows at 256 starts, 2 states)."""
+    model = hh.fitzhugh_nagumo(a=0.0, b=2.0)
+    I = np.linspace(-0.4, 0.4, 300)  # crosses both folds: 1 or 3 equilibria
+    red = hh.find_equilibria(model, I=I)
+    newton = hh.find_equilibria(model, I=I, method="newton")
+    np.testing.assert_array_equal(newton.count, red.count)
+    assert set(np.unique(red.count)) == {1, 3}
+    np.testing.assert_allclose(newton.x, red.x, rtol=1e-9, atol=1e-10)

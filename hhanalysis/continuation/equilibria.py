@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..codegen import CompiledModel
-from ..equilibria import equilibrium_at, find_equilibria
+from ..equilibria import equilibrium_at, find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
 from ..spectra import center_manifold
@@ -185,14 +185,13 @@ def _locators(cm: CompiledModel, k: int, n: int):
 # --------------------------------------------------------------------------------------------
 
 
-def _n_unstable(lam) -> int:
-    return int(np.sum(lam.real > 0))
-
-
-def _critical_pair(lam) -> complex | None:
-    """The eigenvalue with Im > 0 nearest the imaginary axis, if complex eigenvalues exist."""
-    c = [z for z in lam if z.imag > 1e-10 * max(1.0, abs(z))]
-    return min(c, key=lambda z: abs(z.real)) if c else None
+def _critical_eigenvalues(L) -> np.ndarray:
+    """Per row of eigenvalues: the one with Im > 0 nearest the imaginary axis (NaN if none)."""
+    L = np.atleast_2d(L)
+    cplx = L.imag > 1e-10 * np.maximum(1.0, np.abs(L))
+    dist = np.where(cplx, np.abs(L.real), np.inf)
+    z = np.take_along_axis(L, np.argmin(dist, axis=1)[:, None], axis=1)[:, 0]
+    return np.where(cplx.any(axis=1), z, np.nan)
 
 
 def _interpolate(a, b, fa, fb):
@@ -201,7 +200,7 @@ def _interpolate(a, b, fa, fb):
 
 
 def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
-    za, zb = _critical_pair(lam_a), _critical_pair(lam_b)
+    za, zb = _critical_eigenvalues(np.stack([lam_a, lam_b]))
     u, _ = _interpolate(ua, ub, za.real, zb.real)
     n = model.n_states
     p = np.asarray(p0).copy()
@@ -224,8 +223,7 @@ def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
     x, lam, omega = y[:n], float(y[n]), float(y[n + 1])
     q = y[n + 2:2 * n + 2] + 1j * y[2 * n + 2:]
     q = q / np.linalg.norm(q)
-    params = dict(model.defaults)
-    params.update(dict(zip(model.param_names, map(float, p0))))
+    params = dict(zip(model.param_names, map(float, p0)))
     params[model.param_names[k]] = lam
     eq = equilibrium_at(model, x, params)
     try:
@@ -259,22 +257,13 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
                         eigenvector=y[n + 1:] / np.linalg.norm(y[n + 1:]))
 
 
-def _critical_real_parts(L) -> np.ndarray:
-    """Per point: Re of the eigenvalue with Im > 0 nearest the imaginary axis (NaN if none)."""
-    cplx = L.imag > 1e-10 * np.maximum(1.0, np.abs(L))
-    re = np.where(cplx, L.real, np.inf)
-    idx = np.argmin(np.abs(re), axis=1)
-    out = np.take_along_axis(re, idx[:, None], axis=1)[:, 0]
-    return np.where(np.isfinite(out), out, np.nan)
-
-
 def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:
     """Special points between consecutive branch points (vectorised tests, then location)."""
     found = []
     fold = np.sign(T[:-1, -1]) != np.sign(T[1:, -1])
     n_unstable = np.sum(L.real > 0, axis=1)
     dn = np.abs(np.diff(n_unstable))
-    crit = _critical_real_parts(L)
+    crit = _critical_eigenvalues(L).real
     with np.errstate(invalid="ignore"):
         hopf = (dn == 2) & (crit[:-1] * crit[1:] <= 0)
     bp = (dn == 1) & ~fold
@@ -392,8 +381,7 @@ def continue_equilibria(
     padded = np.concatenate([Ua, np.repeat(Ua[-1:], size - len(Ua), axis=0)])
     L = np.asarray(_spectra(cm, k)(padded, args))[:len(Ua)]
     specials = _detect(model, cm, k, p0, Ua, Ta, L)
-    order = np.lexsort((L.imag, -L.real), axis=-1)
-    lam_all = np.take_along_axis(L, order, axis=-1)
+    lam_all = np.take_along_axis(L, spectrum_order(L), axis=-1)
     return EquilibriumBranch(
         model=model,
         param_name=param,
