@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "PALC",
+__all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "Chunk", "PALC",
            "initial_tangent"]
 
 
@@ -95,32 +95,80 @@ class ContinuationSettings:
 
 @dataclass(frozen=True, eq=False)
 class ContinuationProblem:
-    """The zero set of ``residual`` to follow.
+    r"""The zero set of ``residual`` to follow.
 
     Each function also takes ``args``, a pytree of arrays fixed along the branch (e.g. the other
     parameters); passing them at run time, not closing over them, lets one compiled step serve
     every branch of the same problem.
 
     Attributes:
-        residual: :math:`F(u, args)`, ``(N+1,) -> (N,)``, traceable by JAX.
-        jacobian: :math:`DF(u, args)`, ``(N, N+1)``; by default ``jax.jacfwd(residual)``.
+        residual: :math:`F(u, args)`, ``(N+1,) -> (N,)``, traceable by JAX; with
+            ``uses_reference`` it is :math:`F(u, args, u_{ref})`, where :math:`u_{ref}` is the
+            last accepted point (e.g. the orbit a phase condition refers to).
+        jacobian: :math:`DF`, ``(N, N+1)``, same arguments; by default ``jax.jacfwd(residual)``.
+        solve: optional structured solver of the bordered system
+            :math:`\begin{pmatrix} DF(u) \\ c^T \end{pmatrix}\delta = b`, called as
+            ``solve(u, args, ref, c, b)``; by default a dense solve of the assembled matrix.
+        monitor: optional ``monitor(u, args) -> array`` evaluated at every accepted point and
+            returned with it (e.g. the monodromy matrix of a periodic orbit).
+        uses_reference: whether ``residual``, ``jacobian`` take the reference point.
+        solve_aux: ``solve`` returns ``(delta, aux)``; the ``aux`` of the tangent solve at an
+            accepted point is its monitor (free by-products of the factorisation).
+        weights: optional ``weights(args) -> (N+1,)`` positive weights :math:`\theta` of the
+            arclength norm :math:`\|u\|_\theta^2 = \sum_i \theta_i u_i^2` (AUTO's THU/THL; a
+            zero weight leaves a component out of the step length).
     """
 
     residual: Callable
     jacobian: Callable | None = None
+    solve: Callable | None = None
+    monitor: Callable | None = None
+    uses_reference: bool = False
+    solve_aux: bool = False
+    weights: Callable | None = None
 
-    def dF(self, u, args):
-        return (self.jacobian or jax.jacfwd(self.residual))(u, args)
+    def F(self, u, args, ref):
+        return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
+
+    def dF(self, u, args, ref=None):
+        jac = self.jacobian or jax.jacfwd(self.residual)
+        return jac(u, args, ref) if self.uses_reference else jac(u, args)
+
+    def bordered_solve(self, u, args, ref, c, b):
+        r"""Solve :math:`[DF(u); c^T]\,\delta = b`."""
+        return self.bordered_solve_aux(u, args, ref, c, b)[0]
+
+    def bordered_solve_aux(self, u, args, ref, c, b):
+        """:meth:`bordered_solve` and the solver's by-product (None without ``solve_aux``)."""
+        if self.solve is not None:
+            r = self.solve(u, args, ref, c, b)
+            return r if self.solve_aux else (r, None)
+        return jnp.linalg.solve(jnp.vstack([self.dF(u, args, ref), c[None, :]]), b), None
+
+    def theta(self, u, args):
+        """Arclength weights (ones by default)."""
+        return jnp.ones_like(u) if self.weights is None else self.weights(args)
+
+    def normalise(self, t, args):
+        return t / jnp.sqrt(jnp.sum(self.theta(t, args) * t * t))
+
+    def point_monitor(self, u, args, aux):
+        if self.solve_aux:
+            return aux
+        if self.monitor is not None:
+            return self.monitor(u, args)
+        return jnp.zeros(0, u.dtype)
 
 
 @dataclass(frozen=True)
 class ContinuationStep:
-    """One accepted point of a branch.
+    r"""One accepted point of a branch.
 
     Attributes:
-        u: the point :math:`(x, \\lambda)`; tangent: the unit tangent there.
+        u: the point :math:`(x, \lambda)`; tangent: the unit tangent there.
         ds: the step that reached it; newton_iterations: corrector iterations it took.
-        residual: :math:`\\|F(u)\\|_\\infty`.
+        residual: :math:`\|F(u)\|_\infty`.
+        monitor: the problem's monitor at ``u`` (None without one).
     """
 
     u: np.ndarray
@@ -128,44 +176,61 @@ class ContinuationStep:
     ds: float
     newton_iterations: int
     residual: float
+    monitor: np.ndarray | None = None
 
 
-def _bordered_solve(A, b):
-    return jnp.linalg.solve(A, b)
+def _unit_last(u):
+    return jnp.zeros_like(u).at[-1].set(1.0)
+
+
+def _tangent(problem, u, t_prev, args):
+    r"""Unit tangent at ``u`` oriented like ``t_prev``,
+    :math:`[DF; (\theta t_{prev})^T]\tau = e_{N+1}`, and the solver's by-product."""
+    row = problem.theta(u, args) * t_prev
+    t, aux = problem.bordered_solve_aux(u, args, u, row, _unit_last(u))
+    return problem.normalise(t, args), aux
 
 
 @functools.cache
 def _tangent_at(problem: ContinuationProblem):
-    def tangent(u0, args):
-        e = jnp.zeros_like(u0).at[-1].set(1.0)
-        t = _bordered_solve(jnp.vstack([problem.dF(u0, args), e[None, :]]), e)
-        return t / jnp.linalg.norm(t)
+    def tangent(u0, args, row):
+        t = problem.bordered_solve(u0, args, u0, row, _unit_last(u0))
+        return problem.normalise(t, args)
 
     return jax.jit(tangent)
 
 
-def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
-    """Unit tangent at ``u0`` whose last (parameter) component has the sign of ``direction``."""
-    t = _tangent_at(problem)(jnp.asarray(u0), args)
-    return np.sign(direction) * np.asarray(t)
+def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0, row=None):
+    r"""Unit tangent at ``u0``.
+
+    Without ``row`` its last (parameter) component has the sign of ``direction``; with ``row``
+    (a vector not orthogonal to the branch, e.g. the expected direction of the branch) the tangent
+    solves :math:`[DF; row^T]\tau = e_{N+1}` and is oriented so that
+    ``direction * row @ tangent > 0``.
+    """
+    u0 = jnp.asarray(u0)
+    if row is None:
+        t = np.asarray(_tangent_at(problem)(u0, args, _unit_last(u0)))
+        return np.sign(direction) * t
+    t = np.asarray(_tangent_at(problem)(u0, args, jnp.asarray(row)))
+    return t * np.sign(direction * float(np.asarray(row) @ t))
 
 
-@functools.cache
-def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
-    """One PALC step with retries (not jitted on its own: it runs inside the chunk loop)."""
+def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
+    """Newton on ``F(u) = 0, row @ (u - u_pred) = 0``; the phase reference is ``ref`` (steps
+    pass the predicted point: an orbit next to the solution, and non-trivial even when the
+    step starts from the trivial orbit at a Hopf point)."""
     tol = s.newton_tol
 
-    def corrector(u_pred, t, args):
+    def corrector(u_pred, row, args, ref):
         def cond(c):
             _, it, dnorm, ok = c
             return ok & (it < s.max_newton_iterations) & (dnorm > tol)
 
         def body(c):
             u, it, _, _ = c
-            F = problem.residual(u, args)
-            G = jnp.concatenate([F, jnp.atleast_1d(t @ (u - u_pred))])
-            A = jnp.vstack([problem.dF(u, args), t[None, :]])
-            du = _bordered_solve(A, G)
+            G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
+            du = problem.bordered_solve(u, args, ref, row, G)
             u_new = u - du
             dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
             ok = jnp.all(jnp.isfinite(u_new))
@@ -175,34 +240,63 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
             cond, body, (u_pred, jnp.asarray(0), jnp.asarray(jnp.inf), jnp.asarray(True)))
         return u, it, ok & (dnorm <= tol)
 
-    def tangent(u, t_prev, args):
-        A = jnp.vstack([problem.dF(u, args), t_prev[None, :]])
-        e = jnp.zeros_like(u).at[-1].set(1.0)
-        t = _bordered_solve(A, e)
-        return t / jnp.linalg.norm(t)
+    return corrector
+
+
+@functools.cache
+def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
+    """One PALC step with retries (not jitted on its own: it runs inside the chunk loop)."""
+    corrector = _make_corrector(problem, s)
 
     def step(u, t, ds, args):
         def attempt(c):
-            u, t, ds, _, _, _ = c
-            u_new, it, ok = corrector(u + ds * t, t, args)
-            t_new = tangent(u_new, t, args)
+            u, t, ds, _, _, _, aux = c
+            u_pred = u + ds * t
+            u_new, it, ok = corrector(u_pred, problem.theta(u, args) * t, args, u_pred)
+            t_new, aux = _tangent(problem, u_new, t, args)
             ok = ok & jnp.all(jnp.isfinite(t_new))
             ds_next = jnp.where(ok, ds, 0.5 * ds)
-            return u, t, ds_next, u_new, t_new, jnp.where(ok, it, -1)
+            return u, t, ds_next, u_new, t_new, jnp.where(ok, it, -1), aux
 
         def cond(c):
-            _, _, ds, _, _, it = c
+            _, _, ds, _, _, it, _ = c
             return (it < 0) & (jnp.abs(ds) >= s.ds_min)
 
-        init = (u, t, ds, u, t, jnp.asarray(-1))
-        _, _, ds_used, u_new, t_new, it = jax.lax.while_loop(cond, attempt, init)
+        aux0 = jax.eval_shape(lambda: _tangent(problem, u, t, args)[1])
+        aux0 = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), aux0)
+        init = (u, t, ds, u, t, jnp.asarray(-1), aux0)
+        _, _, ds_used, u_new, t_new, it, aux = jax.lax.while_loop(cond, attempt, init)
         success = it >= 0
         grow = jnp.where(it < s.target_newton_iterations, s.grow,
                          jnp.where(it > s.target_newton_iterations, s.shrink, 1.0))
         ds_next = jnp.sign(ds_used) * jnp.clip(jnp.abs(ds_used) * grow, s.ds_min, s.ds_max)
-        return success, u_new, t_new, ds_used, ds_next, it
+        return success, u_new, t_new, ds_used, ds_next, it, aux
 
     return step
+
+
+@functools.cache
+def _make_single_step(problem: ContinuationProblem, s: ContinuationSettings):
+    """Jitted ``(u, t, ds, args) -> (u_new, t_new, ok, iterations)`` without step control: one
+    predictor-corrector step of exactly ``ds`` (used to locate special points)."""
+    corrector = _make_corrector(problem, s)
+
+    def single(u, t, ds, args):
+        u_pred = u + ds * t
+        u_new, it, ok = corrector(u_pred, problem.theta(u, args) * t, args, u_pred)
+        t_new, aux = _tangent(problem, u_new, t, args)
+        mon = problem.point_monitor(u_new, args, aux)
+        return u_new, t_new, ok & jnp.all(jnp.isfinite(t_new)), it, mon
+
+    return jax.jit(single)
+
+
+@functools.cache
+def _make_point_corrector(problem: ContinuationProblem, s: ContinuationSettings):
+    """Jitted Newton for ``F(u) = 0, row @ (u - u_guess) = 0`` (e.g. ``row = e_{N+1}``: a point
+    at a fixed parameter), with ``ref`` the phase reference."""
+    corrector = _make_corrector(problem, s)
+    return jax.jit(corrector)
 
 
 #: Status codes of a chunk of steps.
@@ -216,31 +310,59 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
 
     def run(u, t, ds, args, lo, hi):
         n1 = u.shape[0]
+        m0 = jax.eval_shape(
+            lambda: problem.point_monitor(u, args, _tangent(problem, u, t, args)[1]))
         init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
                 jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
-                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype))
+                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype), jnp.zeros(chunk, u.dtype),
+                jnp.zeros((chunk,) + m0.shape, m0.dtype))
 
         def cond(c):
             return (c[0] < chunk) & (c[4] == RUNNING)
 
         def body(c):
-            i, u, t, ds, _, U, T, IT, DS = c
-            success, u_new, t_new, ds_used, ds_next, it = step(u, t, ds, args)
+            i, u, t, ds, _, U, T, IT, DS, R, MON = c
+            success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args)
             outside = (u_new[-1] < lo) | (u_new[-1] > hi)
             status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
             U = U.at[i].set(u_new)
             T = T.at[i].set(t_new)
             IT = IT.at[i].set(it.astype(jnp.int32))
             DS = DS.at[i].set(ds_used)
+            R = R.at[i].set(jnp.max(jnp.abs(problem.F(u_new, args, u_new))))
+            MON = MON.at[i].set(problem.point_monitor(u_new, args, aux))
             n = jnp.where(success, i + 1, i)
             return (n, jnp.where(success, u_new, u), jnp.where(success, t_new, t),
-                    jnp.where(success, ds_next, ds), status, U, T, IT, DS)
+                    jnp.where(success, ds_next, ds), status, U, T, IT, DS, R, MON)
 
-        n, u, t, ds, status, U, T, IT, DS = jax.lax.while_loop(cond, body, init)
-        residual = jax.vmap(lambda v: jnp.max(jnp.abs(problem.residual(v, args))))(U)
-        return n, u, t, ds, status, U, T, IT, DS, residual
+        return jax.lax.while_loop(cond, body, init)
 
     return jax.jit(run)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Up to ``chunk`` consecutive accepted steps (arrays of length ``n``) and where they ended.
+
+    Attributes:
+        u, tangent, newton_iterations, ds, residual, monitor: per-step arrays.
+        status: RUNNING (all steps done), FAILED, or LEFT_WINDOW.
+        u_last, t_last, ds_next: the state to continue from.
+    """
+
+    u: np.ndarray
+    tangent: np.ndarray
+    newton_iterations: np.ndarray
+    ds: np.ndarray
+    residual: np.ndarray
+    monitor: np.ndarray
+    status: int
+    u_last: jax.Array
+    t_last: jax.Array
+    ds_next: jax.Array
+
+    def __len__(self):
+        return self.u.shape[0]
 
 
 class PALC:
@@ -251,7 +373,8 @@ class PALC:
     computed in jitted chunks of ``chunk`` steps (one dispatch per chunk, not per step); the
     iterator ends when the corrector fails even at ``ds_min`` (then :attr:`failure` says why),
     after ``max_steps`` points, or after the first point whose parameter (last component) lies
-    outside ``window``.
+    outside ``window``. :meth:`run_chunk` is the underlying one-chunk call, for drivers that
+    change ``args`` between chunks (e.g. a new collocation mesh).
     """
 
     def __init__(self, problem: ContinuationProblem, settings: ContinuationSettings,
@@ -260,29 +383,42 @@ class PALC:
         self.settings = settings
         self.chunk = int(chunk)
         self._run = _make_runner(problem, settings, self.chunk)
+        self.single_step = _make_single_step(problem, settings)
+        self.correct = _make_point_corrector(problem, settings)
         self.failure: str | None = None
+
+    def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf)) -> Chunk:
+        u = jnp.asarray(u)
+        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
+        n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
+            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi)
+        n = int(n)
+        return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
+                     u_last=u, t_last=t, ds_next=ds)
+
+    def failure_message(self, u) -> str:
+        s = self.settings
+        return (f"step size below ds_min={s.ds_min:g} at param={float(u[-1]):.10g}: "
+                f"Newton did not converge in {s.max_newton_iterations} iterations")
 
     def steps(self, u0, t0, args, ds: float | None = None,
               window: tuple[float, float] = (-math.inf, math.inf)) -> Iterator[ContinuationStep]:
         s = self.settings
         u, t = jnp.asarray(u0), jnp.asarray(t0)
-        ds = jnp.asarray(abs(s.ds if ds is None else ds), dtype=u.dtype)
-        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
+        ds = abs(s.ds if ds is None else ds)
         self.failure = None
         done = 0
         while done < s.max_steps:
-            n, u, t, ds, status, U, T, IT, DS, R = self._run(u, t, ds, args, lo, hi)
-            n, status = int(n), int(status)
-            U, T, IT, DS, R = (np.asarray(a) for a in (U, T, IT, DS, R))
-            for i in range(min(n, s.max_steps - done)):
-                yield ContinuationStep(u=U[i], tangent=T[i], ds=float(DS[i]),
-                                       newton_iterations=int(IT[i]), residual=float(R[i]))
-            done += n
-            if status == FAILED:
-                self.failure = (
-                    f"step size below ds_min={s.ds_min:g} at param={float(u[-1]):.10g}: "
-                    f"Newton did not converge in {s.max_newton_iterations} iterations"
-                )
+            c = self.run_chunk(u, t, ds, args, window)
+            mon = c.monitor if self.problem.monitor is not None else [None] * len(c)
+            for i in range(min(len(c), s.max_steps - done)):
+                yield ContinuationStep(u=c.u[i], tangent=c.tangent[i], ds=float(c.ds[i]),
+                                       newton_iterations=int(c.newton_iterations[i]),
+                                       residual=float(c.residual[i]), monitor=mon[i])
+            done += len(c)
+            u, t, ds = c.u_last, c.t_last, c.ds_next
+            if c.status == FAILED:
+                self.failure = self.failure_message(u)
                 return
-            if status == LEFT_WINDOW:
+            if c.status == LEFT_WINDOW:
                 return

@@ -27,6 +27,7 @@ Each located Hopf point is completed with its first Lyapunov coefficient
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -380,7 +381,11 @@ def continue_equilibria(
     size = max(64, 1 << (len(Ua) - 1).bit_length())  # padded: few distinct compiled shapes
     padded = np.concatenate([Ua, np.repeat(Ua[-1:], size - len(Ua), axis=0)])
     L = np.asarray(_spectra(cm, k)(padded, args))[:len(Ua)]
-    specials = _detect(model, cm, k, p0, Ua, Ta, L)
+    specials = [
+        dataclasses.replace(sp, param_name=param,
+                            params={**dict(zip(model.param_names, map(float, p0))),
+                                    param: sp.param})
+        for sp in _detect(model, cm, k, p0, Ua, Ta, L)]
     lam_all = np.take_along_axis(L, spectrum_order(L), axis=-1)
     return EquilibriumBranch(
         model=model,

@@ -14,8 +14,8 @@ class SpecialPoint:
     """A bifurcation or other special point detected on a branch.
 
     Attributes:
-        kind: 'hopf', 'fold' (limit point of equilibria), 'bp' (branch point), later 'lpc',
-            'pd', 'ns' on cycle branches.
+        kind: 'hopf', 'fold' (limit point of equilibria), 'bp' (branch point); on cycle
+            branches 'lpc' (fold of cycles), 'pd' (period doubling), 'ns' (torus).
         index: the branch point after which it lies (it is between ``index`` and ``index+1``).
         param: the parameter value.
         state: the state vector there.
@@ -24,12 +24,15 @@ class SpecialPoint:
         precision: size of the last Newton correction of the location (parameter units); for a
             guess, the width of the bracket.
         omega: (Hopf) angular frequency of the critical pair, rad per time unit.
-        period: (Hopf) :math:`2\\pi/\\omega`.
+        period: (Hopf) :math:`2\\pi/\\omega`; (cycle points) the period of the orbit.
         eigenvector: (Hopf) the critical eigenvector q, :math:`J q = i\\omega q`, |q| = 1;
             (fold) the null vector.
         l1: (Hopf) the first Lyapunov coefficient.
         criticality: (Hopf) 'subcritical' or 'supercritical' (from the sign of l1).
         message: why the location failed, or ''.
+        param_name: the continuation parameter of the branch the point lies on.
+        params: all parameter values at the point (so a cycle branch can start from it).
+        floquet_multipliers: (cycle points) the non-trivial multipliers there, by modulus.
     """
 
     kind: str
@@ -44,9 +47,14 @@ class SpecialPoint:
     l1: float | None = None
     criticality: str | None = None
     message: str = ""
+    param_name: str = ""
+    params: dict | None = None
+    floquet_multipliers: np.ndarray | None = None
 
     def __repr__(self) -> str:
         extra = ""
+        if self.kind in ("lpc", "pd", "ns") and self.period is not None:
+            extra = f", period={self.period:.10g}"
         if self.kind == "hopf" and self.omega is not None:
             extra = f", omega={self.omega:.8g}, period={self.period:.8g}"
             if self.l1 is not None:

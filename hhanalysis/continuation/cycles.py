@@ -1,0 +1,504 @@
+r"""Continuation of periodic orbits (AUTO's IPS=2): branch switching at Hopf points, Floquet
+multipliers, folds of cycles (LPC), period doubling (PD) and torus (NS) points.
+
+The orbit is discretised by orthogonal collocation (:mod:`~hhanalysis.continuation.collocation`)
+and followed by the pseudo-arclength engine in the unknowns (orbit, period :math:`T`, parameter).
+
+**Start at a Hopf point** :math:`(x_H, p_H)` with :math:`J q = i\omega q`: the cycle branch
+leaves the equilibrium in the direction :math:`\phi(\tau) = \mathrm{Re}(q\,e^{2\pi i\tau})`
+with :math:`T = 2\pi/\omega`. The first orbit solves the collocation system with the extra
+condition :math:`\langle u - u_H, \phi\rangle = \varepsilon` (``settings.ds``), so no guess is
+needed; the branch is then oriented so that the amplitude grows.
+
+**Floquet multipliers** are the eigenvalues of the monodromy matrix from the reduced collocation
+system (:func:`~hhanalysis.continuation.collocation.collocation_problem`). The multiplier nearest
+1 is the trivial one; its distance to 1 is reported for every orbit (``trivial_error``). An orbit
+is stable when every other multiplier has modulus below 1.
+
+**Detection** between consecutive points: LPC where the parameter component of the tangent
+changes sign; PD where :math:`\prod (\mu_i + 1)` over the non-trivial multipliers changes sign; NS
+where a complex pair crosses the unit circle. **Location** by the secant method on the step
+length from the point before: a point with test function below the tolerance is 'converged'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+
+from ..equilibria import find_equilibria
+from ..models import ODEModel
+from ..precision import float64
+from .collocation import (
+    Collocation,
+    Discretisation,
+    adapted_mesh,
+    collocation_problem,
+    evaluate,
+    remesh,
+)
+from .engine import FAILED, LEFT_WINDOW, PALC, ContinuationSettings
+from .results import SpecialPoint
+
+__all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS"]
+
+#: Default continuation settings for cycles: AUTO's DS=0.01, EPSL=EPSU=1e-10, ITNW=7, but the
+#: step grows while Newton needs fewer than 4 iterations (AUTO: 3) up to DSMAX=2 (AUTO: 0.5 in
+#: its own norm): ~140 orbits per HH branch instead of ~400, with the same located points.
+CYCLE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_steps=2000,
+                                      newton_tol=1e-10, max_newton_iterations=7,
+                                      target_newton_iterations=4)
+
+_LOCATE_TOL = 1e-10
+_LOCATE_ITERATIONS = 20
+
+
+@dataclass(frozen=True)
+class CycleBranch:
+    """A branch of periodic orbits in one parameter.
+
+    Attributes:
+        model: the model (its defaults hold the fixed parameters).
+        param_name: the continuation parameter.
+        param: parameter values, ``(M,)``.
+        period: periods (model time units), ``(M,)``.
+        x_max, x_min: maximum and minimum of every state over the orbit (at the collocation
+            nodes), ``(M, n)``.
+        floquet_multipliers: non-trivial multipliers by decreasing modulus, ``(M, n-1)``.
+        trivial_error: :math:`|\\mu_{trivial} - 1|` per orbit, ``(M,)``.
+        stable: every non-trivial multiplier inside the unit circle, ``(M,)``.
+        orbits: node values ``(M, ntst*ncol+1, n)`` on the meshes ``mesh`` ``(M, ntst+1)``.
+        newton_iterations, ds: per point.
+        special_points: LPC / PD / NS points in branch order.
+        stop_reason: why the continuation ended.
+        collocation, settings: the discretisation and continuation settings used.
+        start: the Hopf point the branch started from (or None).
+        notes: remarks, e.g. the check of the Hopf criticality against the branch direction.
+    """
+
+    model: ODEModel = field(repr=False)
+    param_name: str
+    param: np.ndarray
+    period: np.ndarray
+    x_max: np.ndarray
+    x_min: np.ndarray
+    floquet_multipliers: np.ndarray
+    trivial_error: np.ndarray
+    stable: np.ndarray
+    orbits: np.ndarray = field(repr=False)
+    mesh: np.ndarray = field(repr=False)
+    newton_iterations: np.ndarray
+    ds: np.ndarray
+    special_points: tuple[SpecialPoint, ...]
+    stop_reason: str
+    collocation: Collocation
+    settings: ContinuationSettings = field(repr=False)
+    start: SpecialPoint | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return self.param.size
+
+    def _state(self, name):
+        return self.model.state_names.index(name)
+
+    @property
+    def v_max(self) -> np.ndarray:
+        """Maximum of the first state (V for neuron models) over each orbit."""
+        return self.x_max[:, 0]
+
+    @property
+    def v_min(self) -> np.ndarray:
+        return self.x_min[:, 0]
+
+    @property
+    def frequency(self) -> np.ndarray:
+        """Frequency in Hz when the model's time unit is ms (else per time unit)."""
+        scale = 1000.0 if getattr(self.model, "time_unit", "ms") == "ms" else 1.0
+        return scale / self.period
+
+    @property
+    def lpc_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind == "lpc")
+
+    def orbit(self, index: int, points: int = 400):
+        """The orbit ``index`` resampled on a uniform time grid.
+
+        Returns:
+            ``(t, x)``: times ``(points,)`` in model units over one period, states
+            ``(points, n)``.
+        """
+        tau = np.linspace(0.0, 1.0, int(points))
+        x = evaluate(self.orbits[index], self.mesh[index], self.collocation.ncol, tau)
+        return tau * self.period[index], x
+
+    def __repr__(self) -> str:
+        pts = "\n".join(f"  {s!r}" for s in self.special_points) or "  (none)"
+        return (
+            f"CycleBranch({self.model.name}, {self.param_name} in "
+            f"[{self.param.min():.6g}, {self.param.max():.6g}], {len(self)} orbits, period "
+            f"[{self.period.min():.6g}, {self.period.max():.6g}], NTST={self.collocation.ntst}, "
+            f"NCOL={self.collocation.ncol}, stop: {self.stop_reason})\n special points:\n{pts}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Floquet multipliers and test functions
+# --------------------------------------------------------------------------------------------
+
+
+def floquet_multipliers(monitor) -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers from the reduced pairs ``(E, F)`` (``(M, 2, n, n)``): the eigenvalues of
+    :math:`M = -F^{-1}E`, computed by the QZ algorithm on the pencil :math:`(-E, F)` without forming
+    :math:`F^{-1}E` (more accurate when the multipliers span many orders of magnitude).
+
+    Returns the non-trivial multipliers by decreasing modulus ``(M, n-1)`` and
+    :math:`|\\mu_{trivial} - 1|` ``(M,)``.
+    """
+    E, F = monitor[:, 0], monitor[:, 1]
+    mu = np.array([scipy.linalg.eigvals(-e, f) for e, f in zip(E, F)])
+    triv = np.argmin(np.abs(mu - 1.0), axis=1)
+    err = np.abs(np.take_along_axis(mu, triv[:, None], axis=1)[:, 0] - 1.0)
+    keep = np.ones(mu.shape, bool)
+    keep[np.arange(mu.shape[0]), triv] = False
+    rest = mu[keep].reshape(mu.shape[0], -1)
+    order = np.argsort(-np.abs(rest), axis=1, kind="stable")
+    return np.take_along_axis(rest, order, axis=1), err
+
+
+def _pd_test(mu):
+    """:math:`\\prod_i (\\mu_i + 1)/(|\\mu_i| + 1)` over the non-trivial multipliers: changes
+    sign when a real multiplier crosses -1 (folds and complex collisions leave it positive)."""
+    return np.real(np.prod((mu + 1.0) / (np.abs(mu) + 1.0), axis=-1))
+
+
+def _ns_test(mu):
+    """:math:`|\\mu| - 1` of the complex multiplier nearest the unit circle (1 if none)."""
+    cplx = np.abs(mu.imag) > 1e-8 * np.maximum(1.0, np.abs(mu))
+    d = np.where(cplx, np.abs(mu) - 1.0, np.inf)
+    k = np.argmin(np.abs(d), axis=-1)
+    v = np.take_along_axis(d, k[..., None], axis=-1)[..., 0]
+    return np.where(np.isfinite(v), v, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The continuation driver
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """Accumulated points of a branch (numpy; orbits on each point's own mesh)."""
+
+    U: list = field(default_factory=list)
+    T: list = field(default_factory=list)
+    mon: list = field(default_factory=list)
+    mesh: list = field(default_factory=list)
+    its: list = field(default_factory=list)
+    ds: list = field(default_factory=list)
+
+    def extend(self, U, T, mon, mesh, its, ds):
+        self.U += list(U)
+        self.T += list(T)
+        self.mon += list(mon)
+        self.mesh += [mesh] * len(U)
+        self.its += list(its)
+        self.ds += list(ds)
+
+
+def _hopf_start(model, hopf: SpecialPoint, disc: Discretisation, mesh):
+    """The trivial orbit at the Hopf point and the unit direction of the cycle branch."""
+    if hopf.kind != "hopf" or hopf.omega is None or hopf.eigenvector is None:
+        raise ValueError(
+            f"start must be a located Hopf point (kind 'hopf' with omega and eigenvector), "
+            f"got kind={hopf.kind!r}, status={hopf.status!r}")
+    tau = disc.node_times(mesh)
+    q = np.asarray(hopf.eigenvector)
+    phi = np.real(q[None, :] * np.exp(2j * np.pi * tau)[:, None])
+    X0 = np.repeat(np.asarray(hopf.state, float)[None, :], tau.size, axis=0)
+    u_h = disc.pack(X0, 2 * np.pi / hopf.omega, hopf.param)
+    direction = disc.pack(phi, 0.0, 0.0)
+    return u_h, direction / np.linalg.norm(direction)
+
+
+def _remesh_u(disc, u, mesh, new_mesh, ncol):
+    X = remesh(disc.orbit(u), mesh, new_mesh, ncol)
+    return disc.pack(X, u[-2], u[-1])
+
+
+def _amplitude(disc, U):
+    X = np.asarray(U)[..., :-2].reshape(len(U), disc.n_nodes, disc.n) * disc.scale
+    return np.max(X.max(axis=1) - X.min(axis=1), axis=1)
+
+
+class _Locator:
+    """Secant iteration on the step length from a point (u, t) for a zero of a test function."""
+
+    def __init__(self, palc, args):
+        self.palc, self.args = palc, args
+
+    def locate(self, u, t, ds_b, test, fa, fb):
+        """Regula falsi with the Illinois modification on the step length in ``(0, ds_b)``."""
+        a, b = 0.0, float(ds_b)
+        best, side = None, 0
+        for _ in range(_LOCATE_ITERATIONS):
+            s = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
+            if not min(a, b) < s < max(a, b):
+                s = 0.5 * (a + b)
+            un, tn, ok, _, mon = self.palc.single_step(u, t, s, self.args)
+            if not bool(ok):
+                return best, f"the corrector failed at step {s:.3g} while locating"
+            mon = np.asarray(mon)
+            fs = test(np.asarray(un), np.asarray(tn), mon)
+            if np.sign(fs) == np.sign(fa):
+                a, fa = s, fs
+                if side == -1:
+                    fb *= 0.5
+                side = -1
+            else:
+                b, fb = s, fs
+                if side == 1:
+                    fa *= 0.5
+                side = 1
+            best = (np.asarray(un), np.asarray(tn), mon, abs(b - a))
+            if abs(fs) < _LOCATE_TOL or abs(b - a) < 1e-10 * abs(ds_b):
+                return best, ""
+        return best, f"no convergence in {_LOCATE_ITERATIONS} steps (bracket {abs(b - a):.1e})"
+
+
+def _test_values(kind, u, t, mon):
+    mu, _ = floquet_multipliers(mon[None])
+    if kind == "lpc":
+        return float(t[-1])
+    if kind == "pd":
+        return float(_pd_test(mu)[0])
+    return float(_ns_test(mu)[0])
+
+
+def _detect(disc, palc, args, prev, U, T, MON, DS, offset):
+    """Special points between ``prev`` and the chunk's points (and inside the chunk)."""
+    u_all = np.concatenate([prev[0][None], U])
+    t_all = np.concatenate([prev[1][None], T])
+    mon_all = np.concatenate([prev[2][None], MON])
+    mu, _ = floquet_multipliers(mon_all)
+    tests = {"lpc": t_all[:, -1], "pd": _pd_test(mu), "ns": _ns_test(mu)}
+    found = []
+    loc = _Locator(palc, args)
+    for i in range(len(U)):
+        for kind, v in tests.items():
+            if np.sign(v[i]) == np.sign(v[i + 1]) or v[i] == 0:
+                continue
+            if kind == "ns" and not (np.any(np.abs(mu[i].imag) > 1e-8)
+                                     and np.any(np.abs(mu[i + 1].imag) > 1e-8)):
+                continue
+            best, msg = loc.locate(
+                u_all[i], t_all[i], DS[i],
+                lambda un, tn, mon, kind=kind: _test_values(kind, un, tn, mon),
+                v[i], v[i + 1])
+            if best is None:
+                un, mon, prec = u_all[i + 1], mon_all[i + 1], abs(DS[i])
+            else:
+                un, _, mon, prec = best
+            m, _ = floquet_multipliers(mon[None])
+            X = disc.orbit(un)
+            found.append(SpecialPoint(
+                kind, offset + i - 1, float(un[-1]), X[0], "guess" if msg else "converged",
+                float(prec), period=float(un[-2]), message=msg, floquet_multipliers=m[0]))
+    return found
+
+
+def _check_criticality(model, param, hopf, p_first):
+    """Does the side on which the cycles appear agree with the sign of l1?"""
+    if hopf.l1 is None:
+        return "criticality not checked: the Hopf point has no l1"
+    eqs = find_equilibria(model, **{param: float(p_first)})
+    if len(eqs) == 0:
+        return "criticality not checked: no equilibrium beside the first cycle"
+    j = int(np.argmin(np.linalg.norm(eqs.x - np.asarray(hopf.state), axis=1)))
+    eq_stable = bool(eqs.stable[j])
+    sub = hopf.l1 > 0
+    if eq_stable == sub:
+        return (f"criticality check passed: cycles appear where the equilibrium is "
+                f"{'stable' if eq_stable else 'unstable'} ({hopf.criticality}, l1={hopf.l1:.4g})")
+    return (f"criticality check FAILED: l1={hopf.l1:.4g} says {hopf.criticality} but the cycles "
+            f"appear where the equilibrium is {'stable' if eq_stable else 'unstable'}")
+
+
+@float64
+def continue_cycles(
+    model: ODEModel,
+    start: SpecialPoint,
+    stop: tuple[float, float] | float | None = None,
+    *,
+    settings: ContinuationSettings | None = None,
+    collocation: Collocation | None = None,
+    max_period: float | None = None,
+    progress: bool = False,
+    **fixed_params,
+) -> CycleBranch:
+    """Follow the branch of periodic orbits born at the Hopf point ``start``.
+
+    Arguments:
+        model: the model.
+        start: a Hopf point from :func:`~hhanalysis.continue_equilibria` (it carries the
+            continuation parameter, the other parameters, :math:`\\omega` and the eigenvector).
+        stop: parameter bounds ``(lo, hi)``; a single number is one bound (the other is
+            unbounded on the far side of the Hopf point); None: unbounded.
+        settings: :class:`ContinuationSettings` (default :data:`CYCLE_SETTINGS`).
+        collocation: :class:`Collocation` (NTST, NCOL, mesh adaptation).
+        max_period: stop when the period exceeds this (approach to a homoclinic orbit);
+            default 50 times the period at the Hopf point.
+        progress: show a progress bar (tqdm) over the steps.
+        **fixed_params: override parameter values of the Hopf point (rarely needed).
+
+    Returns:
+        :class:`CycleBranch` with ``stop_reason``: the bound reached, the period bound, the
+        return to an equilibrium (the branch ended at a Hopf point), max steps, or why the
+        corrector failed.
+
+    Raises:
+        ValueError: ``start`` is not a located Hopf point, or bad bounds.
+    """
+    settings = settings or CYCLE_SETTINGS
+    col = collocation or Collocation()
+    if not isinstance(start, SpecialPoint):
+        raise ValueError(f"start must be a Hopf SpecialPoint, got {type(start).__name__}")
+    param = start.param_name
+    if not param:
+        raise ValueError("start has no param_name: take it from continue_equilibria(...)")
+    params = {**(start.params or {}), **fixed_params}
+    model = model.with_params(**{k: v for k, v in params.items() if k != param})
+    lo, hi = _bounds(stop, start.param)
+    T_h = 2 * np.pi / start.omega if start.omega else None
+    max_period = float(max_period) if max_period is not None else 50.0 * (T_h or 1.0)
+    if not max_period > 0:
+        raise ValueError(f"max_period must be > 0, got {max_period}")
+    cm = model.compile()
+    k = cm.param_index(param)
+    n = model.n_states
+    disc = Discretisation(n, col.ntst, col.ncol)
+    problem = collocation_problem(cm, k, col.ntst, col.ncol)
+    palc = PALC(problem, settings, chunk=col.adapt_mesh or 32)
+    p0 = jnp.asarray(model.param_vector(**{param: start.param}))
+    mesh = np.linspace(0.0, 1.0, col.ntst + 1)
+    args = (p0, jnp.asarray(np.diff(mesh)))
+
+    # first orbit: one step of length ds from the trivial orbit along the Hopf direction
+    u_h, phi = _hopf_start(model, start, disc, mesh)
+    phi = np.asarray(problem.normalise(jnp.asarray(phi), args))
+    u1, t1, ok, it, mon1 = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), settings.ds, args)
+    if not bool(ok):
+        raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
+                           f"{param}={start.param:.10g}: Newton did not converge")
+    u1, t1, mon1 = np.asarray(u1), np.asarray(t1), np.asarray(mon1)
+    notes = [_check_criticality(model, param, start, u1[-1])]
+    run = _Run()
+    run.extend([u1], [t1], [mon1], mesh, [int(it)], [settings.ds])
+    amp0 = _amplitude(disc, [u1])[0]
+    specials: list[SpecialPoint] = []
+    reason = f"max steps ({settings.max_steps})"
+    u, t, ds = jnp.asarray(u1), jnp.asarray(t1), settings.ds
+    prev = (u1, t1, mon1)
+    bar = _progress(progress, settings.max_steps)
+    amp_max = amp0
+    amp_hist = [amp0]
+    while len(run.U) < settings.max_steps:
+        c = palc.run_chunk(u, t, ds, args, (lo, hi))
+        nkeep = min(len(c), settings.max_steps - len(run.U))
+        U, T, MON = c.u[:nkeep], c.tangent[:nkeep], c.monitor[:nkeep]
+        stop_now = None
+        if nkeep:
+            periods = U[:, -2]
+            amps = np.concatenate([[amp_hist[-1]], _amplitude(disc, U)])
+            amp_max = max(amp_max, float(amps.max()))
+            too_long = np.nonzero(periods > max_period)[0]
+            # back at an equilibrium: a local minimum of the amplitude far below its maximum
+            # (the branch passes through the trivial orbit at a Hopf point and would retrace)
+            next_amp = np.concatenate([amps[2:], [np.inf]])
+            back = np.nonzero((amps[1:] < 0.02 * amp_max) & (amps[1:] < amps[:-1])
+                              & (amps[1:] <= next_amp) & (amp_max > 20.0 * amp0))[0]
+            cut = nkeep
+            if too_long.size:
+                cut = int(too_long[0]) + 1
+                stop_now = (f"period {periods[cut - 1]:.6g} above max_period={max_period:g} "
+                            f"at {param}={U[cut - 1, -1]:.10g} (approach to a homoclinic orbit?)")
+            if back.size and back[0] + 1 <= cut:
+                cut = int(back[0]) + 1
+                stop_now = (f"returned to an equilibrium at {param}={U[cut - 1, -1]:.10g} "
+                            f"(amplitude -> 0: the branch ends at a Hopf point)")
+            amp_hist.extend(amps[1:cut + 1])
+            U, T, MON = U[:cut], T[:cut], MON[:cut]
+            specials += _detect(disc, palc, args, prev, U, T, MON, c.ds[:cut],
+                                len(run.U))
+            run.extend(U, T, MON, mesh, c.newton_iterations[:cut], c.ds[:cut])
+            if bar is not None:
+                bar.update(len(U))
+        if stop_now:
+            reason = stop_now
+            break
+        if c.status == FAILED:
+            reason = palc.failure_message(c.u_last)
+            break
+        if c.status == LEFT_WINDOW:
+            edge = hi if float(c.u_last[-1]) > hi else lo
+            reason = f"reached the bound {param}={edge:g}"
+            break
+        u, t, ds = np.asarray(c.u_last), np.asarray(c.t_last), c.ds_next
+        if col.adapt_mesh:
+            new_mesh = adapted_mesh(disc.orbit(u), mesh, col.ncol)
+            u = _remesh_u(disc, u, mesh, new_mesh, col.ncol)
+            tt = _remesh_u(disc, t, mesh, new_mesh, col.ncol)
+            mesh = new_mesh
+            args = (p0, jnp.asarray(np.diff(mesh)))
+            t = np.asarray(problem.normalise(jnp.asarray(tt), args))
+        prev = (u, t, run.mon[-1])
+        u, t = jnp.asarray(u), jnp.asarray(t)
+    if bar is not None:
+        bar.close()
+    return _branch(model, param, disc, col, settings, run, specials, reason, start, notes)
+
+
+def _bounds(stop, p_h):
+    if stop is None:
+        return -math.inf, math.inf
+    if isinstance(stop, (tuple, list)):
+        if len(stop) != 2:
+            raise ValueError(f"stop must be (lo, hi), a number or None, got {stop!r}")
+        lo, hi = (float(v) for v in stop)
+        if not lo < hi or math.isnan(lo) or math.isnan(hi):
+            raise ValueError(f"stop = {stop!r}: need lo < hi")
+        return lo, hi
+    v = float(stop)
+    if not math.isfinite(v):
+        raise ValueError(f"stop must be finite, got {stop!r}")
+    return (v, math.inf) if v < p_h else (-math.inf, v)
+
+
+def _branch(model, param, disc, col, settings, run, specials, reason, start, notes):
+    U = np.array(run.U)
+    X = U[:, :-2].reshape(len(U), disc.n_nodes, disc.n) * disc.scale
+    mu, err = floquet_multipliers(np.array(run.mon))
+    notes = list(notes)
+    if err.max() > 1e-4:
+        notes.append(f"trivial multiplier off by up to {err.max():.1e}: consider a larger ntst")
+    return CycleBranch(
+        model=model, param_name=param, param=U[:, -1], period=U[:, -2], x_max=X.max(axis=1),
+        x_min=X.min(axis=1), floquet_multipliers=mu, trivial_error=err,
+        stable=np.all(np.abs(mu) < 1.0, axis=1), orbits=X, mesh=np.array(run.mesh),
+        newton_iterations=np.array(run.its), ds=np.array(run.ds),
+        special_points=tuple(dataclasses.replace(s, param_name=param) for s in specials),
+        stop_reason=reason, collocation=col, settings=settings, start=start,
+        notes=tuple(notes))
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="cycles", unit="orbit")
