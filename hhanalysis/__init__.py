@@ -23,9 +23,14 @@ from . import (  # noqa: E402
 )
 from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
+    BifurcationDiagram,
+    Collocation,
     ContinuationSettings,
+    CycleBranch,
     EquilibriumBranch,
     SpecialPoint,
+    bifurcation_diagram,
+    continue_cycles,
     continue_equilibria,
 )
 from .equilibria import Equilibrium, EquilibriumSet, find_equilibria  # noqa: E402
@@ -47,6 +52,8 @@ __all__ = [
     "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
     "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model", "Equilibrium",
     "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
-    "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria", "HH",
+    "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
+    "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
+    "HH",
     "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize",
 ]

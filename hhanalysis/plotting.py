@@ -15,7 +15,8 @@ from .equilibria import EquilibriumSet  # noqa: E402
 from .spectra import CenterProjection  # noqa: E402
 
 __all__ = ["plot_eigenvalue_real_parts", "plot_center_projection", "plot_phase_projection",
-           "plot_equilibrium_branch"]
+           "plot_equilibrium_branch", "plot_cycle_branch", "plot_bifurcation_diagram",
+           "plot_frequency_curve"]
 
 #: Colours of the seed's bifurcation figure.
 STABLE_EQ, UNSTABLE_EQ = "tab:red", "black"
@@ -145,4 +146,101 @@ def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: 
                         textcoords="offset points", fontsize=9)
     ax.set_xlabel(_label(branch.model, branch.param_name))
     ax.set_ylabel(_label(branch.model, variable))
+    return ax
+
+
+def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool = True,
+                      legend: bool = True):
+    """Max and min of ``variable`` over the orbits of a cycle branch: green where stable, blue
+    dashed where unstable; LPC / PD / NS points marked."""
+    ax = _axes(ax)
+    i = branch.model.state_names.index(variable)
+    p, stable = branch.param, branch.stable
+    uns = ~stable | np.r_[False, ~stable[:-1]] | np.r_[~stable[1:], False]
+    for k, values in enumerate((branch.x_max[:, i], branch.x_min[:, i])):
+        ax.plot(p, np.where(stable, values, np.nan), color=STABLE_CYCLE, lw=2,
+                label="stable limit cycle (max, min)" if legend and k == 0 else None)
+        ax.plot(p, np.where(uns, values, np.nan), color=UNSTABLE_CYCLE, lw=1.5, ls="--",
+                label="unstable limit cycle (max, min)" if legend and k == 0 else None)
+    if label_points:
+        xr = np.ptp(p) or 1.0
+        yr = np.ptp(branch.x_max[:, i]) or 1.0
+        placed = []
+        for s in branch.special_points:
+            j = int(np.clip(s.index + 1, 0, len(p) - 1))
+            for y in (branch.x_max[j, i], branch.x_min[j, i]):
+                ax.plot(s.param, y, "o", mfc="white", mec="black", ms=5, zorder=6)
+            y = branch.x_max[j, i]
+            # one label per cluster of nearby points (the HH folds and PDs lie within 0.1 µA)
+            near = [q for q in placed if abs(q[0] - s.param) < 0.04 * xr
+                    and abs(q[1] - y) < 0.06 * yr]
+            if near:
+                near[0][2].set_text(near[0][2].get_text() + f", {s.kind.upper()}")
+                continue
+            txt = ax.annotate(s.kind.upper(), (s.param, y), xytext=(4, 4),
+                              textcoords="offset points", fontsize=8)
+            placed.append((s.param, y, txt))
+    ax.set_xlabel(_label(branch.model, branch.param_name))
+    ax.set_ylabel(_label(branch.model, variable))
+    return ax
+
+
+def plot_bifurcation_diagram(diagram, ax=None, variable: str = "V", title: str | None = None):
+    """The seed's bifurcation figure from a :class:`~hhanalysis.BifurcationDiagram`."""
+    ax = _axes(ax, figsize=(7.0, 4.6))
+    for k, b in enumerate(diagram.equilibria):
+        plot_equilibrium_branch(b, variable, ax=ax, label_points=False)
+        if k > 0:  # one legend entry per kind
+            for line in ax.lines[-2:]:
+                line.set_label(None)
+    for k, b in enumerate(diagram.cycles):
+        plot_cycle_branch(b, variable, ax=ax, legend=k == 0)
+    idx = diagram.model.state_names.index(variable)
+    for s in diagram.hopf_points:
+        ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=6)
+        ax.annotate("H", (s.param, s.state[idx]), xytext=(4, -13), textcoords="offset points",
+                    fontsize=9)
+    ax.set_xlim(*diagram.bounds)
+    if diagram.cycles:
+        # frame the cycles (an equilibrium may run far off, e.g. V -> -387 mV at I = -10 for
+        # the brainpy preset's small leak)
+        top = max(b.x_max[:, idx].max() for b in diagram.cycles)
+        bottom = min(b.x_min[:, idx].min() for b in diagram.cycles)
+        pad = 0.12 * (top - bottom)
+        eq_lo = min(b.x[:, idx].min() for b in diagram.equilibria)
+        ax.set_ylim(max(eq_lo, bottom - 2 * pad) - 0.5 * pad, top + pad)
+    ax.legend(fontsize=8, loc="best")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def plot_frequency_curve(diagram, ax=None, title: str | None = None):
+    """Frequency of the cycle branches against the parameter (the f–I curve): stable solid
+    green, unstable dashed blue; the bistable ranges shaded and the minimum rate marked."""
+    ax = _axes(ax)
+    model = diagram.model
+    unit = "Hz" if model.time_unit == "ms" else f"1/{model.time_unit}"
+    for k, b in enumerate(diagram.cycles):
+        f, p, st = b.frequency, b.param, b.stable
+        uns = ~st | np.r_[False, ~st[:-1]] | np.r_[~st[1:], False]
+        ax.plot(p, np.where(st, f, np.nan), color=STABLE_CYCLE, lw=2,
+                label="stable limit cycle" if k == 0 else None)
+        ax.plot(p, np.where(uns, f, np.nan), color=UNSTABLE_CYCLE, lw=1.5, ls="--",
+                label="unstable limit cycle" if k == 0 else None)
+    for k, (a, b) in enumerate(diagram.bistable_ranges()):
+        ax.axvspan(a, b, color="0.85", zorder=0,
+                   label="bistable (rest and spiking)" if k == 0 else None)
+    fmin = diagram.minimum_frequency
+    if fmin is not None:
+        ax.plot(*fmin, "o", color="black", ms=6, zorder=6,
+                label=f"minimum rate {fmin[1]:.1f} {unit} at "
+                      f"{diagram.param_name}={fmin[0]:.3f}")
+    ax.set_xlim(*diagram.bounds)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(_label(model, diagram.param_name))
+    ax.set_ylabel(f"firing frequency ({unit})")
+    ax.legend(fontsize=8, loc="lower right")
+    if title is not None:
+        ax.set_title(title)
     return ax

@@ -1,8 +1,13 @@
 """Continuation: the generic PALC engine and the branch types built on it."""
 
+from .collocation import Collocation
+from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
+from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
 from .equilibria import EquilibriumBranch, continue_equilibria
 from .results import SpecialPoint
 
 __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationStep",
-           "EquilibriumBranch", "continue_equilibria", "SpecialPoint"]
+           "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Collocation",
+           "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
+           "bifurcation_diagram"]

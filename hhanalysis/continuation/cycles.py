@@ -280,8 +280,12 @@ def _test_values(kind, u, t, mon):
     return float(_ns_test(mu)[0])
 
 
-def _detect(disc, palc, args, prev, U, T, MON, DS, offset):
-    """Special points between ``prev`` and the chunk's points (and inside the chunk)."""
+def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny):
+    """Special points between ``prev`` and the chunk's points (and inside the chunk).
+
+    ``tiny[i]`` flags orbits of vanishing amplitude (``prev`` first): where the branch passes
+    through an equilibrium at a Hopf point, the parameter turns back without a fold of cycles.
+    """
     u_all = np.concatenate([prev[0][None], U])
     t_all = np.concatenate([prev[1][None], T])
     mon_all = np.concatenate([prev[2][None], MON])
@@ -292,6 +296,8 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset):
     for i in range(len(U)):
         for kind, v in tests.items():
             if np.sign(v[i]) == np.sign(v[i + 1]) or v[i] == 0:
+                continue
+            if kind == "lpc" and (tiny[i] or tiny[i + 1]):
                 continue
             if kind == "ns" and not (np.any(np.abs(mu[i].imag) > 1e-8)
                                      and np.any(np.abs(mu[i + 1].imag) > 1e-8)):
@@ -434,7 +440,7 @@ def continue_cycles(
             amp_hist.extend(amps[1:cut + 1])
             U, T, MON = U[:cut], T[:cut], MON[:cut]
             specials += _detect(disc, palc, args, prev, U, T, MON, c.ds[:cut],
-                                len(run.U))
+                                len(run.U), amps[:cut + 1] < 0.05 * amp_max)
             run.extend(U, T, MON, mesh, c.newton_iterations[:cut], c.ds[:cut])
             if bar is not None:
                 bar.update(len(U))

@@ -275,30 +275,6 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
     return step
 
 
-@functools.cache
-def _make_single_step(problem: ContinuationProblem, s: ContinuationSettings):
-    """Jitted ``(u, t, ds, args) -> (u_new, t_new, ok, iterations)`` without step control: one
-    predictor-corrector step of exactly ``ds`` (used to locate special points)."""
-    corrector = _make_corrector(problem, s)
-
-    def single(u, t, ds, args):
-        u_pred = u + ds * t
-        u_new, it, ok = corrector(u_pred, problem.theta(u, args) * t, args, u_pred)
-        t_new, aux = _tangent(problem, u_new, t, args)
-        mon = problem.point_monitor(u_new, args, aux)
-        return u_new, t_new, ok & jnp.all(jnp.isfinite(t_new)), it, mon
-
-    return jax.jit(single)
-
-
-@functools.cache
-def _make_point_corrector(problem: ContinuationProblem, s: ContinuationSettings):
-    """Jitted Newton for ``F(u) = 0, row @ (u - u_guess) = 0`` (e.g. ``row = e_{N+1}``: a point
-    at a fixed parameter), with ``ref`` the phase reference."""
-    corrector = _make_corrector(problem, s)
-    return jax.jit(corrector)
-
-
 #: Status codes of a chunk of steps.
 RUNNING, FAILED, LEFT_WINDOW = 0, 1, 2
 
@@ -308,7 +284,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
     """Jitted loop of up to ``chunk`` steps; stops early on failure or leaving the window."""
     step = _make_step(problem, s)
 
-    def run(u, t, ds, args, lo, hi):
+    def run(u, t, ds, args, lo, hi, n_max):
         n1 = u.shape[0]
         m0 = jax.eval_shape(
             lambda: problem.point_monitor(u, args, _tangent(problem, u, t, args)[1]))
@@ -318,7 +294,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
                 jnp.zeros((chunk,) + m0.shape, m0.dtype))
 
         def cond(c):
-            return (c[0] < chunk) & (c[4] == RUNNING)
+            return (c[0] < jnp.minimum(chunk, n_max)) & (c[4] == RUNNING)
 
         def body(c):
             i, u, t, ds, _, U, T, IT, DS, R, MON = c
@@ -383,18 +359,31 @@ class PALC:
         self.settings = settings
         self.chunk = int(chunk)
         self._run = _make_runner(problem, settings, self.chunk)
-        self.single_step = _make_single_step(problem, settings)
-        self.correct = _make_point_corrector(problem, settings)
         self.failure: str | None = None
 
-    def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf)) -> Chunk:
+    def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf),
+                  max_points: int | None = None) -> Chunk:
+        """Up to ``min(chunk, max_points)`` steps from ``(u, t)`` with initial step ``ds``."""
         u = jnp.asarray(u)
         lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
+        n_max = jnp.asarray(self.chunk if max_points is None else max_points)
         n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
-            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi)
+            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
         n = int(n)
         return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
                      u_last=u, t_last=t, ds_next=ds)
+
+    def single_step(self, u, t, ds: float, args):
+        """One step of exactly ``ds`` (no growth; a step the corrector cannot take at ``ds``
+        fails rather than shrinking). Uses the chunk runner, so it costs no extra compile.
+
+        Returns ``(u_new, t_new, ok, newton_iterations, monitor)``.
+        """
+        c = self.run_chunk(u, t, ds, args, max_points=1)
+        ok = len(c) == 1 and abs(float(c.ds[0]) - ds) <= 1e-12 * abs(ds)
+        if not ok:
+            return u, t, False, -1, None
+        return c.u[0], c.tangent[0], True, int(c.newton_iterations[0]), c.monitor[0]
 
     def failure_message(self, u) -> str:
         s = self.settings

@@ -1,0 +1,352 @@
+r"""One-parameter bifurcation diagrams: equilibrium branches plus every cycle branch born at
+their Hopf points.
+
+:func:`bifurcation_diagram` follows the equilibria across the parameter range, starts a cycle
+branch at every Hopf point (branch switching needs no guess, see
+:func:`~hhanalysis.continuation.cycles.continue_cycles`) and skips a Hopf point that an earlier
+cycle branch already ended at (in the HH model the branch from the lower Hopf point folds and
+ends at the upper one). The result, :class:`BifurcationDiagram`, draws the seed document's figure
+and the f–I curve, and saves to / loads from one ``.npz`` file.
+
+**File format** (``BifurcationDiagram.save``): a NumPy ``.npz`` archive with the entry
+``meta`` (a JSON string: format version, model name, preset, parameter values, continuation
+parameter, bounds, and per branch its kind, stop reason, notes and special points) and the arrays
+``eq{i}_param``, ``eq{i}_x``, ``eq{i}_stable``, ``eq{i}_eigenvalues`` for equilibrium branch
+``i`` and ``cy{j}_param``, ``cy{j}_period``, ``cy{j}_x_max``, ``cy{j}_x_min``,
+``cy{j}_floquet_multipliers``, ``cy{j}_trivial_error``, ``cy{j}_stable``, ``cy{j}_orbits``,
+``cy{j}_mesh`` for cycle branch ``j``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..equilibria import find_equilibria
+from ..models import ODEModel, hodgkin_huxley
+from ..precision import float64
+from .collocation import Collocation
+from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
+from .engine import ContinuationSettings
+from .equilibria import EquilibriumBranch, continue_equilibria
+from .results import SpecialPoint
+
+__all__ = ["BifurcationDiagram", "bifurcation_diagram"]
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BifurcationDiagram:
+    """Equilibrium and cycle branches in one parameter.
+
+    Attributes:
+        model: the model (defaults = the fixed parameters).
+        param_name: the bifurcation parameter; bounds: its range.
+        equilibria: the equilibrium branches.
+        cycles: the cycle branches (one per Hopf point not reached by an earlier branch).
+    """
+
+    model: ODEModel = field(repr=False)
+    param_name: str
+    bounds: tuple[float, float]
+    equilibria: tuple[EquilibriumBranch, ...]
+    cycles: tuple[CycleBranch, ...]
+
+    @property
+    def hopf_points(self) -> tuple[SpecialPoint, ...]:
+        pts = [s for b in self.equilibria for s in b.hopf_points]
+        return tuple(sorted(pts, key=lambda s: s.param))
+
+    @property
+    def lpc_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for b in self.cycles for s in b.special_points if s.kind == "lpc")
+
+    def special_points(self, kind: str) -> tuple[SpecialPoint, ...]:
+        return tuple(s for b in (*self.equilibria, *self.cycles) for s in b.special_points
+                     if s.kind == kind)
+
+    @property
+    def minimum_frequency(self) -> tuple[float, float] | None:
+        """``(param, frequency)`` of the slowest stable orbit (Hz for models in ms)."""
+        best = None
+        for b in self.cycles:
+            if b.stable.any():
+                i = int(np.argmin(np.where(b.stable, b.frequency, np.inf)))
+                if best is None or b.frequency[i] < best[1]:
+                    best = (float(b.param[i]), float(b.frequency[i]))
+        lpc = [s for s in self.lpc_points]
+        if best is not None and lpc:
+            # the minimum lies at a fold of cycles: report the located fold
+            s = min(lpc, key=lambda s: abs(s.param - best[0]))
+            if abs(s.param - best[0]) < 0.05 * (abs(best[0]) + 1):
+                scale = 1000.0 if self.model.time_unit == "ms" else 1.0
+                best = (s.param, scale / s.period)
+        return best
+
+    def bistable_ranges(self) -> list[tuple[float, float]]:
+        """Parameter intervals where a stable equilibrium and a stable cycle coexist (ends at
+        the located special points where stability changes)."""
+        eq = [iv for b in self.equilibria for iv in _stable_intervals(b)]
+        cy = [iv for b in self.cycles for iv in _stable_intervals(b)]
+        out = []
+        for a0, a1 in _union(eq):
+            for b0, b1 in _union(cy):
+                lo, hi = max(a0, b0), min(a1, b1)
+                if hi > lo:
+                    out.append((lo, hi))
+        return out
+
+    def plot(self, ax=None, variable: str = "V"):
+        """The seed's figure: stable (red) / unstable (black) equilibria, max and min of stable
+        (green) / unstable (blue) cycles, H and LPC points labelled."""
+        from ..plotting import plot_bifurcation_diagram
+
+        return plot_bifurcation_diagram(self, ax=ax, variable=variable)
+
+    def plot_frequency(self, ax=None):
+        """The f–I curve of the cycle branches with the bistable range and minimum rate."""
+        from ..plotting import plot_frequency_curve
+
+        return plot_frequency_curve(self, ax=ax)
+
+    def __repr__(self) -> str:
+        lines = [f"BifurcationDiagram({self.model.name}"
+                 + (f", preset={self.model.preset!r}" if self.model.preset else "")
+                 + f", {self.param_name} in {list(self.bounds)})"]
+        for s in self.hopf_points:
+            lines.append(f"  H   {self.param_name}={s.param:.10g}  period={s.period:.8g}  "
+                         f"l1={s.l1:.4g} ({s.criticality})")
+        for b in self.cycles:
+            for s in b.special_points:
+                lines.append(f"  {s.kind.upper():3s} {self.param_name}={s.param:.10g}  "
+                             f"period={s.period:.8g}")
+        for b in self.cycles:
+            lines.append(f"  cycle branch: {len(b)} orbits, stop: {b.stop_reason}")
+        return "\n".join(lines)
+
+    # ---------------------------------------------------------------- files
+    def save(self, path) -> Path:
+        """Write the diagram to ``path`` (``.npz``; the format is in the module docstring)."""
+        path = Path(path)
+        arrays, meta = {}, {
+            "format": _FORMAT, "model": self.model.name, "preset": self.model.preset,
+            "params": self.model.defaults, "param_name": self.param_name,
+            "bounds": list(self.bounds), "equilibria": [], "cycles": []}
+        for i, b in enumerate(self.equilibria):
+            for key in ("param", "x", "stable", "eigenvalues"):
+                arrays[f"eq{i}_{key}"] = getattr(b, key)
+            meta["equilibria"].append({"stop_reason": b.stop_reason,
+                                       "special_points": [_sp_json(s) for s in b.special_points]})
+        for j, b in enumerate(self.cycles):
+            for key in ("param", "period", "x_max", "x_min", "floquet_multipliers",
+                        "trivial_error", "stable", "orbits", "mesh"):
+                arrays[f"cy{j}_{key}"] = getattr(b, key)
+            meta["cycles"].append({
+                "stop_reason": b.stop_reason, "notes": list(b.notes),
+                "ntst": b.collocation.ntst, "ncol": b.collocation.ncol,
+                "special_points": [_sp_json(s) for s in b.special_points]})
+        text = json.dumps(meta, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        np.savez_compressed(path, meta=np.asarray(text), **arrays)
+        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+
+    @classmethod
+    def load(cls, path, model: ODEModel | None = None) -> BifurcationDiagram:
+        """Read a diagram written by :meth:`save`. ``model`` is needed for models other than
+        :func:`~hhanalysis.hodgkin_huxley` (whose preset and parameters are stored)."""
+        with np.load(Path(path), allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"{path}: unknown diagram format {meta.get('format')!r}")
+            if model is None:
+                if meta["model"] != "Hodgkin-Huxley":
+                    raise ValueError(f"{path}: pass model= to load a diagram of {meta['model']}")
+                model = hodgkin_huxley(meta["preset"] or "brainpy")
+            model = model.with_params(**meta["params"])
+            eqs = tuple(EquilibriumBranch(
+                model=model, param_name=meta["param_name"], param=z[f"eq{i}_param"],
+                x=z[f"eq{i}_x"], eigenvalues=z[f"eq{i}_eigenvalues"], stable=z[f"eq{i}_stable"],
+                newton_iterations=np.zeros(z[f"eq{i}_param"].size, int),
+                ds=np.zeros(z[f"eq{i}_param"].size), stop_reason=m["stop_reason"],
+                special_points=tuple(_sp_load(s) for s in m["special_points"]),
+                settings=ContinuationSettings()) for i, m in enumerate(meta["equilibria"]))
+            cys = tuple(CycleBranch(
+                model=model, param_name=meta["param_name"], param=z[f"cy{j}_param"],
+                period=z[f"cy{j}_period"], x_max=z[f"cy{j}_x_max"], x_min=z[f"cy{j}_x_min"],
+                floquet_multipliers=z[f"cy{j}_floquet_multipliers"],
+                trivial_error=z[f"cy{j}_trivial_error"], stable=z[f"cy{j}_stable"],
+                orbits=z[f"cy{j}_orbits"], mesh=z[f"cy{j}_mesh"],
+                newton_iterations=np.zeros(z[f"cy{j}_param"].size, int),
+                ds=np.zeros(z[f"cy{j}_param"].size),
+                special_points=tuple(_sp_load(s) for s in m["special_points"]),
+                stop_reason=m["stop_reason"], collocation=Collocation(m["ntst"], m["ncol"]),
+                settings=CYCLE_SETTINGS, notes=tuple(m["notes"]))
+                for j, m in enumerate(meta["cycles"]))
+        return cls(model, meta["param_name"], tuple(meta["bounds"]), eqs, cys)
+
+    def to_csv(self, directory) -> list[Path]:
+        """One CSV table per branch (``equilibria_{i}.csv``, ``cycles_{j}.csv``) and
+        ``special_points.csv``; returns the paths."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        names = self.model.state_names
+        p = self.param_name
+        out = []
+        for i, b in enumerate(self.equilibria):
+            rows = [[b.param[k], *b.x[k], bool(b.stable[k]),
+                     *np.round(b.eigenvalues[k], 12)] for k in range(len(b))]
+            out.append(_write(d / f"equilibria_{i}.csv",
+                              [p, *names, "stable", *[f"eig{j}" for j in range(len(names))]],
+                              rows))
+        for j, b in enumerate(self.cycles):
+            rows = [[b.param[k], b.period[k], b.frequency[k], *b.x_max[k], *b.x_min[k],
+                     bool(b.stable[k]), float(np.abs(b.floquet_multipliers[k, 0])),
+                     b.trivial_error[k]] for k in range(len(b))]
+            head = [p, "period", "frequency_Hz" if self.model.time_unit == "ms" else "frequency",
+                    *[f"{s}_max" for s in names], *[f"{s}_min" for s in names], "stable",
+                    "max_abs_nontrivial_multiplier", "trivial_multiplier_error"]
+            out.append(_write(d / f"cycles_{j}.csv", head, rows))
+        rows = [[s.kind, s.param, s.period if s.period is not None else "", s.status,
+                 s.l1 if s.l1 is not None else ""]
+                for b in (*self.equilibria, *self.cycles) for s in b.special_points]
+        out.append(_write(d / "special_points.csv", ["kind", p, "period", "status", "l1"], rows))
+        return out
+
+
+def _write(path, head, rows):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(head)
+        w.writerows(rows)
+    return path
+
+
+def _stable_intervals(branch) -> list[tuple[float, float]]:
+    """Parameter ranges of the stable stretches of a branch; a stretch that ends next to a
+    special point (Hopf, LPC, PD, ...) extends to its located parameter."""
+    st, p = np.asarray(branch.stable, bool), branch.param
+    at = {s.index: s.param for s in branch.special_points}
+    edges = np.flatnonzero(np.diff(np.r_[0, st.astype(int), 0]))
+    out = []
+    for a, b in zip(edges[::2], edges[1::2]):  # stable points a .. b-1
+        vals = list(p[a:b])
+        if a - 1 in at:
+            vals.append(at[a - 1])
+        if b - 1 in at:
+            vals.append(at[b - 1])
+        out.append((float(min(vals)), float(max(vals))))
+    return out
+
+
+def _union(intervals):
+    merged = []
+    for lo, hi in sorted(intervals):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _sp_json(s: SpecialPoint) -> dict:
+    def num(v):
+        if v is None:
+            return None
+        a = np.asarray(v)
+        if np.iscomplexobj(a):
+            return {"re": a.real.tolist(), "im": a.imag.tolist()}
+        return a.tolist()
+
+    return {k: num(getattr(s, k)) if k in ("state", "eigenvector", "floquet_multipliers")
+            else getattr(s, k) for k in (f.name for f in dataclasses.fields(s))}
+
+
+def _sp_load(d: dict) -> SpecialPoint:
+    def arr(v):
+        if v is None:
+            return None
+        if isinstance(v, dict):
+            return np.asarray(v["re"]) + 1j * np.asarray(v["im"])
+        return np.asarray(v)
+
+    d = dict(d)
+    for k in ("state", "eigenvector", "floquet_multipliers"):
+        d[k] = arr(d.get(k))
+    return SpecialPoint(**d)
+
+
+def _equilibrium_start(model, param, lo, hi):
+    for v in (lo, 0.0, 0.5 * (lo + hi), hi):
+        if lo <= v <= hi and len(find_equilibria(model, **{param: v})):
+            return v
+    raise ValueError(f"no equilibrium of {model.name} in its state box at {param} = "
+                     f"{lo:g}, 0, {0.5 * (lo + hi):g} or {hi:g}")
+
+
+@float64
+def bifurcation_diagram(
+    model: ODEModel,
+    param: str,
+    bounds: tuple[float, float],
+    *,
+    settings: ContinuationSettings | None = None,
+    cycle_settings: ContinuationSettings | None = None,
+    collocation: Collocation | None = None,
+    progress: bool = False,
+    **fixed_params,
+) -> BifurcationDiagram:
+    """Equilibria over ``bounds`` and every cycle branch born at their Hopf points.
+
+    Arguments:
+        model: the model.
+        param: the bifurcation parameter.
+        bounds: ``(lo, hi)``, the parameter range of every branch.
+        settings: continuation settings of the equilibria (AUTO-like defaults).
+        cycle_settings: continuation settings of the cycles (default
+            :data:`~hhanalysis.continuation.cycles.CYCLE_SETTINGS`).
+        collocation: NTST/NCOL/mesh adaptation of the cycles.
+        progress: progress bars.
+        **fixed_params: values of the other parameters.
+
+    Raises:
+        ValueError: unknown names, bad bounds, or no equilibrium to start from.
+    """
+    model.check_param_names([param], "bifurcation parameter")
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be (lo, hi), got {bounds!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"bounds must be finite with lo < hi, got {bounds!r}")
+    model = model.with_params(**fixed_params)
+    start = _equilibrium_start(model, param, lo, hi)
+    eqs = []
+    if start < hi:
+        eqs.append(continue_equilibria(model, param, start, hi, settings=settings,
+                                       progress=progress))
+    if start > lo:
+        eqs.append(continue_equilibria(model, param, start, lo, settings=settings,
+                                       progress=progress))
+    hopfs = sorted((s for b in eqs for s in b.hopf_points if s.status == "converged"),
+                   key=lambda s: s.param)
+    cycles: list[CycleBranch] = []
+    for h in hopfs:
+        if any(_ends_at(b, h) for b in cycles):
+            continue
+        cycles.append(continue_cycles(model, h, (lo, hi), settings=cycle_settings,
+                                      collocation=collocation, progress=progress))
+    return BifurcationDiagram(model, param, (lo, hi), tuple(eqs), tuple(cycles))
+
+
+def _ends_at(branch: CycleBranch, hopf: SpecialPoint) -> bool:
+    """Did the cycle branch end (amplitude -> 0) next to this Hopf point?"""
+    if "returned to an equilibrium" not in branch.stop_reason:
+        return False
+    width = max(1e-3 * (abs(hopf.param) + 1.0), 5 * abs(branch.param[-1] - branch.param[-2]))
+    return abs(branch.param[-1] - hopf.param) < width
