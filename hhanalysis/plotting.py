@@ -167,10 +167,14 @@ def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool =
         yr = np.ptp(branch.x_max[:, i]) or 1.0
         placed = []
         for s in branch.special_points:
+            if s.kind == "uz":
+                continue
             j = int(np.clip(s.index + 1, 0, len(p) - 1))
-            for y in (branch.x_max[j, i], branch.x_min[j, i]):
+            hi, lo = ((s.x_max[i], s.x_min[i]) if s.x_max is not None
+                      else (branch.x_max[j, i], branch.x_min[j, i]))
+            for y in (hi, lo):
                 ax.plot(s.param, y, "o", mfc="white", mec="black", ms=5, zorder=6)
-            y = branch.x_max[j, i]
+            y = hi
             # one label per cluster of nearby points (the HH folds and PDs lie within 0.1 µA)
             near = [q for q in placed if abs(q[0] - s.param) < 0.04 * xr
                     and abs(q[1] - y) < 0.06 * yr]

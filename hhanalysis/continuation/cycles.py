@@ -272,6 +272,8 @@ class _Locator:
 
 
 def _test_values(kind, u, t, mon):
+    if isinstance(kind, float):  # a user point
+        return float(u[-1]) - kind
     mu, _ = floquet_multipliers(mon[None])
     if kind == "lpc":
         return float(t[-1])
@@ -280,7 +282,7 @@ def _test_values(kind, u, t, mon):
     return float(_ns_test(mu)[0])
 
 
-def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny):
+def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny, user_points=()):
     """Special points between ``prev`` and the chunk's points (and inside the chunk).
 
     ``tiny[i]`` flags orbits of vanishing amplitude (``prev`` first): where the branch passes
@@ -291,6 +293,7 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny):
     mon_all = np.concatenate([prev[2][None], MON])
     mu, _ = floquet_multipliers(mon_all)
     tests = {"lpc": t_all[:, -1], "pd": _pd_test(mu), "ns": _ns_test(mu)}
+    tests.update({float(v): u_all[:, -1] - v for v in user_points})
     found = []
     loc = _Locator(palc, args)
     for i in range(len(U)):
@@ -313,8 +316,9 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny):
             m, _ = floquet_multipliers(mon[None])
             X = disc.orbit(un)
             found.append(SpecialPoint(
-                kind, offset + i - 1, float(un[-1]), X[0], "guess" if msg else "converged",
-                float(prec), period=float(un[-2]), message=msg, floquet_multipliers=m[0]))
+                "uz" if isinstance(kind, float) else kind, offset + i - 1, float(un[-1]), X[0],
+                "guess" if msg else "converged", float(prec), period=float(un[-2]), message=msg,
+                floquet_multipliers=m[0], x_max=X.max(axis=0), x_min=X.min(axis=0)))
     return found
 
 
@@ -344,6 +348,7 @@ def continue_cycles(
     settings: ContinuationSettings | None = None,
     collocation: Collocation | None = None,
     max_period: float | None = None,
+    user_points: tuple[float, ...] = (),
     progress: bool = False,
     **fixed_params,
 ) -> CycleBranch:
@@ -359,6 +364,8 @@ def continue_cycles(
         collocation: :class:`Collocation` (NTST, NCOL, mesh adaptation).
         max_period: stop when the period exceeds this (approach to a homoclinic orbit);
             default 50 times the period at the Hopf point.
+        user_points: parameter values at which to locate the orbits (special points of kind
+            'uz', like AUTO's UZR), e.g. to compare periods at fixed currents.
         progress: show a progress bar (tqdm) over the steps.
         **fixed_params: override parameter values of the Hopf point (rarely needed).
 
@@ -380,6 +387,10 @@ def continue_cycles(
     params = {**(start.params or {}), **fixed_params}
     model = model.with_params(**{k: v for k, v in params.items() if k != param})
     lo, hi = _bounds(stop, start.param)
+    try:
+        user_points = tuple(float(v) for v in np.atleast_1d(user_points))
+    except (TypeError, ValueError):
+        raise ValueError(f"user_points must be numbers, got {user_points!r}") from None
     T_h = 2 * np.pi / start.omega if start.omega else None
     max_period = float(max_period) if max_period is not None else 50.0 * (T_h or 1.0)
     if not max_period > 0:
@@ -440,7 +451,7 @@ def continue_cycles(
             amp_hist.extend(amps[1:cut + 1])
             U, T, MON = U[:cut], T[:cut], MON[:cut]
             specials += _detect(disc, palc, args, prev, U, T, MON, c.ds[:cut],
-                                len(run.U), amps[:cut + 1] < 0.05 * amp_max)
+                                len(run.U), amps[:cut + 1] < 0.05 * amp_max, user_points)
             run.extend(U, T, MON, mesh, c.newton_iterations[:cut], c.ds[:cut])
             if bar is not None:
                 bar.update(len(U))

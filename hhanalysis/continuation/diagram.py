@@ -40,6 +40,7 @@ from .results import SpecialPoint
 __all__ = ["BifurcationDiagram", "bifurcation_diagram"]
 
 _FORMAT = 1
+_ARRAY_FIELDS = ("state", "eigenvector", "floquet_multipliers", "x_max", "x_min")
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ def _sp_json(s: SpecialPoint) -> dict:
             return {"re": a.real.tolist(), "im": a.imag.tolist()}
         return a.tolist()
 
-    return {k: num(getattr(s, k)) if k in ("state", "eigenvector", "floquet_multipliers")
+    return {k: num(getattr(s, k)) if k in _ARRAY_FIELDS
             else getattr(s, k) for k in (f.name for f in dataclasses.fields(s))}
 
 
@@ -276,7 +277,7 @@ def _sp_load(d: dict) -> SpecialPoint:
         return np.asarray(v)
 
     d = dict(d)
-    for k in ("state", "eigenvector", "floquet_multipliers"):
+    for k in _ARRAY_FIELDS:
         d[k] = arr(d.get(k))
     return SpecialPoint(**d)
 

@@ -15,7 +15,8 @@ class SpecialPoint:
 
     Attributes:
         kind: 'hopf', 'fold' (limit point of equilibria), 'bp' (branch point); on cycle
-            branches 'lpc' (fold of cycles), 'pd' (period doubling), 'ns' (torus).
+            branches 'lpc' (fold of cycles), 'pd' (period doubling), 'ns' (torus), 'uz' (a
+            requested parameter value, AUTO's UZR).
         index: the branch point after which it lies (it is between ``index`` and ``index+1``).
         param: the parameter value.
         state: the state vector there.
@@ -33,6 +34,7 @@ class SpecialPoint:
         param_name: the continuation parameter of the branch the point lies on.
         params: all parameter values at the point (so a cycle branch can start from it).
         floquet_multipliers: (cycle points) the non-trivial multipliers there, by modulus.
+        x_max, x_min: (cycle points) maximum and minimum of every state over the orbit.
     """
 
     kind: str
@@ -50,10 +52,12 @@ class SpecialPoint:
     param_name: str = ""
     params: dict | None = None
     floquet_multipliers: np.ndarray | None = None
+    x_max: np.ndarray | None = None
+    x_min: np.ndarray | None = None
 
     def __repr__(self) -> str:
         extra = ""
-        if self.kind in ("lpc", "pd", "ns") and self.period is not None:
+        if self.kind in ("lpc", "pd", "ns", "uz") and self.period is not None:
             extra = f", period={self.period:.10g}"
         if self.kind == "hopf" and self.omega is not None:
             extra = f", omega={self.omega:.8g}, period={self.period:.8g}"
