@@ -92,8 +92,9 @@ def equations_f90(model, start_state, cont_param: str) -> str:
 @dataclass
 class AutoRun:
     seconds: float
-    points: list  # rows of the b-file: (type code, label, PAR(1), U(1..n))
+    points: list  # rows of the b-file: (type code, label, PAR(1), [the other columns])
     stdout: str
+    solutions: str = ""  # the s-file (fort.8), to restart from
 
 
 class AutoModel:
@@ -112,16 +113,22 @@ class AutoModel:
         self.compile_seconds = time.perf_counter() - t
         self.n = model.n_states
 
-    def run(self, constants: str) -> AutoRun:
-        for f in ("fort.7", "fort.8", "fort.9"):
+    def run(self, constants: str, restart: str | None = None) -> AutoRun:
+        """Run with the constants file ``constants``; ``restart`` is the s-file (fort.8) of an
+        earlier run holding the IRS label (AUTO reads it as fort.3)."""
+        for f in ("fort.7", "fort.8", "fort.9", "fort.3"):
             (self.dir / f).unlink(missing_ok=True)
+        if restart is not None:
+            (self.dir / "fort.3").write_text(restart)
         (self.dir / "fort.2").write_text(constants)
         env = dict(os.environ, OMP_NUM_THREADS="1")
         t = time.perf_counter()
         proc = subprocess.run(["./hh.exe"], cwd=self.dir, env=env, capture_output=True,
                               text=True, check=True)
         seconds = time.perf_counter() - t
-        return AutoRun(seconds, self._parse_b(), proc.stdout)
+        s_file = self.dir / "fort.8"
+        return AutoRun(seconds, self._parse_b(), proc.stdout,
+                       s_file.read_text() if s_file.exists() else "")
 
     def _parse_b(self):
         rows = []
@@ -134,7 +141,7 @@ class AutoModel:
                 vals = [float(v) for v in parts[4:]]
             except ValueError:
                 continue
-            rows.append((ty, lab, vals[0], vals[2:2 + self.n]))
+            rows.append((ty, lab, vals[0], vals[2:]))
         return rows
 
     def cleanup(self):
@@ -152,4 +159,20 @@ EPSL= 1e-10, EPSU = 1e-10, EPSS = 1e-08
 DS = {ds}, DSMIN= 1e-06, DSMAX= 0.5, IADS= 1
 NPAR = {npar}, THL = {{}}, THU = {{}}
 UZSTOP = {{1: [{stop_lo}, {stop_hi}]}}
+"""
+
+
+def periodic_constants(irs: int, stop: str, ntst: int = 100, ncol: int = 4, ndim: int = 4,
+                       npar: int = 15) -> str:
+    """AUTO constants of the reference periodic runs (IPS=2 from Hopf label ``irs``, ICP = I and
+    the period PAR(11) with THL {11: 0}, DS=0.01, DSMAX=0.5), stopping at ``stop`` (e.g. 'LP1')."""
+    return f"""NDIM= {ndim}, IPS = 2, IRS = {irs}, ILP = 1
+ICP = [1, 11]
+NTST= {ntst}, NCOL= {ncol}, IAD = 3, ISP = 2, ISW = 1, IPLT= 0, NBC= 0, NINT= 0
+NMX= 2000, NPR= 0, MXBF= 10, IID = 2, ITMX= 8, ITNW= 7, NWTN= 3, JAC= 1
+EPSL= 1e-10, EPSU = 1e-10, EPSS = 1e-08
+DS = 0.01, DSMIN= 1e-06, DSMAX= 0.5, IADS= 1
+NPAR = {npar}, THL = {{11: 0}}, THU = {{}}
+UZSTOP = {{1: [-10, 260]}}
+STOP = ['{stop}']
 """

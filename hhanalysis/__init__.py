@@ -6,11 +6,38 @@ Importing this package switches JAX to 64-bit mode (``jax_enable_x64``), because
 ``dtype=jnp.float32`` stay float32, and the simulator takes ``dtype=`` explicitly. The analysis
 entry points additionally run inside ``jax.enable_x64(True)``, so they stay in double precision
 even if you turn x64 off again after import (see :func:`hhanalysis.precision.float64`).
+
+Compiled programs are cached on disk (``~/.cache/hhanalysis/jax``; ``HHANALYSIS_CACHE_DIR``
+moves it, ``HHANALYSIS_CACHE_DIR=off`` turns it off), so a new Python session does not compile
+the continuation solvers again.
 """
+
+import os
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+
+def _persistent_compilation_cache() -> None:
+    """Keep compiled XLA programs on disk between Python sessions (JAX's persistent cache), so
+    only the first session on a machine pays the jit compilation of the continuation solvers.
+    Location: ``$HHANALYSIS_CACHE_DIR`` or ``~/.cache/hhanalysis/jax``; set
+    ``HHANALYSIS_CACHE_DIR=off`` to disable. A cache directory the user configured for JAX is
+    left alone."""
+    where = os.environ.get("HHANALYSIS_CACHE_DIR",
+                           os.path.join(os.path.expanduser("~"), ".cache", "hhanalysis", "jax"))
+    if where.lower() == "off" or jax.config.jax_compilation_cache_dir:
+        return
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", where)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+_persistent_compilation_cache()
 
 # Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation), the
 # simulator and the BrainPy-style namespaces (dyn, init, inputs, math, visualize).

@@ -276,16 +276,17 @@ def _reduce(E, F, G, B, Be, n):
     return E[0], F[0], G[0], B[:, :2], Be, (Cs, K)
 
 
-def _back_substitute(y_ends, v, levels, n):
-    """Node values ``(K+1, n)`` from the end values and the eliminations of :func:`_reduce`."""
+def _back_substitute(y_ends, V, levels, n):
+    """Node values ``(K+1, n, k)`` from the end values ``(2, n, k)`` and the eliminations of
+    :func:`_reduce`; ``V`` ``(e, k)`` holds the extra-column multipliers per right-hand side."""
     Cs, K = levels
     half = Cs.shape[1]
-    Y = jnp.zeros((2 * half + 1, n), y_ends.dtype).at[:2].set(y_ends)
+    Y = jnp.zeros((2 * half + 1,) + y_ends.shape[1:], y_ends.dtype).at[:2].set(y_ends)
 
     def level(Y, C):
         yl, yr = Y[:half], Y[1:half + 1]
-        yc = -(jnp.einsum("pij,pj->pi", C[..., :n], yl)
-               + jnp.einsum("pij,pj->pi", C[..., n:2 * n], yr) + C[..., 2 * n:] @ v)
+        yc = -(jnp.einsum("pij,pjr->pir", C[..., :n], yl)
+               + jnp.einsum("pij,pjr->pir", C[..., n:2 * n], yr) + C[..., 2 * n:] @ V)
         return Y.at[0::2].set(Y[:half + 1]).at[1::2].set(yc), None
 
     Y, _ = jax.lax.scan(level, Y, Cs, reverse=True)
@@ -356,19 +357,25 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
             -T * fp.reshape(ntst, -1)
 
     def solve(u, args, ref, c, b):
+        """Bordered solve for ``b`` of shape ``(N+1,)`` or ``(N+1, k)``; also returns the
+        reduced variational pair ``(E0, F0)``."""
+        single = b.ndim == 1
+        b = b[:, None] if single else b
+        k_rhs = b.shape[1]
         p0, h = args
         A, aT, ap = blocks(u, p0, h)
         nb = disc.n_nodes * n
-        b_coll = b[:ntst * m * n].reshape(ntst, m * n)
+        b_coll = b[:ntst * m * n].reshape(ntst, m * n, k_rhs)
         b_per, b_phase, b_row = b[ntst * m * n:nb], b[nb], b[nb + 1]
         # border rows: the phase condition and the extra row c, as node coefficients
         _, dref = at_gauss(disc.orbit(ref))
         phase_nodes = jnp.zeros((disc.n_nodes, n)).at[idx].add(
             jnp.einsum("g,gj,ign->ijn", w, L, dref) * s)
         Bn = jnp.stack([phase_nodes, c[:-2].reshape(disc.n_nodes, n)])
-        Be = jnp.asarray([[0.0, 0.0, b_phase], [c[-2], c[-1], b_row]])
-        # condensation; the extra columns multiply v = (T, lambda, -1)
-        Gext = jnp.stack([aT, ap, b_coll], axis=-1)
+        Be = jnp.stack([jnp.concatenate([jnp.zeros(2), b_phase]),
+                        jnp.concatenate([c[-2:], b_row])])
+        # condensation; the extra columns multiply v = (T, lambda, -e_j) for right-hand side j
+        Gext = jnp.concatenate([aT[..., None], ap[..., None], b_coll], axis=-1)
         Bi = Bn[:, interior].reshape(2, ntst, (m - 1) * n)
         E, F, G, Z, W = _condense(A, Gext, Bi, n, m)
         Bm = Bn[:, mesh_nodes].at[:, :-1].add(-W[..., :n]).at[:, 1:].add(-W[..., n:2 * n])
@@ -379,18 +386,19 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
         per = jnp.concatenate([eye, -eye, jnp.zeros((n, 2))], axis=1)
         bor = jnp.concatenate([Bf[:, 0], Bf[:, 1], Be[:, :2]], axis=1)
         M = jnp.concatenate([top, per, bor])
-        rhs = jnp.concatenate([G0[:, 2], b_per, Be[:, 2]])
-        sol = jnp.linalg.solve(M, rhs)
-        y0, yN, g = sol[:n], sol[n:2 * n], sol[2 * n:]
-        v = jnp.concatenate([g, -jnp.ones(1)])
-        Y = _back_substitute(jnp.stack([y0, yN]), v, levels, n)
-        z = -(jnp.einsum("ikj,ij->ik", Z[..., :n], Y[:-1])
-              + jnp.einsum("ikj,ij->ik", Z[..., n:2 * n], Y[1:]) + Z[..., 2 * n:] @ v)
-        Xd = jnp.concatenate([Y[:-1, None, :], z.reshape(ntst, m - 1, n)], axis=1)
-        Xd = jnp.concatenate([Xd.reshape(-1, n), Y[-1:]])
+        rhs = jnp.concatenate([G0[:, 2:], b_per, Be[:, 2:]])
+        sol = jnp.linalg.solve(M, rhs)  # (2n+2, k)
+        g = sol[2 * n:]
+        V = jnp.concatenate([g, -jnp.eye(k_rhs)])  # (2 + k, k)
+        Y = _back_substitute(jnp.stack([sol[:n], sol[n:2 * n]]), V, levels, n)
+        z = -(jnp.einsum("ikj,ijr->ikr", Z[..., :n], Y[:-1])
+              + jnp.einsum("ikj,ijr->ikr", Z[..., n:2 * n], Y[1:]) + Z[..., 2 * n:] @ V)
+        Xd = jnp.concatenate([Y[:-1, None], z.reshape(ntst, m - 1, n, k_rhs)], axis=1)
+        Xd = jnp.concatenate([Xd.reshape(-1, n, k_rhs), Y[-1:]])
+        out = jnp.concatenate([Xd.reshape(-1, k_rhs), g])
         # E0, F0 depend only on the collocation blocks (the pivots too): they are the reduced
         # variational equation, E0 y_0 + F0 y_N = 0, whatever the borders
-        return jnp.concatenate([Xd.ravel(), g]), jnp.stack([E0, F0])
+        return (out[:, 0] if single else out), jnp.stack([E0, F0])
 
     def monitor(u, args):
         p0, h = args
@@ -411,12 +419,25 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 
     return ContinuationProblem(residual=residual, jacobian=jacobian, solve=solve,
                                monitor=monitor, uses_reference=True, solve_aux=True,
-                               weights=weights)
+                               weights=weights, tangent_from_newton=True)
 
 
 # --------------------------------------------------------------------------------------------
 # Mesh: evaluation, adaptation, interpolation (numpy; between chunks of steps)
 # --------------------------------------------------------------------------------------------
+
+
+def node_weights(mesh, n_nodes) -> np.ndarray:
+    """Quadrature weights (times ntst) of the ``n_nodes`` nodes on ``mesh``, as in the
+    arclength weights of :func:`collocation_problem` (numpy)."""
+    h = np.diff(np.asarray(mesh))
+    ntst = h.size
+    m = (n_nodes - 1) // ntst
+    h = h * ntst
+    ends = 0.5 * (np.r_[0.0, h] + np.r_[h, 0.0])
+    node = np.concatenate([np.column_stack([ends[:-1], np.repeat(h[:, None], m - 1, 1)]).ravel(),
+                           ends[-1:]])
+    return node
 
 
 def evaluate(X, mesh, ncol, tau) -> np.ndarray:

@@ -40,6 +40,7 @@ from .collocation import (
     adapted_mesh,
     collocation_problem,
     evaluate,
+    node_weights,
     remesh,
 )
 from .engine import FAILED, LEFT_WINDOW, PALC, ContinuationSettings
@@ -54,7 +55,7 @@ CYCLE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_step
                                       newton_tol=1e-10, max_newton_iterations=7,
                                       target_newton_iterations=4)
 
-_LOCATE_TOL = 1e-10
+_LOCATE_TOL = 1e-8
 _LOCATE_ITERATIONS = 20
 
 
@@ -152,16 +153,20 @@ class CycleBranch:
 # --------------------------------------------------------------------------------------------
 
 
-def floquet_multipliers(monitor) -> tuple[np.ndarray, np.ndarray]:
+def floquet_multipliers(monitor, accurate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Multipliers from the reduced pairs ``(E, F)`` (``(M, 2, n, n)``): the eigenvalues of
     :math:`M = -F^{-1}E`, computed by the QZ algorithm on the pencil :math:`(-E, F)` without forming
-    :math:`F^{-1}E` (more accurate when the multipliers span many orders of magnitude).
+    :math:`F^{-1}E` (more accurate when the multipliers span many orders of magnitude);
+    ``accurate=False`` forms :math:`-F^{-1}E` in one batched call (enough for sign tests).
 
     Returns the non-trivial multipliers by decreasing modulus ``(M, n-1)`` and
     :math:`|\\mu_{trivial} - 1|` ``(M,)``.
     """
     E, F = monitor[:, 0], monitor[:, 1]
-    mu = np.array([scipy.linalg.eigvals(-e, f) for e, f in zip(E, F)])
+    if accurate:
+        mu = np.array([scipy.linalg.eigvals(-e, f) for e, f in zip(E, F)])
+    else:  # batched, for the sign tests of detection
+        mu = np.linalg.eigvals(-np.linalg.solve(F, E))
     triv = np.argmin(np.abs(mu - 1.0), axis=1)
     err = np.abs(np.take_along_axis(mu, triv[:, None], axis=1)[:, 0] - 1.0)
     keep = np.ones(mu.shape, bool)
@@ -274,7 +279,7 @@ class _Locator:
 def _test_values(kind, u, t, mon):
     if isinstance(kind, float):  # a user point
         return float(u[-1]) - kind
-    mu, _ = floquet_multipliers(mon[None])
+    mu, _ = floquet_multipliers(mon[None], accurate=False)
     if kind == "lpc":
         return float(t[-1])
     if kind == "pd":
@@ -291,7 +296,7 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny, user_points=())
     u_all = np.concatenate([prev[0][None], U])
     t_all = np.concatenate([prev[1][None], T])
     mon_all = np.concatenate([prev[2][None], MON])
-    mu, _ = floquet_multipliers(mon_all)
+    mu, _ = floquet_multipliers(mon_all, accurate=False)
     tests = {"lpc": t_all[:, -1], "pd": _pd_test(mu), "ns": _ns_test(mu)}
     tests.update({float(v): u_all[:, -1] - v for v in user_points})
     found = []
@@ -407,7 +412,7 @@ def continue_cycles(
 
     # first orbit: one step of length ds from the trivial orbit along the Hopf direction
     u_h, phi = _hopf_start(model, start, disc, mesh)
-    phi = np.asarray(problem.normalise(jnp.asarray(phi), args))
+    phi = _normalise(phi, mesh, n)
     u1, t1, ok, it, mon1 = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), settings.ds, args)
     if not bool(ok):
         raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
@@ -472,12 +477,18 @@ def continue_cycles(
             tt = _remesh_u(disc, t, mesh, new_mesh, col.ncol)
             mesh = new_mesh
             args = (p0, jnp.asarray(np.diff(mesh)))
-            t = np.asarray(problem.normalise(jnp.asarray(tt), args))
+            t = _normalise(tt, mesh, n)
         prev = (u, t, run.mon[-1])
         u, t = jnp.asarray(u), jnp.asarray(t)
     if bar is not None:
         bar.close()
     return _branch(model, param, disc, col, settings, run, specials, reason, start, notes)
+
+
+def _normalise(t, mesh, n):
+    """``t`` scaled to unit arclength norm (numpy twin of the problem's weights)."""
+    w = np.concatenate([np.repeat(node_weights(mesh, (len(t) - 2) // n), n), [0.0, 1.0]])
+    return t / np.sqrt(np.sum(w * t * t))
 
 
 def _bounds(stop, p_h):

@@ -117,6 +117,11 @@ class ContinuationProblem:
         weights: optional ``weights(args) -> (N+1,)`` positive weights :math:`\theta` of the
             arclength norm :math:`\|u\|_\theta^2 = \sum_i \theta_i u_i^2` (AUTO's THU/THL; a
             zero weight leaves a component out of the step length).
+        tangent_from_newton: ``solve`` accepts several right-hand sides (``b`` of shape
+            ``(N+1, k)``); every corrector iteration then also solves for the tangent,
+            :math:`[DF(u_k); (\theta t)^T]\tau = e_{N+1}`, and the tangent of the new point is
+            the one of the last iteration (its Jacobian is within the Newton tolerance of the
+            converged point): one factorisation per step less.
     """
 
     residual: Callable
@@ -126,6 +131,7 @@ class ContinuationProblem:
     uses_reference: bool = False
     solve_aux: bool = False
     weights: Callable | None = None
+    tangent_from_newton: bool = False
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -223,22 +229,38 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
     tol = s.newton_tol
 
     def corrector(u_pred, row, args, ref):
+        """Returns ``(u, iterations, converged, tangent, aux)``; tangent and aux are those of the
+        last iteration (None-like zeros unless ``problem.tangent_from_newton``)."""
+        joint = problem.tangent_from_newton
+        e = _unit_last(u_pred)
+
         def cond(c):
-            _, it, dnorm, ok = c
+            _, it, dnorm, ok, _, _ = c
             return ok & (it < s.max_newton_iterations) & (dnorm > tol)
 
         def body(c):
-            u, it, _, _ = c
+            u, it, _, _, _, _ = c
             G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
-            du = problem.bordered_solve(u, args, ref, row, G)
+            if joint:
+                sol, aux = problem.bordered_solve_aux(u, args, ref, row, jnp.stack([G, e], 1))
+                du, t = sol[:, 0], sol[:, 1]
+            else:
+                du, t, aux = problem.bordered_solve(u, args, ref, row, G), e, aux0
             u_new = u - du
             dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
             ok = jnp.all(jnp.isfinite(u_new))
-            return u_new, it + 1, dnorm, ok
+            return u_new, it + 1, dnorm, ok, t, aux
 
-        u, it, dnorm, ok = jax.lax.while_loop(
-            cond, body, (u_pred, jnp.asarray(0), jnp.asarray(jnp.inf), jnp.asarray(True)))
-        return u, it, ok & (dnorm <= tol)
+        if joint:
+            aux0 = jax.eval_shape(lambda: problem.bordered_solve_aux(
+                u_pred, args, ref, row, jnp.stack([e, e], 1))[1])
+            aux0 = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), aux0)
+        else:
+            aux0 = jnp.zeros(0, u_pred.dtype)
+        u, it, dnorm, ok, t, aux = jax.lax.while_loop(
+            cond, body, (u_pred, jnp.asarray(0), jnp.asarray(jnp.inf), jnp.asarray(True), e,
+                         aux0))
+        return u, it, ok & (dnorm <= tol), t, aux
 
     return corrector
 
@@ -252,8 +274,12 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
         def attempt(c):
             u, t, ds, _, _, _, aux = c
             u_pred = u + ds * t
-            u_new, it, ok = corrector(u_pred, problem.theta(u, args) * t, args, u_pred)
-            t_new, aux = _tangent(problem, u_new, t, args)
+            u_new, it, ok, t_new, aux = corrector(u_pred, problem.theta(u, args) * t, args,
+                                                  u_pred)
+            if problem.tangent_from_newton:
+                t_new = problem.normalise(t_new, args)
+            else:
+                t_new, aux = _tangent(problem, u_new, t, args)
             ok = ok & jnp.all(jnp.isfinite(t_new))
             ds_next = jnp.where(ok, ds, 0.5 * ds)
             return u, t, ds_next, u_new, t_new, jnp.where(ok, it, -1), aux

@@ -1,0 +1,112 @@
+"""The full HH bifurcation diagram: hhanalysis vs AUTO-07p, same equations, same NTST/NCOL.
+
+Work done by both tools, per preset (brainpy and classic):
+
+* equilibria for I in [-10, 200] (two runs from the rest state at I = 0, as in
+  shared/reference), both Hopf points located;
+* the periodic orbits born at the Hopf points, past every fold of cycles. hhanalysis follows one
+  branch from the lower Hopf point through its folds (and, for classic, period doublings) until it
+  ends at the upper Hopf point; AUTO-07p (IPS=2, NTST=100, NCOL=4, IAD=3, DSMAX=0.5, the settings of
+  shared/reference) runs from the lower Hopf point until it has passed its last fold (STOP at LP1
+  for brainpy, LP3 for classic) and from the upper Hopf point to its first fold (LP1), which
+  together cover the same branch.
+
+AUTO-07p (Debian package ``auto-07p``) is compiled once from a generated Fortran file with analytic
+Jacobians and run directly (OMP_NUM_THREADS=1); its time is the executables' wall time of the four
+runs. hhanalysis 'cold' is a fresh Python process (code generation + jit compilation + the run,
+after ``import hhanalysis``); 'warm' is the median of repeated calls in one process.
+
+Run: .venv/bin/python benchmarks/bench_diagram.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import hhanalysis as hh
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _auto07p  # noqa: E402
+
+COLD = """
+import time, json
+t0 = time.perf_counter()
+import hhanalysis as hh
+t = time.perf_counter()
+d = hh.bifurcation_diagram(hh.hodgkin_huxley(preset={preset!r}), "I", (-10.0, 200.0))
+print(json.dumps([time.perf_counter() - t, t - t0]))
+"""
+
+LAST_FOLD = {"brainpy": "LP1", "classic": "LP3"}
+
+
+def ours(preset: str, repeats: int = 7):
+    cold, imp = json.loads(subprocess.run(
+        [sys.executable, "-c", COLD.format(preset=preset)], capture_output=True, text=True,
+        check=True).stdout)
+    model = hh.hodgkin_huxley(preset=preset)
+    d = hh.bifurcation_diagram(model, "I", (-10.0, 200.0))
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        d = hh.bifurcation_diagram(model, "I", (-10.0, 200.0))
+        times.append(time.perf_counter() - t)
+    return cold, imp, statistics.median(times), d
+
+
+def auto(preset: str, repeats: int = 7):
+    model = hh.hodgkin_huxley(preset=preset)
+    rest = hh.find_equilibria(model)[0].x
+    am = _auto07p.AutoModel(model, rest, "I")
+    try:
+        times = []
+        for _ in range(repeats):
+            up = am.run(_auto07p.equilibrium_constants(0.01, -10, 200))
+            down = am.run(_auto07p.equilibrium_constants(-0.01, -10, 200))
+            hb = [r for r in up.points if r[0] == 3]
+            lo = am.run(_auto07p.periodic_constants(hb[0][1], LAST_FOLD[preset]), up.solutions)
+            hi = am.run(_auto07p.periodic_constants(hb[1][1], "LP1"), up.solutions)
+            times.append(sum(r.seconds for r in (up, down, lo, hi)))
+        lpc = sorted({round(r[2], 10): r[3][-1] for r in lo.points + hi.points
+                      if r[0] == 5}.items())
+        pd = [(r[2], r[3][-1]) for r in lo.points + hi.points if r[0] == 7]
+        pts = (len(up.points) + len(down.points), len(lo.points), len(hi.points))
+        return statistics.median(times), lpc, pd, pts, am.compile_seconds
+    finally:
+        am.cleanup()
+
+
+def main():
+    rows = []
+    for preset in ("brainpy", "classic"):
+        cold, imp, warm, d = ours(preset)
+        t_auto, lpc, pd, pts, t_compile = auto(preset)
+        print(f"[{preset}] hhanalysis: {d!r}")
+        print(f"[{preset}] AUTO-07p LPC (I, T): "
+              + ", ".join(f"({i:.10f}, {T:.9f})" for i, T in lpc)
+              + "; PD: " + (", ".join(f"({i:.10f}, {T:.9f})" for i, T in pd) or "none"))
+        n_eq = sum(len(b) for b in d.equilibria)
+        n_cy = sum(len(b) for b in d.cycles)
+        col = d.cycles[0].collocation
+        rows.append((preset, cold, imp, warm, t_auto, warm / t_auto, f"{n_eq}+{n_cy}",
+                     f"{pts[0]}+{pts[1]}+{pts[2]}", f"{col.ntst}/{col.ncol}", t_compile))
+    print()
+    print("HH bifurcation diagram: equilibria I in [-10, 200] + the Hopf-born cycle branch past "
+          "its folds")
+    head = (f"{'preset':<8} {'ours cold s':>11} {'(import s)':>10} {'ours warm s':>11} "
+            f"{'AUTO s':>7} {'warm/AUTO':>9} {'pts ours (eq+PO)':>16} "
+            f"{'pts AUTO (eq+PO+PO)':>19} {'NTST/NCOL':>9} {'AUTO f90 compile s':>18}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r[0]:<8} {r[1]:11.2f} {r[2]:10.2f} {r[3]:11.3f} {r[4]:7.3f} {r[5]:9.2f} "
+              f"{r[6]:>16} {r[7]:>19} {r[8]:>9} {r[9]:18.2f}")
+
+
+if __name__ == "__main__":
+    main()
