@@ -20,7 +20,9 @@ from .models import hodgkin_huxley
 from .spectra import center_manifold
 
 __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_branches",
-           "figure_seed_example_1", "figure_seed_example_2", "trajectory"]
+           "figure_seed_example_1", "figure_seed_example_2", "trajectory", "diagrams",
+           "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
+           "figure_hysteresis"]
 
 
 def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
@@ -190,3 +192,142 @@ def figure_seed_example_2(out: Path, seed: int = 0) -> dict:
     plt.close(fig)
     times = [t[t > 10.0] for t in spike_times(runner.mon.ts, runner.mon.V, 20.0)]
     return {"path": path, "spike_times": times}
+
+
+def diagrams(I_range=(-10.0, 200.0), progress: bool = False) -> dict:
+    """The HH bifurcation diagrams of both presets (classic first, as in the seed's figure)."""
+    from .continuation import bifurcation_diagram
+
+    return {preset: bifurcation_diagram(hodgkin_huxley(preset=preset), "I", I_range,
+                                        progress=progress)
+            for preset in ("classic", "brainpy")}
+
+
+def figure_bifurcation_diagrams(out: Path, diags: dict) -> dict:
+    """The seed's bifurcation figure for the classic preset (the figure the seed shows) and for
+    the seed's default parameters (brainpy preset), side by side; the diagrams' data are saved
+    beside it (``bifurcation_<preset>.npz`` and CSV tables in ``bifurcation_<preset>/``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    for ax, (preset, d) in zip(axes, diags.items()):
+        plotting.plot_bifurcation_diagram(
+            d, ax=ax, title=_preset_title(d.model, "HH bifurcation diagram, "))
+        d.save(Path(out) / f"bifurcation_{preset}.npz")
+        d.to_csv(Path(out) / f"bifurcation_{preset}")
+    path = Path(out) / "bifurcation_diagram.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path}
+
+
+def figure_fi_curve(out: Path, diags: dict) -> dict:
+    """Firing frequency of the Hopf-born cycles against I (both presets): stable (green) and
+    unstable (blue) orbits, the bistable range shaded, the minimum rate at the fold marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), constrained_layout=True, sharey=True)
+    info = {}
+    for ax, (preset, d) in zip(axes, diags.items()):
+        plotting.plot_frequency_curve(d, ax=ax, title=_preset_title(d.model, "f–I curve, "))
+        info[preset] = {"minimum_rate": d.minimum_frequency, "bistable": d.bistable_ranges()}
+    axes[1].set_ylabel("")
+    path = Path(out) / "fi_curve.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path, **info}
+
+
+def figure_limit_cycles(out: Path, diags: dict, preset: str = "classic",
+                        currents=(6.5, 8.0, 20.0, 50.0, 100.0, 150.0)) -> dict:
+    """V–n projections of the orbits of the cycle branch at a few currents: stable (green) and
+    unstable (blue, dashed) cycles, with the equilibrium of each current."""
+    d = diags[preset]
+    br = d.cycles[0]
+    fig, ax = plt.subplots(figsize=(10, 5.2), constrained_layout=True)
+    colours = plt.get_cmap("tab10").colors
+    shown = []
+    for c, I in enumerate(currents):
+        # every orbit of the branch nearest this current (one per crossing of I)
+        cross = np.flatnonzero((br.param[:-1] - I) * (br.param[1:] - I) <= 0)
+        for k in cross:
+            k = k if abs(br.param[k] - I) <= abs(br.param[k + 1] - I) else k + 1
+            _, x = br.orbit(int(k), points=600)
+            ax.plot(x[:, 0], x[:, 3], color=colours[c % 10],
+                    ls="-" if br.stable[k] else "--", lw=1.8 if br.stable[k] else 1.0,
+                    label=f"I = {br.param[k]:.3g} µA/cm², "
+                          f"{'stable' if br.stable[k] else 'unstable'}, T = {br.period[k]:.2f} ms")
+            shown.append((float(br.param[k]), bool(br.stable[k]), float(br.period[k])))
+    for b in d.equilibria:
+        ax.plot(b.x[:, 0], b.x[:, 3], color="0.5", lw=1, label=None)
+    ax.plot([], [], color="0.5", lw=1, label="equilibria (all I)")
+    ax.set_xlabel("V (mV)")
+    ax.set_ylabel("n")
+    ax.set_xlim(-80, 45)
+    ax.set_ylim(0.25, 0.8)
+    ax.set_title(_preset_title(d.model, "HH limit cycles in the V–n plane, "), fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    path = Path(out) / "limit_cycles_Vn.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path, "orbits": shown}
+
+
+def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: float = 4.0,
+                      I_high: float = 13.0, ramp_ms: float = 3000.0, dt: float = 0.01) -> dict:
+    """A slow current ramp up and back down across the bistable range (one neuron, rk4): the
+    neuron starts spiking only past the Hopf point on the way up, keeps spiking below it on the
+    way down and stops near the fold of cycles — the jump in amplitude the seed describes."""
+    from .simulate import HH, DSRunner, spike_times
+
+    d = diags[preset]
+    n = int(round(2 * ramp_ms / dt))
+    t = (np.arange(n) + 0.5) * dt
+    I = np.where(t < ramp_ms, I_low + (I_high - I_low) * t / ramp_ms,
+                 I_high - (I_high - I_low) * (t - ramp_ms) / ramp_ms)
+    params = {k: v for k, v in d.model.defaults.items() if k in ("gL", "ENa", "gNa", "EK", "gK",
+                                                                  "EL", "C")}
+    rest = find_equilibria(d.model, I=I_low)[0].x
+    group = HH(1, V_initializer=float(rest[0]), m_initializer=float(rest[1]),
+               h_initializer=float(rest[2]), n_initializer=float(rest[3]), method="rk4",
+               **params)
+    runner = DSRunner(group, monitors=["V"], inputs=("input", I[:, None], "iter"), dt=dt)
+    runner.run(2 * ramp_ms)
+    ts, V = np.asarray(runner.mon.ts), np.asarray(runner.mon.V[:, 0])
+    spikes = spike_times(ts, V[:, None], 0.0)[0]
+    I_at = np.interp(spikes, t, I)
+    up, down = spikes < ramp_ms, spikes >= ramp_ms
+    onset = float(I_at[up][0]) if up.any() else None
+    offset = float(I_at[down][-1]) if down.any() else None
+    hopf = d.hopf_points[0].param
+    lpc = min(s.param for s in d.lpc_points)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), constrained_layout=True,
+                             gridspec_kw={"width_ratios": [1.5, 1]})
+    ax = axes[0]
+    ax.plot(ts, V, lw=0.5, color="k")
+    ax.set_xlabel("t (ms)")
+    ax.set_ylabel("V (mV)")
+    ax2 = ax.twinx()
+    ax2.plot(t, I, color="tab:orange", lw=1.5)
+    ax2.set_ylabel("I (µA/cm²)", color="tab:orange")
+    ax.set_title(f"Slow ramp {I_low:g} → {I_high:g} → {I_low:g} µA/cm² over "
+                 f"{2 * ramp_ms / 1000:g} s (rk4, dt = {dt:g} ms)", fontsize=10)
+    ax = axes[1]
+    plotting.plot_bifurcation_diagram(d, ax=ax)
+    # envelope of V over 25 ms windows against the current: rest (a point) or spiking (max, min)
+    w = int(round(25.0 / dt))
+    nb = n // w
+    Vb = V[:nb * w].reshape(nb, w)
+    Ib = I[:nb * w].reshape(nb, w).mean(axis=1)
+    half = nb // 2
+    for sl, colour, name, mk in ((slice(0, half), "tab:purple", "ramp up", "^"),
+                                 (slice(half, nb), "tab:orange", "ramp down", "v")):
+        for k, env in enumerate((Vb.max(axis=1), Vb.min(axis=1))):
+            ax.plot(Ib[sl], env[sl], mk, color=colour, ms=3, alpha=0.8,
+                    label=f"{name}: max/min of V over 25 ms" if k == 0 else None)
+    ax.set_xlim(I_low, I_high)
+    ax.legend(fontsize=7, loc="center right")
+    ax.set_title(f"spiking starts at I ≈ {onset:.2f} (Hopf {hopf:.2f}; delayed by the slow "
+                 f"passage)\nand stops at I ≈ {offset:.2f} (fold of cycles {lpc:.2f})"
+                 if onset and offset else "ramp", fontsize=9)
+    fig.suptitle(_preset_title(d.model, "Hysteresis, "), fontsize=10)
+    path = Path(out) / "hysteresis.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"path": path, "onset_I": onset, "offset_I": offset, "hopf_I": hopf, "lpc_I": lpc}

@@ -18,13 +18,17 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     assert main(["reproduce", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in ("equations.tex", "equilibrium_branches.png", "eigenvalues_vs_I.png",
-                 "center_manifold.png", "seed_example_1.png", "seed_example_2.png"):
+                 "center_manifold.png", "seed_example_1.png", "seed_example_2.png",
+                 "bifurcation_diagram.png", "fi_curve.png", "limit_cycles_Vn.png",
+                 "hysteresis.png", "bifurcation_classic.npz", "bifurcation_brainpy.npz",
+                 "bifurcation_classic/cycles_0.csv"):
         assert (tmp_path / name).stat().st_size > 1000
     # the I = 0 rest states of both presets (AUTO-07p: -70.676169754, -64.996379331 mV)
     assert "-70.6762" in out and "-64.9964" in out
     # the printed Hopf table agrees with AUTO-07p (tests/data, from shared/reference)
     rows = [line.split() for line in out.splitlines()
-            if line.split()[:1] in (["brainpy"], ["classic"]) and "critical" in line]
+            if line.split()[:1] in (["brainpy"], ["classic"]) and "critical" in line
+            and line.split()[1][0].isdigit()]
     assert len(rows) == 4
     for preset in ("brainpy", "classic"):
         printed = sorted(float(r[1]) for r in rows if r[0] == preset)
@@ -33,6 +37,16 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     assert [r[-1] for r in rows].count("subcritical") == 2
     assert [r[-1] for r in rows].count("supercritical") == 2
     assert "seed example 1: [" in out and "seed example 2: spikes at" in out
+    # folds of cycles and minimum rates against AUTO-07p (tests/data/auto07p_hh_cycles.json)
+    lpc = {p: sorted(float(line.split()[2]) for line in out.splitlines()
+                     if line.split()[:2] == [p, "LPC"]) for p in ("brainpy", "classic")}
+    np.testing.assert_allclose(lpc["classic"], [6.2603212745, 7.8423471202, 7.9177854943],
+                               rtol=1e-6)
+    np.testing.assert_allclose(lpc["brainpy"], [3.4033283702], rtol=1e-6)
+    assert "minimum firing rate 50.26 Hz at I = 6.26032" in out
+    assert "minimum firing rate 40.08 Hz at I = 3.40332" in out
+    hyst = [line for line in out.splitlines() if line.startswith("hysteresis")][0]
+    assert "stops at I = 6.2" in hyst
 
 
 def test_center_manifold_figure_numbers(tmp_path):
@@ -62,3 +76,47 @@ def test_module_entry_point_help():
     proc = subprocess.run([sys.executable, "-m", "hhanalysis", "--help"], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and "reproduce" in proc.stdout
+
+
+def test_cli_bifurcation_fi_curve_simulate(tmp_path, capsys):
+    assert main(["bifurcation", "--preset", "classic", "--range", "-10", "200", "--no-progress",
+                 "--out", str(tmp_path / "d.svg")]) == 0
+    out = capsys.readouterr().out
+    assert "LPC I=6.26032127" in out and "PD  I=7.84533739" in out
+    assert (tmp_path / "d.svg").read_text().startswith("<?xml")
+    assert (tmp_path / "d.npz").exists() and (tmp_path / "d_tables" / "cycles_0.csv").exists()
+    assert main(["fi-curve", "--range", "0", "200", "--no-progress", "--set", "gK=36",
+                 "--out", str(tmp_path / "fi.png")]) == 0
+    out = capsys.readouterr().out
+    assert "minimum firing rate 40.08" in out and (tmp_path / "fi.csv").exists()
+    assert main(["simulate", "--duration", "50", "--input", "10", "--size", "3", "--no-progress",
+                 "--out", str(tmp_path / "t.pdf")]) == 0
+    out = capsys.readouterr().out
+    assert "spikes per neuron: [" in out and (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
+    rows = (tmp_path / "t.csv").read_text().splitlines()
+    assert rows[0] == "t_ms,V0_mV,V1_mV,V2_mV" and len(rows) == 5001
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["bifurcation", "--out", "x.gif"], "file type"),
+    (["bifurcation", "--param", "Iext"], "valid"),
+    (["bifurcation", "--range", "5", "1"], "LO < HI"),
+    (["fi-curve", "--set", "gK=abc"], "not a number"),
+    (["simulate", "--duration", "-5", "--out", "t.png"], "--duration"),
+    (["simulate", "--method", "rk9", "--duration", "1", "--out", "t.png"], "valid methods"),
+    (["simulate", "--size", "0", "--duration", "1", "--out", "t.png"], "size"),
+    (["simulate", "--dt", "0", "--duration", "1", "--out", "t.png"], "dt"),
+])
+def test_cli_bad_input_one_line_exit_2(argv, needle, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err
+
+
+@pytest.mark.parametrize("command", ["reproduce", "bifurcation", "equilibria", "simulate",
+                                     "fi-curve"])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0 and "usage: hhanalysis " + command in capsys.readouterr().out

@@ -529,4 +529,4 @@ def _progress(enabled: bool, total: int):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="cycles", unit="orbit")
+    return tqdm(total=None, desc="cycles", unit="orbit")
