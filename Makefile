@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 OUT ?= figures
 
-.PHONY: figures test lint bench clean
+.PHONY: figures test lint bench docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,8 @@ lint: $(DEV_STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_codegen.py
 
+docs: $(DEV_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) site .pytest_cache .ruff_cache

@@ -219,32 +219,50 @@ def plot_bifurcation_diagram(diagram, ax=None, variable: str = "V", title: str |
     return ax
 
 
-def plot_frequency_curve(diagram, ax=None, title: str | None = None):
+def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool = True):
     """Frequency of the cycle branches against the parameter (the f–I curve): stable solid
-    green, unstable dashed blue; the bistable ranges shaded and the minimum rate marked."""
+    green, unstable dashed blue; the bistable ranges shaded and the minimum rate marked. An inset
+    zooms on the bistable range."""
     ax = _axes(ax)
     model = diagram.model
     unit = "Hz" if model.time_unit == "ms" else f"1/{model.time_unit}"
-    for k, b in enumerate(diagram.cycles):
-        f, p, st = b.frequency, b.param, b.stable
-        uns = ~st | np.r_[False, ~st[:-1]] | np.r_[~st[1:], False]
-        ax.plot(p, np.where(st, f, np.nan), color=STABLE_CYCLE, lw=2,
-                label="stable limit cycle" if k == 0 else None)
-        ax.plot(p, np.where(uns, f, np.nan), color=UNSTABLE_CYCLE, lw=1.5, ls="--",
-                label="unstable limit cycle" if k == 0 else None)
-    for k, (a, b) in enumerate(diagram.bistable_ranges()):
-        ax.axvspan(a, b, color="0.85", zorder=0,
-                   label="bistable (rest and spiking)" if k == 0 else None)
+    ranges = diagram.bistable_ranges()
     fmin = diagram.minimum_frequency
-    if fmin is not None:
-        ax.plot(*fmin, "o", color="black", ms=6, zorder=6,
-                label=f"minimum rate {fmin[1]:.1f} {unit} at "
-                      f"{diagram.param_name}={fmin[0]:.3f}")
+
+    def draw(ax, legend):
+        for k, b in enumerate(diagram.cycles):
+            f, p, st = b.frequency, b.param, b.stable
+            uns = ~st | np.r_[False, ~st[:-1]] | np.r_[~st[1:], False]
+            ax.plot(p, np.where(st, f, np.nan), color=STABLE_CYCLE, lw=2,
+                    label="stable limit cycle" if legend and k == 0 else None)
+            ax.plot(p, np.where(uns, f, np.nan), color=UNSTABLE_CYCLE, lw=1.5, ls="--",
+                    label="unstable limit cycle" if legend and k == 0 else None)
+        for k, (a, b) in enumerate(ranges):
+            ax.axvspan(a, b, color="0.85", zorder=0,
+                       label="bistable (rest and spiking)" if legend and k == 0 else None)
+        if fmin is not None:
+            ax.plot(*fmin, "o", color="black", ms=6, zorder=6,
+                    label=f"minimum rate {fmin[1]:.1f} {unit} at "
+                          f"{diagram.param_name}={fmin[0]:.3f}" if legend else None)
+
+    draw(ax, True)
     ax.set_xlim(*diagram.bounds)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(_label(model, diagram.param_name))
     ax.set_ylabel(f"firing frequency ({unit})")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")
+    if inset and ranges:
+        lo, hi = ranges[0]
+        pad = 0.6 * (hi - lo)
+        ins = ax.inset_axes([0.5, 0.08, 0.46, 0.5])
+        draw(ins, False)
+        ins.set_xlim(lo - pad, hi + pad)
+        sel = [(b.frequency[(b.param > lo - pad) & (b.param < hi + pad)]) for b in diagram.cycles]
+        vals = np.concatenate(sel) if sel else np.array([])
+        if vals.size:
+            ins.set_ylim(0.9 * vals.min(), 1.05 * vals.max())
+        ins.tick_params(labelsize=7)
+        ins.set_title("bistable range", fontsize=8)
     if title is not None:
         ax.set_title(title)
     return ax
