@@ -321,3 +321,18 @@ def test_bad_input_is_named():
 def test_collocation_settings_validated(ntst, ncol):
     with pytest.raises(ValueError, match=r"Collocation\.(ntst|ncol)"):
         Collocation(ntst=ntst, ncol=ncol)
+
+
+def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():
+    """Morris-Lecar (SNIC set): the cycles born at the subcritical Hopf point fold, then their
+    period diverges as they approach the saddle-node on the invariant circle at the fold of
+    equilibria; the period bound stops the branch there and says why."""
+    model = hh.morris_lecar()
+    eq = hh.continue_equilibria(model, "I", 150.0, 0.0)
+    (h,) = eq.hopf_points
+    fold = hh.continue_equilibria(model, "I", 0.0, 150.0).folds[0].param
+    br = hh.continue_cycles(model, h, (0.0, 150.0), max_period=300.0)
+    assert "above max_period=300" in br.stop_reason and br.period[-1] > 300
+    assert br.period[:-1].max() <= 300
+    assert 0 < br.param[-1] - fold < 1.0
+    assert [s.kind for s in br.special_points] == ["lpc"]
