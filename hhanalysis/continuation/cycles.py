@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 
 from ..equilibria import find_equilibria
 from ..models import ODEModel
@@ -242,38 +243,48 @@ def _amplitude(disc, U):
 
 
 class _Locator:
-    """Secant iteration on the step length from a point (u, t) for a zero of a test function."""
+    """Root finding on the step length from a point (u, t) for a zero of a test function."""
 
     def __init__(self, palc, args):
         self.palc, self.args = palc, args
 
     def locate(self, u, t, ds_b, test, fa, fb):
-        """Regula falsi with the Illinois modification on the step length in ``(0, ds_b)``."""
-        a, b = 0.0, float(ds_b)
-        best, side = None, 0
-        for _ in range(_LOCATE_ITERATIONS):
-            s = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
-            if not min(a, b) < s < max(a, b):
-                s = 0.5 * (a + b)
+        """Brent's method (scipy) on the step length in ``(0, ds_b)``; stops early once the test
+        function is below the tolerance."""
+        best, params = {}, []
+
+        class _Done(Exception):
+            pass
+
+        def f(s):
             un, tn, ok, _, mon = self.palc.single_step(u, t, s, self.args)
-            if not bool(ok):
-                return best, f"the corrector failed at step {s:.3g} while locating"
+            if not ok:
+                raise RuntimeError(f"the corrector failed at step {s:.3g} while locating")
             mon = np.asarray(mon)
-            fs = test(np.asarray(un), np.asarray(tn), mon)
-            if np.sign(fs) == np.sign(fa):
-                a, fa = s, fs
-                if side == -1:
-                    fb *= 0.5
-                side = -1
-            else:
-                b, fb = s, fs
-                if side == 1:
-                    fa *= 0.5
-                side = 1
-            best = (np.asarray(un), np.asarray(tn), mon, abs(b - a))
-            if abs(fs) < _LOCATE_TOL or abs(b - a) < 1e-10 * abs(ds_b):
-                return best, ""
-        return best, f"no convergence in {_LOCATE_ITERATIONS} steps (bracket {abs(b - a):.1e})"
+            v = test(np.asarray(un), np.asarray(tn), mon)
+            params.append(float(un[-1]))
+            if not best or abs(v) < abs(best["v"]):
+                best.update(v=v, point=(np.asarray(un), np.asarray(tn), mon))
+            if abs(v) < _LOCATE_TOL:
+                raise _Done
+            return v
+
+        try:
+            _, info = scipy.optimize.brentq(lambda s: f(s) if s not in (0.0, ds_b) else
+                                            (fa if s == 0.0 else fb), 0.0, ds_b,
+                                            xtol=1e-10 * abs(ds_b), maxiter=_LOCATE_ITERATIONS,
+                                            full_output=True, disp=False)
+            msg = "" if info.converged else f"no convergence in {_LOCATE_ITERATIONS} steps"
+        except _Done:
+            msg = ""
+        except RuntimeError as e:
+            msg = str(e)
+        if not best:
+            return None, msg or "no evaluation"
+        un, tn, mon = best["point"]
+        # precision: parameter distance from the best evaluation to the nearest other one
+        others = [abs(q - float(un[-1])) for q in params if q != float(un[-1])]
+        return (un, tn, mon, min(others) if others else 0.0), msg
 
 
 def _test_values(kind, u, t, mon):
