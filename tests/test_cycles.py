@@ -336,3 +336,21 @@ def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():
     assert br.period[:-1].max() <= 300
     assert 0 < br.param[-1] - fold < 1.0
     assert [s.kind for s in br.special_points] == ["lpc"]
+
+
+def test_diagram_follows_every_equilibrium_branch_of_an_s_curve():
+    """Morris-Lecar (SNIC set): the branch from I = 0 folds and leaves the range; the diagram
+    also starts from the equilibrium at the upper end, finds the Hopf point there and its
+    cycles."""
+    d = hh.bifurcation_diagram(hh.morris_lecar(), "I", (0.0, 150.0))
+    (h,) = d.hopf_points
+    assert h.param == pytest.approx(97.787888964, rel=1e-8)
+    assert len(d.cycles) == 1 and "max_period" in d.cycles[0].stop_reason
+
+
+def test_planar_systems_report_no_period_doubling():
+    """A planar system has one non-trivial multiplier, exp(integral of div f) > 0: no PD, even
+    through the canard explosion of FitzHugh-Nagumo where the multipliers are inaccurate."""
+    d = hh.bifurcation_diagram(hh.fitzhugh_nagumo(), "I", (0.0, 2.0))
+    kinds = [s.kind for b in d.cycles for s in b.special_points]
+    assert "pd" not in kinds and "ns" not in kinds and kinds.count("lpc") == 2

@@ -287,6 +287,14 @@ class _Locator:
         return (un, tn, mon, min(others) if others else 0.0), msg
 
 
+def _crossing_present(kind, mu, tol=0.1):
+    """Is there a multiplier near -1 (PD) or a complex pair near the unit circle (NS)?"""
+    real = np.abs(mu.imag) <= 1e-8 * np.maximum(1.0, np.abs(mu))
+    if kind == "pd":
+        return bool(np.any(real & (np.abs(mu + 1.0) < tol)))
+    return bool(np.any(~real & (np.abs(np.abs(mu) - 1.0) < tol)))
+
+
 def _test_values(kind, u, t, mon):
     if isinstance(kind, float):  # a user point
         return float(u[-1]) - kind
@@ -330,6 +338,8 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny, user_points=())
             else:
                 un, _, mon, prec = best
             m, _ = floquet_multipliers(mon[None])
+            if kind in ("pd", "ns") and not _crossing_present(kind, m[0]):
+                continue  # the test changed sign through inaccurate multipliers (e.g. canards)
             X = disc.orbit(un)
             found.append(SpecialPoint(
                 "uz" if isinstance(kind, float) else kind, offset + i - 1, float(un[-1]), X[0],

@@ -62,8 +62,7 @@ class BifurcationDiagram:
 
     @property
     def hopf_points(self) -> tuple[SpecialPoint, ...]:
-        pts = [s for b in self.equilibria for s in b.hopf_points]
-        return tuple(sorted(pts, key=lambda s: s.param))
+        return tuple(_distinct_hopf_points(self.equilibria))
 
     @property
     def lpc_points(self) -> tuple[SpecialPoint, ...]:
@@ -282,12 +281,45 @@ def _sp_load(d: dict) -> SpecialPoint:
     return SpecialPoint(**d)
 
 
-def _equilibrium_start(model, param, lo, hi):
-    for v in (lo, 0.0, 0.5 * (lo + hi), hi):
-        if lo <= v <= hi and len(find_equilibria(model, **{param: v})):
-            return v
-    raise ValueError(f"no equilibrium of {model.name} in its state box at {param} = "
-                     f"{lo:g}, 0, {0.5 * (lo + hi):g} or {hi:g}")
+def _on_branch(branch, value, x) -> bool:
+    """Does the equilibrium ``x`` at ``param = value`` lie on ``branch``?"""
+    p = branch.param
+    k = np.flatnonzero((p[:-1] - value) * (p[1:] - value) <= 0)
+    for i in k:
+        w = (value - p[i]) / (p[i + 1] - p[i]) if p[i + 1] != p[i] else 0.0
+        xi = branch.x[i] + w * (branch.x[i + 1] - branch.x[i])
+        if np.linalg.norm(xi - x) <= 1e-3 * (1.0 + np.linalg.norm(x)):
+            return True
+    return False
+
+
+def _equilibrium_branches(model, param, lo, hi, settings, progress):
+    """Branches through every equilibrium found at the ends, the middle and 0 of the range
+    (an S-shaped curve whose middle branch leaves the range would otherwise hide a part)."""
+    branches = []
+    for v in dict.fromkeys(v for v in (lo, hi, 0.5 * (lo + hi), 0.0) if lo <= v <= hi):
+        eqs = find_equilibria(model, **{param: v})
+        for j in range(len(eqs)):
+            if any(_on_branch(b, v, eqs.x[j]) for b in branches):
+                continue
+            for end in (hi, lo):
+                if end != v:
+                    branches.append(continue_equilibria(model, param, v, end, settings=settings,
+                                                        equilibrium=j, progress=progress))
+    if not branches:
+        raise ValueError(f"no equilibrium of {model.name} in its state box at {param} = "
+                         f"{lo:g}, {0.5 * (lo + hi):g}, {hi:g} or 0")
+    return branches
+
+
+def _distinct_hopf_points(branches):
+    out = []
+    for s in sorted((s for b in branches for s in b.hopf_points if s.status == "converged"),
+                    key=lambda s: s.param):
+        if not any(abs(s.param - q.param) <= 1e-8 * (1 + abs(q.param))
+                   and np.allclose(s.state, q.state, rtol=1e-6, atol=1e-9) for q in out):
+            out.append(s)
+    return out
 
 
 @float64
@@ -326,16 +358,8 @@ def bifurcation_diagram(
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"bounds must be finite with lo < hi, got {bounds!r}")
     model = model.with_params(**fixed_params)
-    start = _equilibrium_start(model, param, lo, hi)
-    eqs = []
-    if start < hi:
-        eqs.append(continue_equilibria(model, param, start, hi, settings=settings,
-                                       progress=progress))
-    if start > lo:
-        eqs.append(continue_equilibria(model, param, start, lo, settings=settings,
-                                       progress=progress))
-    hopfs = sorted((s for b in eqs for s in b.hopf_points if s.status == "converged"),
-                   key=lambda s: s.param)
+    eqs = _equilibrium_branches(model, param, lo, hi, settings, progress)
+    hopfs = _distinct_hopf_points(eqs)
     cycles: list[CycleBranch] = []
     for h in hopfs:
         if any(_ends_at(b, h) for b in cycles):
