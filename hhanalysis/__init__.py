@@ -7,6 +7,10 @@ Importing this package switches JAX to 64-bit mode (``jax_enable_x64``), because
 entry points additionally run inside ``jax.enable_x64(True)``, so they stay in double precision
 even if you turn x64 off again after import (see :func:`hhanalysis.precision.float64`).
 
+Importing it also sets ``--xla_cpu_multi_thread_eigen=false`` in ``XLA_FLAGS`` (unless that flag is
+already set): Eigen's intra-op threads slow down the many small matrix operations of the
+continuation solvers.
+
 Compiled programs are cached on disk (``~/.cache/hhanalysis/jax``; ``HHANALYSIS_CACHE_DIR``
 moves it, ``HHANALYSIS_CACHE_DIR=off`` turns it off), so a new Python session does not compile
 the continuation solvers again.
@@ -14,7 +18,16 @@ the continuation solvers again.
 
 import os
 
-import jax
+if "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+    # The continuation solvers run many small batched matrix operations; Eigen's intra-op
+    # threads only add overhead to them (the HH diagram is ~25% faster without). XLA's own
+    # parallel loops (the simulator's elementwise steps) are not affected. Takes effect when JAX
+    # creates its CPU backend, i.e. unless JAX computed something before this import; set
+    # XLA_FLAGS=--xla_cpu_multi_thread_eigen=true beforehand to keep Eigen's threads.
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                               + " --xla_cpu_multi_thread_eigen=false").strip()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
