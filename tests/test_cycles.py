@@ -109,6 +109,7 @@ def test_stuart_landau_amplitude_period_and_floquet_exponent():
     br = hh.continue_cycles(model, h, (-1.0, 1.0), user_points=(0.25, 0.64),
                             collocation=Collocation(ntst=20, ncol=4))
     assert br.stop_reason == "reached the bound mu=1"
+    assert br.param[-1] == pytest.approx(1.0, abs=1e-9)  # the last orbit is at the bound
     assert "criticality check passed" in br.notes[0]
     uz = [s for s in br.special_points if s.kind == "uz"]
     assert [s.status for s in uz] == ["converged", "converged"]

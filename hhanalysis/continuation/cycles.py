@@ -217,7 +217,7 @@ class _Run:
         self.ds += list(ds)
 
 
-def _hopf_start(model, hopf: SpecialPoint, disc: Discretisation, mesh):
+def _hopf_start(hopf: SpecialPoint, disc: Discretisation, mesh):
     """The trivial orbit at the Hopf point and the unit direction of the cycle branch."""
     if hopf.kind != "hopf" or hopf.omega is None or hopf.eigenvector is None:
         raise ValueError(
@@ -405,84 +405,41 @@ def continue_cycles(
     """
     settings = settings or CYCLE_SETTINGS
     col = collocation or Collocation()
-    if not isinstance(start, SpecialPoint):
-        raise ValueError(f"start must be a Hopf SpecialPoint, got {type(start).__name__}")
-    param = start.param_name
-    if not param:
-        raise ValueError("start has no param_name: take it from continue_equilibria(...)")
-    params = {**(start.params or {}), **fixed_params}
-    model = model.with_params(**{k: v for k, v in params.items() if k != param})
-    lo, hi = _bounds(stop, start.param)
-    try:
-        user_points = tuple(float(v) for v in np.atleast_1d(user_points))
-    except (TypeError, ValueError):
-        raise ValueError(f"user_points must be numbers, got {user_points!r}") from None
-    T_h = 2 * np.pi / start.omega if start.omega else None
-    max_period = float(max_period) if max_period is not None else 50.0 * (T_h or 1.0)
-    if not max_period > 0:
-        raise ValueError(f"max_period must be > 0, got {max_period}")
+    param, model, (lo, hi), user_points, max_period = _checked_arguments(
+        model, start, stop, user_points, max_period, fixed_params)
     cm = model.compile()
-    k = cm.param_index(param)
-    n = model.n_states
-    disc = Discretisation(n, col.ntst, col.ncol)
-    problem = collocation_problem(cm, k, col.ntst, col.ncol)
+    disc = Discretisation(model.n_states, col.ntst, col.ncol)
+    problem = collocation_problem(cm, cm.param_index(param), col.ntst, col.ncol)
     palc = PALC(problem, settings, chunk=col.adapt_mesh or 32)
     p0 = jnp.asarray(model.param_vector(**{param: start.param}))
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
     args = (p0, jnp.asarray(np.diff(mesh)))
 
-    # first orbit: one step of length ds from the trivial orbit along the Hopf direction
-    u_h, phi = _hopf_start(model, start, disc, mesh)
-    phi = _normalise(phi, mesh, n)
-    u1, t1, ok, it, mon1 = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), settings.ds, args)
-    if not bool(ok):
-        raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
-                           f"{param}={start.param:.10g}: Newton did not converge")
-    u1, t1, mon1 = np.asarray(u1), np.asarray(t1), np.asarray(mon1)
-    notes = [_check_criticality(model, param, start, u1[-1])]
+    u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
+    notes = [_check_criticality(model, param, start, u[-1])]
     run = _Run()
-    run.extend([u1], [t1], [mon1], mesh, [int(it)], [settings.ds])
-    amp0 = _amplitude(disc, [u1])[0]
+    run.extend([u], [t], [mon], mesh, [it], [settings.ds])
+    ends = _EndTests(param, max_period, _amplitude(disc, [u])[0])
     specials: list[SpecialPoint] = []
     reason = f"max steps ({settings.max_steps})"
-    u, t, ds = jnp.asarray(u1), jnp.asarray(t1), settings.ds
-    prev = (u1, t1, mon1)
+    ds = settings.ds
     bar = _progress(progress, settings.max_steps)
-    amp_max = amp0
-    amp_hist = [amp0]
     while len(run.U) < settings.max_steps:
+        prev = (np.asarray(u), np.asarray(t), run.mon[-1])
         c = palc.run_chunk(u, t, ds, args, (lo, hi))
-        nkeep = min(len(c), settings.max_steps - len(run.U))
-        U, T, MON = c.u[:nkeep], c.tangent[:nkeep], c.monitor[:nkeep]
-        stop_now = None
-        if nkeep:
-            periods = U[:, -2]
-            amps = np.concatenate([[amp_hist[-1]], _amplitude(disc, U)])
-            amp_max = max(amp_max, float(amps.max()))
-            too_long = np.nonzero(periods > max_period)[0]
-            # back at an equilibrium: a local minimum of the amplitude far below its maximum
-            # (the branch passes through the trivial orbit at a Hopf point and would retrace)
-            next_amp = np.concatenate([amps[2:], [np.inf]])
-            back = np.nonzero((amps[1:] < 0.02 * amp_max) & (amps[1:] < amps[:-1])
-                              & (amps[1:] <= next_amp) & (amp_max > 20.0 * amp0))[0]
-            cut = nkeep
-            if too_long.size:
-                cut = int(too_long[0]) + 1
-                stop_now = (f"period {periods[cut - 1]:.6g} above max_period={max_period:g} "
-                            f"at {param}={U[cut - 1, -1]:.10g} (approach to a homoclinic orbit?)")
-            if back.size and back[0] + 1 <= cut:
-                cut = int(back[0]) + 1
-                stop_now = (f"returned to an equilibrium at {param}={U[cut - 1, -1]:.10g} "
-                            f"(amplitude -> 0: the branch ends at a Hopf point)")
-            amp_hist.extend(amps[1:cut + 1])
-            U, T, MON = U[:cut], T[:cut], MON[:cut]
-            specials += _detect(disc, palc, args, prev, U, T, MON, c.ds[:cut],
-                                len(run.U), amps[:cut + 1] < 0.05 * amp_max, user_points)
-            run.extend(U, T, MON, mesh, c.newton_iterations[:cut], c.ds[:cut])
+        keep = min(len(c), settings.max_steps - len(run.U))
+        amps = np.concatenate([[ends.last], _amplitude(disc, c.u[:keep])]) if keep else None
+        cut, reason_now = ends.check(c.u[:keep], amps) if keep else (0, None)
+        if cut:
+            specials += _detect(disc, palc, args, prev, c.u[:cut], c.tangent[:cut],
+                                c.monitor[:cut], c.ds[:cut], len(run.U),
+                                amps[:cut + 1] < 0.05 * ends.amp_max, user_points)
+            run.extend(c.u[:cut], c.tangent[:cut], c.monitor[:cut], mesh,
+                       c.newton_iterations[:cut], c.ds[:cut])
             if bar is not None:
-                bar.update(len(U))
-        if stop_now:
-            reason = stop_now
+                bar.update(cut)
+        if reason_now:
+            reason = reason_now
             break
         if c.status == FAILED:
             reason = palc.failure_message(c.u_last)
@@ -490,20 +447,107 @@ def continue_cycles(
         if c.status == LEFT_WINDOW:
             edge = hi if float(c.u_last[-1]) > hi else lo
             reason = f"reached the bound {param}={edge:g}"
+            base = (c.u[cut - 2], c.tangent[cut - 2]) if cut >= 2 else prev[:2]
+            _end_at_bound(palc, args, run, base, float(c.ds[cut - 1]), edge)
             break
         u, t, ds = np.asarray(c.u_last), np.asarray(c.t_last), c.ds_next
         if col.adapt_mesh:
-            new_mesh = adapted_mesh(disc.orbit(u), mesh, col.ncol)
-            u = _remesh_u(disc, u, mesh, new_mesh, col.ncol)
-            tt = _remesh_u(disc, t, mesh, new_mesh, col.ncol)
-            mesh = new_mesh
+            u, t, mesh = _adapt(disc, u, t, mesh, col.ncol)
             args = (p0, jnp.asarray(np.diff(mesh)))
-            t = _normalise(tt, mesh, n)
-        prev = (u, t, run.mon[-1])
-        u, t = jnp.asarray(u), jnp.asarray(t)
     if bar is not None:
         bar.close()
     return _branch(model, param, disc, col, settings, run, specials, reason, start, notes)
+
+
+def _checked_arguments(model, start, stop, user_points, max_period, fixed_params):
+    """Validate the arguments of :func:`continue_cycles`; the model gets the Hopf point's other
+    parameters."""
+    if not isinstance(start, SpecialPoint):
+        raise ValueError(f"start must be a Hopf SpecialPoint, got {type(start).__name__}")
+    param = start.param_name
+    if not param:
+        raise ValueError("start has no param_name: take it from continue_equilibria(...)")
+    params = {**(start.params or {}), **fixed_params}
+    model = model.with_params(**{k: v for k, v in params.items() if k != param})
+    bounds = _bounds(stop, start.param)
+    try:
+        user_points = tuple(float(v) for v in np.atleast_1d(user_points))
+    except (TypeError, ValueError):
+        raise ValueError(f"user_points must be numbers, got {user_points!r}") from None
+    T_h = 2 * np.pi / start.omega if start.omega else 1.0
+    max_period = float(max_period) if max_period is not None else 50.0 * T_h
+    if not max_period > 0:
+        raise ValueError(f"max_period must be > 0, got {max_period}")
+    return param, model, bounds, user_points, max_period
+
+
+def _first_orbit(palc, start, disc, mesh, args, ds):
+    """One step of length ``ds`` from the trivial orbit at the Hopf point along the Hopf
+    direction (the corrector keeps that projection, so no guess of the parameter is needed)."""
+    u_h, phi = _hopf_start(start, disc, mesh)
+    phi = _normalise(phi, mesh, disc.n)
+    u, t, ok, it, mon = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), ds, args)
+    if not ok:
+        raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
+                           f"{start.param_name}={start.param:.10g}: Newton did not converge")
+    return np.asarray(u), np.asarray(t), it, np.asarray(mon)
+
+
+@dataclass
+class _EndTests:
+    """Stop tests on the orbits of a chunk: the period bound, and the return to an equilibrium
+    (a local minimum of the amplitude far below its maximum: the branch passes through the
+    trivial orbit at a Hopf point and would retrace itself)."""
+
+    param: str
+    max_period: float
+    amp0: float
+    amp_max: float = 0.0
+    last: float = 0.0
+
+    def __post_init__(self):
+        self.amp_max = self.last = self.amp0
+
+    def check(self, U, amps):
+        """``amps``: the previous amplitude, then those of ``U``. Returns ``(how many orbits
+        to keep, reason to stop or None)``."""
+        self.amp_max = max(self.amp_max, float(amps.max()))
+        cut, reason = len(U), None
+        too_long = np.flatnonzero(U[:, -2] > self.max_period)
+        nxt = np.concatenate([amps[2:], [np.inf]])
+        back = np.flatnonzero((amps[1:] < 0.02 * self.amp_max) & (amps[1:] < amps[:-1])
+                              & (amps[1:] <= nxt) & (self.amp_max > 20.0 * self.amp0))
+        if too_long.size:
+            cut = int(too_long[0]) + 1
+            reason = (f"period {U[cut - 1, -2]:.6g} above max_period={self.max_period:g} at "
+                      f"{self.param}={U[cut - 1, -1]:.10g} (approach to a homoclinic orbit?)")
+        if back.size and back[0] + 1 <= cut:
+            cut = int(back[0]) + 1
+            reason = (f"returned to an equilibrium at {self.param}={U[cut - 1, -1]:.10g} "
+                      f"(amplitude -> 0: the branch ends at a Hopf point)")
+        self.last = float(amps[cut])
+        return cut, reason
+
+
+def _end_at_bound(palc, args, run, base, ds, edge):
+    """Replace the last orbit (just past the bound) by the orbit located at the bound, from
+    the point before it (``base``: orbit and tangent on the current mesh)."""
+    u, t = base
+    f0, f1 = float(u[-1]) - edge, float(run.U[-1][-1]) - edge
+    if np.sign(f0) == np.sign(f1):
+        return
+    best, msg = _Locator(palc, args).locate(
+        u, t, ds, lambda un, tn, m: float(un[-1]) - edge, f0, f1)
+    if best is not None and not msg:
+        run.U[-1], run.T[-1], run.mon[-1] = best[0], best[1], best[2]
+
+
+def _adapt(disc, u, t, mesh, ncol):
+    """The orbit and the tangent on a new, adapted mesh."""
+    new_mesh = adapted_mesh(disc.orbit(u), mesh, ncol)
+    u = _remesh_u(disc, u, mesh, new_mesh, ncol)
+    t = _normalise(_remesh_u(disc, t, mesh, new_mesh, ncol), new_mesh, disc.n)
+    return u, t, new_mesh
 
 
 def _normalise(t, mesh, n):
