@@ -352,3 +352,17 @@ def test_planar_systems_report_no_period_doubling():
     kinds = [s.kind for b in d.cycles for s in b.special_points]
     # (the canard explosions are folds within ~1e-10 in I: their number depends on the steps)
     assert "pd" not in kinds and "ns" not in kinds and kinds.count("lpc") >= 2
+
+
+def test_adaptive_mesh_resolves_the_spike_at_coarse_ntst():
+    """At NTST = 40 the equidistributed mesh gives the period at I = 10 (classic) to ~1e-8 of
+    AUTO's converged value; the uniform mesh misses it by ~1e-6."""
+    model = hh.hodgkin_huxley(preset="classic")
+    eq = hh.continue_equilibria(model, "I", 0.0, 200.0)
+    err = {}
+    for adapt in (4, 0):
+        br = hh.continue_cycles(model, eq.hopf_points[0], (-10.0, 200.0), user_points=(10.0,),
+                                collocation=Collocation(ntst=40, adapt_mesh=adapt))
+        (s,) = [s for s in br.special_points if s.kind == "uz" and s.period < 15]
+        err[adapt] = abs(s.period / 14.63620999 - 1)
+    assert err[4] < 5e-8 and err[0] > 20 * err[4]
