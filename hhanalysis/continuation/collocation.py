@@ -171,8 +171,8 @@ class Discretisation:
         return np.arange(self.ntst)[:, None] * self.ncol + np.arange(self.ncol + 1)[None, :]
 
     def orbit(self, u):
-        """Node values ``(ntst*ncol + 1, n)`` of ``u`` (numpy or JAX)."""
-        return u[:-2].reshape(self.n_nodes, self.n) * self.scale
+        """Node values ``(..., ntst*ncol + 1, n)`` of ``u`` ``(..., size)`` (numpy or JAX)."""
+        return u[..., :-2].reshape(u.shape[:-1] + (self.n_nodes, self.n)) * self.scale
 
     def pack(self, X, T, lam):
         xp = jnp if isinstance(X, jax.Array) else np
@@ -293,16 +293,6 @@ def _back_substitute(y_ends, V, levels, n):
     return Y[:K + 1]
 
 
-def _variational_pair(A, n, m, ntst):
-    """``(E, F)`` with :math:`E y_0 + F y_N = 0` from the collocation blocks alone: the monodromy
-    matrix is :math:`-F^{-1}E`."""
-    E, F, G, _, _ = _condense(A, jnp.zeros((ntst, m * n, 0), A.dtype),
-                              jnp.zeros((0, ntst, (m - 1) * n), A.dtype), n, m)
-    E0, F0, _, _, _, _ = _reduce(E, F, G, jnp.zeros((0, ntst + 1, n), A.dtype),
-                                 jnp.zeros((0, 0), A.dtype), n)
-    return jnp.stack([E0, F0])
-
-
 @functools.cache
 def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> ContinuationProblem:
     """The periodic BVP of ``cm`` in parameter ``k`` as a :class:`ContinuationProblem`.
@@ -400,26 +390,12 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
         # variational equation, E0 y_0 + F0 y_N = 0, whatever the borders
         return (out[:, 0] if single else out), jnp.stack([E0, F0])
 
-    def monitor(u, args):
-        p0, h = args
-        return _variational_pair(blocks(u, p0, h)[0], n, m, ntst)
-
     def weights(args):
-        """Quadrature weights of the nodes (x ntst): the orbit part of the arclength norm is
-        :math:`\\int_0^1\\|x\\|^2 d\\tau`; the period has weight 0 (AUTO's THL T=0)."""
-        h = args[1] * ntst
-        inner = jnp.repeat(h[:, None], m - 1, axis=1)
-        ends = 0.5 * (jnp.concatenate([h[-1:] * 0, h]) + jnp.concatenate([h, h[:1] * 0]))
-        node = jnp.concatenate([jnp.concatenate([ends[:-1, None], inner], axis=1).ravel(),
-                                ends[-1:]])
-        return jnp.concatenate([jnp.repeat(node, n), jnp.asarray([0.0, 1.0])])
+        """The arclength weights :func:`arclength_weights` on the mesh of ``args``."""
+        return arclength_weights(args[1], m, n, jnp)
 
-    def jacobian(u, args, ref):
-        return jax.jacfwd(residual)(u, args, ref)
-
-    return ContinuationProblem(residual=residual, jacobian=jacobian, solve=solve,
-                               monitor=monitor, uses_reference=True, solve_aux=True,
-                               weights=weights, tangent_from_newton=True)
+    return ContinuationProblem(residual=residual, solve=solve, uses_reference=True,
+                               solve_aux=True, weights=weights, tangent_from_newton=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,17 +403,17 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 # --------------------------------------------------------------------------------------------
 
 
-def node_weights(mesh, n_nodes) -> np.ndarray:
-    """Quadrature weights (times ntst) of the ``n_nodes`` nodes on ``mesh``, as in the
-    arclength weights of :func:`collocation_problem` (numpy)."""
-    h = np.diff(np.asarray(mesh))
-    ntst = h.size
-    m = (n_nodes - 1) // ntst
-    h = h * ntst
-    ends = 0.5 * (np.r_[0.0, h] + np.r_[h, 0.0])
-    node = np.concatenate([np.column_stack([ends[:-1], np.repeat(h[:, None], m - 1, 1)]).ravel(),
-                           ends[-1:]])
-    return node
+def arclength_weights(h, ncol, n, xp=np):
+    r"""Weights :math:`\theta` of the unknowns ``u = (X / s, T, lambda)`` in the arclength norm,
+    for mesh interval lengths ``h``: node quadrature weights (times ntst, so 1 on a uniform mesh),
+    repeated over the ``n`` states, so that the orbit part is :math:`\int_0^1\|x\|^2 d\tau`;
+    the period has weight 0 (AUTO's THL T=0), the parameter 1. ``xp``: numpy or jax.numpy."""
+    h = h * h.shape[0]
+    zero = xp.zeros(1, h.dtype)
+    ends = 0.5 * (xp.concatenate([zero, h]) + xp.concatenate([h, zero]))
+    inner = xp.repeat(h[:, None], ncol - 1, axis=1)
+    node = xp.concatenate([xp.concatenate([ends[:-1, None], inner], axis=1).ravel(), ends[-1:]])
+    return xp.concatenate([xp.repeat(node, n), xp.asarray([0.0, 1.0], h.dtype)])
 
 
 def evaluate(X, mesh, ncol, tau) -> np.ndarray:

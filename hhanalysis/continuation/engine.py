@@ -6,7 +6,9 @@ near a regular point is a curve :math:`u(s)`. One step from :math:`(u_k, \tau_k)
 
 * **predictor** :math:`u^{(0)} = u_k + \Delta s\,\tau_k + \tfrac12\Delta s^2\kappa_k` with the
   curvature :math:`\kappa_k = (\tau_k - \tau_{k-1})/\Delta s_{k-1}` of the previous step (zero
-  for the first step of a chunk), which cuts Newton iterations and steps by ~20 %;
+  for the first step of a chunk, and dropped when
+  :math:`\|\tfrac12\Delta s^2\kappa_k\| > 0.1|\Delta s|`, where the branch turns too fast for
+  it), which cuts Newton iterations and steps by ~20 %;
 * **corrector**: Newton on the bordered system
   :math:`F(u) = 0,\ \tau_k^T(u - u^{(0)}) = 0`, i.e. iterate
   :math:`\begin{pmatrix} DF(u) \\ \tau_k^T \end{pmatrix}\delta = -\begin{pmatrix} F(u) \\
@@ -111,11 +113,10 @@ class ContinuationProblem:
         solve: optional structured solver of the bordered system
             :math:`\begin{pmatrix} DF(u) \\ c^T \end{pmatrix}\delta = b`, called as
             ``solve(u, args, ref, c, b)``; by default a dense solve of the assembled matrix.
-        monitor: optional ``monitor(u, args) -> array`` evaluated at every accepted point and
-            returned with it (e.g. the monodromy matrix of a periodic orbit).
         uses_reference: whether ``residual``, ``jacobian`` take the reference point.
         solve_aux: ``solve`` returns ``(delta, aux)``; the ``aux`` of the tangent solve at an
-            accepted point is its monitor (free by-products of the factorisation).
+            accepted point is returned with the point as its *monitor* (a free by-product of
+            the factorisation, e.g. the monodromy matrix of a periodic orbit).
         weights: optional ``weights(args) -> (N+1,)`` positive weights :math:`\theta` of the
             arclength norm :math:`\|u\|_\theta^2 = \sum_i \theta_i u_i^2` (AUTO's THU/THL; a
             zero weight leaves a component out of the step length).
@@ -129,7 +130,6 @@ class ContinuationProblem:
     residual: Callable
     jacobian: Callable | None = None
     solve: Callable | None = None
-    monitor: Callable | None = None
     uses_reference: bool = False
     solve_aux: bool = False
     weights: Callable | None = None
@@ -160,12 +160,8 @@ class ContinuationProblem:
     def normalise(self, t, args):
         return t / jnp.sqrt(jnp.sum(self.theta(t, args) * t * t))
 
-    def point_monitor(self, u, args, aux):
-        if self.solve_aux:
-            return aux
-        if self.monitor is not None:
-            return self.monitor(u, args)
-        return jnp.zeros(0, u.dtype)
+    def point_monitor(self, u, aux):
+        return aux if self.solve_aux else jnp.zeros(0, u.dtype)
 
 
 @dataclass(frozen=True)
@@ -176,7 +172,7 @@ class ContinuationStep:
         u: the point :math:`(x, \lambda)`; tangent: the unit tangent there.
         ds: the step that reached it; newton_iterations: corrector iterations it took.
         residual: :math:`\|F(u)\|_\infty`.
-        monitor: the problem's monitor at ``u`` (None without one).
+        monitor: the solver's by-product at ``u`` (None without ``solve_aux``).
     """
 
     u: np.ndarray
@@ -201,27 +197,16 @@ def _tangent(problem, u, t_prev, args):
 
 @functools.cache
 def _tangent_at(problem: ContinuationProblem):
-    def tangent(u0, args, row):
-        t = problem.bordered_solve(u0, args, u0, row, _unit_last(u0))
-        return problem.normalise(t, args)
+    def tangent(u0, args):
+        e = _unit_last(u0)
+        return problem.normalise(problem.bordered_solve(u0, args, u0, e, e), args)
 
     return jax.jit(tangent)
 
 
-def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0, row=None):
-    r"""Unit tangent at ``u0``.
-
-    Without ``row`` its last (parameter) component has the sign of ``direction``; with ``row``
-    (a vector not orthogonal to the branch, e.g. the expected direction of the branch) the tangent
-    solves :math:`[DF; row^T]\tau = e_{N+1}` and is oriented so that
-    ``direction * row @ tangent > 0``.
-    """
-    u0 = jnp.asarray(u0)
-    if row is None:
-        t = np.asarray(_tangent_at(problem)(u0, args, _unit_last(u0)))
-        return np.sign(direction) * t
-    t = np.asarray(_tangent_at(problem)(u0, args, jnp.asarray(row)))
-    return t * np.sign(direction * float(np.asarray(row) @ t))
+def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
+    """Unit tangent at ``u0`` whose last (parameter) component has the sign of ``direction``."""
+    return np.sign(direction) * np.asarray(_tangent_at(problem)(jnp.asarray(u0), args))
 
 
 def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
@@ -275,7 +260,11 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
     def step(u, t, ds, args, curvature):
         def attempt(c):
             u, t, ds, _, _, _, aux = c
-            u_pred = u + ds * t + 0.5 * ds * ds * curvature
+            bend = 0.5 * ds * ds * curvature
+            # trust the quadratic term only while it is small against the step (where the branch
+            # turns fast, e.g. in a canard explosion, it would overshoot)
+            small = jnp.sqrt(jnp.sum(problem.theta(u, args) * bend * bend)) <= 0.1 * jnp.abs(ds)
+            u_pred = u + ds * t + jnp.where(small, bend, 0.0)
             u_new, it, ok, t_new, aux = corrector(u_pred, problem.theta(u, args) * t, args,
                                                   u_pred)
             if problem.tangent_from_newton:
@@ -315,7 +304,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
     def run(u, t, ds, args, lo, hi, n_max):
         n1 = u.shape[0]
         m0 = jax.eval_shape(
-            lambda: problem.point_monitor(u, args, _tangent(problem, u, t, args)[1]))
+            lambda: problem.point_monitor(u, _tangent(problem, u, t, args)[1]))
         init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
                 jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
                 jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype), jnp.zeros(chunk, u.dtype),
@@ -334,7 +323,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
             IT = IT.at[i].set(it.astype(jnp.int32))
             DS = DS.at[i].set(ds_used)
             R = R.at[i].set(jnp.max(jnp.abs(problem.F(u_new, args, u_new))))
-            MON = MON.at[i].set(problem.point_monitor(u_new, args, aux))
+            MON = MON.at[i].set(problem.point_monitor(u_new, aux))
             n = jnp.where(success, i + 1, i)
             curv_new = jnp.where(success, (t_new - t) / ds_used, 0.0)
             return (n, jnp.where(success, u_new, u), jnp.where(success, t_new, t),
@@ -428,7 +417,7 @@ class PALC:
         done = 0
         while done < s.max_steps:
             c = self.run_chunk(u, t, ds, args, window)
-            mon = c.monitor if self.problem.monitor is not None else [None] * len(c)
+            mon = c.monitor if self.problem.solve_aux else [None] * len(c)
             for i in range(min(len(c), s.max_steps - done)):
                 yield ContinuationStep(u=c.u[i], tangent=c.tangent[i], ds=float(c.ds[i]),
                                        newton_iterations=int(c.newton_iterations[i]),
