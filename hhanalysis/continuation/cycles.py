@@ -39,9 +39,9 @@ from .collocation import (
     Collocation,
     Discretisation,
     adapted_mesh,
+    arclength_weights,
     collocation_problem,
     evaluate,
-    node_weights,
     remesh,
 )
 from .engine import FAILED, LEFT_WINDOW, PALC, ContinuationSettings
@@ -154,20 +154,15 @@ class CycleBranch:
 # --------------------------------------------------------------------------------------------
 
 
-def floquet_multipliers(monitor, accurate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def floquet_multipliers(monitor) -> tuple[np.ndarray, np.ndarray]:
     """Multipliers from the reduced pairs ``(E, F)`` (``(M, 2, n, n)``): the eigenvalues of
     :math:`M = -F^{-1}E`, computed by the QZ algorithm on the pencil :math:`(-E, F)` without forming
-    :math:`F^{-1}E` (more accurate when the multipliers span many orders of magnitude);
-    ``accurate=False`` forms :math:`-F^{-1}E` in one batched call (enough for sign tests).
+    :math:`F^{-1}E` (accurate when the multipliers span many orders of magnitude).
 
     Returns the non-trivial multipliers by decreasing modulus ``(M, n-1)`` and
     :math:`|\\mu_{trivial} - 1|` ``(M,)``.
     """
-    E, F = monitor[:, 0], monitor[:, 1]
-    if accurate:
-        mu = np.array([scipy.linalg.eigvals(-e, f) for e, f in zip(E, F)])
-    else:  # batched, for the sign tests of detection
-        mu = np.linalg.eigvals(-np.linalg.solve(F, E))
+    mu = np.array([scipy.linalg.eigvals(-e, f) for e, f in zip(monitor[:, 0], monitor[:, 1])])
     triv = np.argmin(np.abs(mu - 1.0), axis=1)
     err = np.abs(np.take_along_axis(mu, triv[:, None], axis=1)[:, 0] - 1.0)
     keep = np.ones(mu.shape, bool)
@@ -203,15 +198,19 @@ class _Run:
 
     U: list = field(default_factory=list)
     T: list = field(default_factory=list)
-    mon: list = field(default_factory=list)
+    mu: list = field(default_factory=list)
+    err: list = field(default_factory=list)
     mesh: list = field(default_factory=list)
     its: list = field(default_factory=list)
     ds: list = field(default_factory=list)
 
-    def extend(self, U, T, mon, mesh, its, ds):
+    def extend(self, U, T, monitors, mesh, its, ds):
+        """Add points; their Floquet multipliers are computed here, once."""
+        mu, err = floquet_multipliers(np.asarray(monitors))
         self.U += list(U)
         self.T += list(T)
-        self.mon += list(mon)
+        self.mu += list(mu)
+        self.err += list(err)
         self.mesh += [mesh] * len(U)
         self.its += list(its)
         self.ds += list(ds)
@@ -238,8 +237,9 @@ def _remesh_u(disc, u, mesh, new_mesh, ncol):
 
 
 def _amplitude(disc, U):
-    X = np.asarray(U)[..., :-2].reshape(len(U), disc.n_nodes, disc.n) * disc.scale
-    return np.max(X.max(axis=1) - X.min(axis=1), axis=1)
+    """Largest peak-to-peak range over the states, per orbit."""
+    X = disc.orbit(np.asarray(U))
+    return np.max(X.max(axis=-2) - X.min(axis=-2), axis=-1)
 
 
 class _Locator:
@@ -250,7 +250,8 @@ class _Locator:
 
     def locate(self, u, t, ds_b, test, fa, fb):
         """Brent's method (scipy) on the step length in ``(0, ds_b)``; stops early once the test
-        function is below the tolerance."""
+        function is below the tolerance. Returns ``(None, None)`` when the sign change is a jump
+        of the test function (e.g. multipliers changing order in a canard), not a zero."""
         best, params = {}, []
 
         class _Done(Exception):
@@ -275,6 +276,8 @@ class _Locator:
                                             xtol=1e-10 * abs(ds_b), maxiter=_LOCATE_ITERATIONS,
                                             full_output=True, disp=False)
             msg = "" if info.converged else f"no convergence in {_LOCATE_ITERATIONS} steps"
+            if info.converged and abs(best["v"]) > 1e-3 * min(abs(fa), abs(fb)):
+                return None, None  # the bracket closed on a jump of the test, not on a zero
         except _Done:
             msg = ""
         except RuntimeError as e:
@@ -287,35 +290,25 @@ class _Locator:
         return (un, tn, mon, min(others) if others else 0.0), msg
 
 
-def _crossing_present(kind, mu, tol=0.1):
-    """Is there a multiplier near -1 (PD) or a complex pair near the unit circle (NS)?"""
-    real = np.abs(mu.imag) <= 1e-8 * np.maximum(1.0, np.abs(mu))
-    if kind == "pd":
-        return bool(np.any(real & (np.abs(mu + 1.0) < tol)))
-    return bool(np.any(~real & (np.abs(np.abs(mu) - 1.0) < tol)))
-
-
 def _test_values(kind, u, t, mon):
     if isinstance(kind, float):  # a user point
         return float(u[-1]) - kind
-    mu, _ = floquet_multipliers(mon[None], accurate=False)
     if kind == "lpc":
         return float(t[-1])
-    if kind == "pd":
-        return float(_pd_test(mu)[0])
-    return float(_ns_test(mu)[0])
+    mu, _ = floquet_multipliers(mon[None])
+    return float((_pd_test if kind == "pd" else _ns_test)(mu)[0])
 
 
-def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny, user_points=()):
-    """Special points between ``prev`` and the chunk's points (and inside the chunk).
+def _detect(disc, palc, args, prev, U, T, MU, DS, offset, tiny, user_points=()):
+    """Special points between ``prev = (u, t, multipliers)`` and the chunk's points ``U``,
+    ``T`` with multipliers ``MU`` (and inside the chunk).
 
     ``tiny[i]`` flags orbits of vanishing amplitude (``prev`` first): where the branch passes
     through an equilibrium at a Hopf point, the parameter turns back without a fold of cycles.
     """
     u_all = np.concatenate([prev[0][None], U])
     t_all = np.concatenate([prev[1][None], T])
-    mon_all = np.concatenate([prev[2][None], MON])
-    mu, _ = floquet_multipliers(mon_all, accurate=False)
+    mu = np.concatenate([prev[2][None], MU])
     tests = {"lpc": t_all[:, -1], "pd": _pd_test(mu), "ns": _ns_test(mu)}
     tests.update({float(v): u_all[:, -1] - v for v in user_points})
     found = []
@@ -333,18 +326,18 @@ def _detect(disc, palc, args, prev, U, T, MON, DS, offset, tiny, user_points=())
                 u_all[i], t_all[i], DS[i],
                 lambda un, tn, mon, kind=kind: _test_values(kind, un, tn, mon),
                 v[i], v[i + 1])
+            if best is None and msg is None:
+                continue  # a jump of the test function, not a bifurcation
             if best is None:
-                un, mon, prec = u_all[i + 1], mon_all[i + 1], abs(DS[i])
+                un, m, prec = u_all[i + 1], mu[i + 1], abs(DS[i])
             else:
                 un, _, mon, prec = best
-            m, _ = floquet_multipliers(mon[None])
-            if kind in ("pd", "ns") and not _crossing_present(kind, m[0]):
-                continue  # the test changed sign through inaccurate multipliers (e.g. canards)
+                m = floquet_multipliers(mon[None])[0][0]
             X = disc.orbit(un)
             found.append(SpecialPoint(
                 "uz" if isinstance(kind, float) else kind, offset + i - 1, float(un[-1]), X[0],
                 "guess" if msg else "converged", float(prec), period=float(un[-2]), message=msg,
-                floquet_multipliers=m[0], x_max=X.max(axis=0), x_min=X.min(axis=0)))
+                floquet_multipliers=m, x_max=X.max(axis=0), x_min=X.min(axis=0)))
     return found
 
 
@@ -425,17 +418,18 @@ def continue_cycles(
     ds = settings.ds
     bar = _progress(progress, settings.max_steps)
     while len(run.U) < settings.max_steps:
-        prev = (np.asarray(u), np.asarray(t), run.mon[-1])
+        prev = (np.asarray(u), np.asarray(t), run.mu[-1])
         c = palc.run_chunk(u, t, ds, args, (lo, hi))
         keep = min(len(c), settings.max_steps - len(run.U))
         amps = np.concatenate([[ends.last], _amplitude(disc, c.u[:keep])]) if keep else None
         cut, reason_now = ends.check(c.u[:keep], amps) if keep else (0, None)
         if cut:
-            specials += _detect(disc, palc, args, prev, c.u[:cut], c.tangent[:cut],
-                                c.monitor[:cut], c.ds[:cut], len(run.U),
-                                amps[:cut + 1] < 0.05 * ends.amp_max, user_points)
+            offset = len(run.U)
             run.extend(c.u[:cut], c.tangent[:cut], c.monitor[:cut], mesh,
                        c.newton_iterations[:cut], c.ds[:cut])
+            specials += _detect(disc, palc, args, prev, c.u[:cut], c.tangent[:cut],
+                                np.array(run.mu[offset:]), c.ds[:cut], offset,
+                                amps[:cut + 1] < 0.05 * ends.amp_max, user_points)
             if bar is not None:
                 bar.update(cut)
         if reason_now:
@@ -485,7 +479,7 @@ def _first_orbit(palc, start, disc, mesh, args, ds):
     """One step of length ``ds`` from the trivial orbit at the Hopf point along the Hopf
     direction (the corrector keeps that projection, so no guess of the parameter is needed)."""
     u_h, phi = _hopf_start(start, disc, mesh)
-    phi = _normalise(phi, mesh, disc.n)
+    phi = _normalise(phi, mesh, disc)
     u, t, ok, it, mon = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), ds, args)
     if not ok:
         raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
@@ -539,20 +533,21 @@ def _end_at_bound(palc, args, run, base, ds, edge):
     best, msg = _Locator(palc, args).locate(
         u, t, ds, lambda un, tn, m: float(un[-1]) - edge, f0, f1)
     if best is not None and not msg:
-        run.U[-1], run.T[-1], run.mon[-1] = best[0], best[1], best[2]
+        mu, err = floquet_multipliers(best[2][None])
+        run.U[-1], run.T[-1], run.mu[-1], run.err[-1] = best[0], best[1], mu[0], err[0]
 
 
 def _adapt(disc, u, t, mesh, ncol):
     """The orbit and the tangent on a new, adapted mesh."""
     new_mesh = adapted_mesh(disc.orbit(u), mesh, ncol)
     u = _remesh_u(disc, u, mesh, new_mesh, ncol)
-    t = _normalise(_remesh_u(disc, t, mesh, new_mesh, ncol), new_mesh, disc.n)
+    t = _normalise(_remesh_u(disc, t, mesh, new_mesh, ncol), new_mesh, disc)
     return u, t, new_mesh
 
 
-def _normalise(t, mesh, n):
-    """``t`` scaled to unit arclength norm (numpy twin of the problem's weights)."""
-    w = np.concatenate([np.repeat(node_weights(mesh, (len(t) - 2) // n), n), [0.0, 1.0]])
+def _normalise(t, mesh, disc):
+    """``t`` scaled to unit arclength norm on ``mesh``."""
+    w = arclength_weights(np.diff(mesh), disc.ncol, disc.n)
     return t / np.sqrt(np.sum(w * t * t))
 
 
@@ -574,8 +569,8 @@ def _bounds(stop, p_h):
 
 def _branch(model, param, disc, col, settings, run, specials, reason, start, notes):
     U = np.array(run.U)
-    X = U[:, :-2].reshape(len(U), disc.n_nodes, disc.n) * disc.scale
-    mu, err = floquet_multipliers(np.array(run.mon))
+    X = disc.orbit(U)
+    mu, err = np.array(run.mu), np.array(run.err)
     notes = list(notes)
     if err.max() > 1e-4:
         notes.append(f"trivial multiplier off by up to {err.max():.1e}: consider a larger ntst")
