@@ -231,10 +231,8 @@ def cmd_simulate(args) -> int:
     path = _figure_path(args.out)
     if not args.duration > 0:
         raise _UsageError(f"--duration must be > 0 ms, got {args.duration:g}")
-    params = {k: v for k, v in _parse_sets(args.set).items()}
-    model = _model(args)  # validates names and values
+    model = _model(args)  # the preset with --set applied (names and values validated)
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
-    kw.update({k: v for k, v in params.items() if k in kw})
     hhmath.random.seed(args.seed)
     try:
         group = HH(args.size, method=args.method, **kw)

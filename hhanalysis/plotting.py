@@ -23,6 +23,13 @@ STABLE_EQ, UNSTABLE_EQ = "tab:red", "black"
 STABLE_CYCLE, UNSTABLE_CYCLE = "tab:green", "tab:blue"
 
 
+def _unstable_joined(stable):
+    """Where to draw the unstable (dashed) line: unstable points and their neighbours, so that
+    no gap shows at a change of stability."""
+    uns = ~np.asarray(stable, bool)
+    return uns | np.r_[False, uns[:-1]] | np.r_[uns[1:], False]
+
+
 def _axes(ax, figsize=(6.4, 4.2)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
@@ -133,8 +140,7 @@ def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: 
     p = branch.param
     stable = branch.stable
     ax.plot(p, np.where(stable, v, np.nan), color=STABLE_EQ, lw=2, label="stable equilibrium")
-    # join unstable segments to their neighbours so no gap shows at a change of stability
-    uns = ~stable | np.r_[False, ~stable[:-1]] | np.r_[~stable[1:], False]
+    uns = _unstable_joined(stable)
     ax.plot(p, np.where(uns, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
             label="unstable equilibrium")
     if label_points:
@@ -156,7 +162,7 @@ def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool =
     ax = _axes(ax)
     i = branch.model.state_names.index(variable)
     p, stable = branch.param, branch.stable
-    uns = ~stable | np.r_[False, ~stable[:-1]] | np.r_[~stable[1:], False]
+    uns = _unstable_joined(stable)
     for k, values in enumerate((branch.x_max[:, i], branch.x_min[:, i])):
         ax.plot(p, np.where(stable, values, np.nan), color=STABLE_CYCLE, lw=2,
                 label="stable limit cycle (max, min)" if legend and k == 0 else None)
@@ -232,7 +238,7 @@ def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool
     def draw(ax, legend):
         for k, b in enumerate(diagram.cycles):
             f, p, st = b.frequency, b.param, b.stable
-            uns = ~st | np.r_[False, ~st[:-1]] | np.r_[~st[1:], False]
+            uns = _unstable_joined(st)
             ax.plot(p, np.where(st, f, np.nan), color=STABLE_CYCLE, lw=2,
                     label="stable limit cycle" if legend and k == 0 else None)
             ax.plot(p, np.where(uns, f, np.nan), color=UNSTABLE_CYCLE, lw=1.5, ls="--",

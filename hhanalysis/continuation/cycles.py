@@ -121,8 +121,7 @@ class CycleBranch:
     @property
     def frequency(self) -> np.ndarray:
         """Frequency in Hz when the model's time unit is ms (else per time unit)."""
-        scale = 1000.0 if getattr(self.model, "time_unit", "ms") == "ms" else 1.0
-        return scale / self.period
+        return frequency(self.model, self.period)
 
     @property
     def lpc_points(self) -> tuple[SpecialPoint, ...]:
@@ -147,6 +146,11 @@ class CycleBranch:
             f"[{self.period.min():.6g}, {self.period.max():.6g}], NTST={self.collocation.ntst}, "
             f"NCOL={self.collocation.ncol}, stop: {self.stop_reason})\n special points:\n{pts}"
         )
+
+
+def frequency(model: ODEModel, period):
+    """``1/period`` in Hz for models whose time unit is ms, else per time unit."""
+    return (1000.0 if model.time_unit == "ms" else 1.0) / np.asarray(period)
 
 
 # --------------------------------------------------------------------------------------------

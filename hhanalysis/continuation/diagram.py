@@ -32,7 +32,7 @@ from ..equilibria import find_equilibria
 from ..models import ODEModel, hodgkin_huxley
 from ..precision import float64
 from .collocation import Collocation
-from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
+from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles, frequency
 from .engine import ContinuationSettings
 from .equilibria import EquilibriumBranch, continue_equilibria
 from .results import SpecialPoint
@@ -74,21 +74,17 @@ class BifurcationDiagram:
 
     @property
     def minimum_frequency(self) -> tuple[float, float] | None:
-        """``(param, frequency)`` of the slowest stable orbit (Hz for models in ms)."""
-        best = None
+        """``(param, frequency)`` of the slowest stable orbit (Hz for models in ms): a stable
+        branch point or a located fold of cycles at the end of a stable stretch."""
+        candidates = []
         for b in self.cycles:
-            if b.stable.any():
-                i = int(np.argmin(np.where(b.stable, b.frequency, np.inf)))
-                if best is None or b.frequency[i] < best[1]:
-                    best = (float(b.param[i]), float(b.frequency[i]))
-        lpc = [s for s in self.lpc_points]
-        if best is not None and lpc:
-            # the minimum lies at a fold of cycles: report the located fold
-            s = min(lpc, key=lambda s: abs(s.param - best[0]))
-            if abs(s.param - best[0]) < 0.05 * (abs(best[0]) + 1):
-                scale = 1000.0 if self.model.time_unit == "ms" else 1.0
-                best = (s.param, scale / s.period)
-        return best
+            candidates += [(p, T) for p, T, st in zip(b.param, b.period, b.stable) if st]
+            candidates += [(s.param, s.period) for s in b.lpc_points
+                           if b.stable[s.index] or b.stable[min(s.index + 1, len(b) - 1)]]
+        if not candidates:
+            return None
+        param, period = max(candidates, key=lambda c: c[1])
+        return float(param), float(frequency(self.model, period))
 
     def bistable_ranges(self) -> list[tuple[float, float]]:
         """Parameter intervals where a stable equilibrium and a stable cycle coexist (ends at
