@@ -32,6 +32,7 @@ import hhanalysis as hh
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _auto07p  # noqa: E402
+from _table import Table  # noqa: E402
 
 COLD = """
 import time, json
@@ -98,15 +99,13 @@ def main():
     print()
     print("HH bifurcation diagram: equilibria I in [-10, 200] + the Hopf-born cycle branch past "
           "its folds")
-    head = (f"{'preset':<8} {'ours cold s':>11} {'(import s)':>10} {'ours warm s':>11} "
-            f"{'AUTO s':>7} {'warm/AUTO':>9} {'pts ours (eq+PO)':>16} "
-            f"{'pts AUTO (eq+PO+PO)':>19} {'NTST/NCOL':>9} {'AUTO f90 compile s':>18}")
-    print(head)
-    print("-" * len(head))
+    table = Table([("preset", "s"), ("ours cold s", ".2f"), ("(import s)", ".2f"),
+                   ("ours warm s", ".3f"), ("AUTO s", ".3f"), ("warm/AUTO", ".2f"),
+                   ("pts ours (eq+PO)", "s"), ("pts AUTO (eq+PO+PO)", "s"), ("NTST/NCOL", "s"),
+                   ("AUTO f90 compile s", ".2f")])
+    table.header()
     for r in rows:
-        print(f"{r[0]:<8} {r[1]:11.2f} {r[2]:10.2f} {r[3]:11.3f} {r[4]:7.3f} {r[5]:9.2f} "
-              f"{r[6]:>16} {r[7]:>19} {r[8]:>9} {r[9]:18.2f}")
-
+        table.row(*r)
 
 if __name__ == "__main__":
     main()

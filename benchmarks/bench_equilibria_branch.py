@@ -25,6 +25,7 @@ import hhanalysis as hh
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _auto07p  # noqa: E402
+from _table import Table  # noqa: E402
 
 COLD = """
 import time, json
@@ -83,14 +84,12 @@ def main():
             print(f"[{preset}]   omega={h.omega:.10f} rad/ms  l1={h.l1:+.6e} ({h.criticality})")
     print()
     print("HH equilibrium branch, I from 0 to 200 and 0 to -10 (both Hopf points located)")
-    head = (f"{'preset':<8} {'ours cold s':>11} {'ours warm s':>11} {'AUTO s':>8} "
-            f"{'warm/AUTO':>9} {'pts ours':>8} {'pts AUTO':>8} {'AUTO f90 compile s':>18}")
-    print(head)
-    print("-" * len(head))
+    table = Table([("preset", "s"), ("ours cold s", ".3f"), ("ours warm s", ".4f"),
+                   ("AUTO s", ".4f"), ("warm/AUTO", ".2f"), ("pts ours", "d"), ("pts AUTO", "d"),
+                   ("AUTO f90 compile s", ".3f")])
+    table.header()
     for r in rows:
-        print(f"{r[0]:<8} {r[1]:11.3f} {r[2]:11.4f} {r[3]:8.4f} {r[4]:9.2f} {r[5]:8d} "
-              f"{r[6]:8d} {r[7]:18.3f}")
-
+        table.row(*r)
 
 if __name__ == "__main__":
     main()

@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+from _table import Table  # noqa: E402
+
 BP_VENV = ROOT / ".bench-venv-brainpy"
 
 OURS = """
@@ -95,10 +98,9 @@ def main():
     steps = round(args.duration / 0.01)
     print(f"HH, exp_auto, dt=0.01 ms, {args.duration:g} ms ({steps} steps), no monitors; "
           "neuron-steps/s (warm), seconds (cold)")
-    head = (f"{'dtype':<8} {'N':>8} {'ours warm':>11} {'BrainPy warm':>13} {'ratio':>6} "
-            f"{'ours cold s':>11} {'BrainPy cold s':>14}")
-    print(head)
-    print("-" * len(head))
+    table = Table([("dtype", "s"), ("N", "d"), ("ours warm", ".3e"), ("BrainPy warm", ".3e"),
+                   ("ratio", ".2f"), ("ours cold s", ".2f"), ("BrainPy cold s", ".2f")])
+    table.header()
     for dtype in ("float32", "float64"):
         for N in args.sizes:
             work = N * steps
@@ -106,9 +108,8 @@ def main():
             theirs = case(bp_python, BRAINPY, dtype, N, args.duration) if bp_python else {}
             rate = work / ours["warm"] if "warm" in ours else float("nan")
             bp_rate = work / theirs["warm"] if "warm" in theirs else float("nan")
-            print(f"{dtype:<8} {N:>8d} {rate:>11.3e} {bp_rate:>13.3e} {rate / bp_rate:>6.2f} "
-                  f"{ours.get('cold', float('nan')):>11.2f} "
-                  f"{theirs.get('cold', float('nan')):>14.2f}", flush=True)
+            table.row(dtype, N, rate, bp_rate, rate / bp_rate, ours.get("cold", float("nan")),
+                      theirs.get("cold", float("nan")))
             for who, r in (("ours", ours), ("BrainPy", theirs)):
                 if "error" in r:
                     print(f"   {who} failed: {r['error']}")
