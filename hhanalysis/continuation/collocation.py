@@ -180,10 +180,7 @@ class Discretisation:
 
     def node_times(self, mesh) -> np.ndarray:
         """Rescaled times :math:`\\tau` of all nodes for mesh points ``mesh`` (ntst+1,)."""
-        mesh = np.asarray(mesh)
-        h = np.diff(mesh)
-        t = mesh[:-1, None] + h[:, None] * basis(self.ncol).nodes[None, :-1]
-        return np.concatenate([t.ravel(), [mesh[-1]]])
+        return node_times(mesh, self.ncol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,6 +400,13 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 # --------------------------------------------------------------------------------------------
 
 
+def node_times(mesh, ncol) -> np.ndarray:
+    """Rescaled times :math:`\\tau` of the ``ntst*ncol + 1`` nodes on ``mesh`` (ntst+1,)."""
+    mesh = np.asarray(mesh)
+    t = mesh[:-1, None] + np.diff(mesh)[:, None] * basis(ncol).nodes[None, :-1]
+    return np.concatenate([t.ravel(), [mesh[-1]]])
+
+
 def arclength_weights(h, ncol, n, xp=np):
     r"""Weights :math:`\theta` of the unknowns ``u = (X / s, T, lambda)`` in the arclength norm,
     for mesh interval lengths ``h``: node quadrature weights (times ntst, so 1 on a uniform mesh),
@@ -453,5 +457,4 @@ def adapted_mesh(X, mesh, ncol) -> np.ndarray:
 
 def remesh(X, mesh, new_mesh, ncol) -> np.ndarray:
     """Node values on ``new_mesh`` of the orbit with nodes ``X`` on ``mesh``."""
-    disc_t = Discretisation(1, np.asarray(new_mesh).size - 1, ncol).node_times(new_mesh)
-    return evaluate(X, mesh, ncol, disc_t)
+    return evaluate(X, mesh, ncol, node_times(new_mesh, ncol))
