@@ -309,3 +309,72 @@ def test_starting_exactly_at_the_singular_voltages_gives_no_nan(dtype):
     runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 0.0), dt=0.01)
     runner.run(5.0)
     assert np.all(np.isfinite(runner.mon.V))
+
+
+def _blocked_vs_plain(dtype, execution, N=3000, keep_size=False):
+    """One run per execution setting; returns (group, runner) for the plain and the given one."""
+    size = (N // 100, 100) if keep_size else N
+    rng = np.random.default_rng(0)
+    series = 8.0 + 4.0 * np.sin(np.arange(1000) * 0.01)  # shared by all neurons: (steps,)
+    per_neuron = rng.uniform(0.0, 3.0, N)
+    gK = rng.uniform(30, 40, size)
+    monitors = {"V": [N - 1, 5, 0, 1234, 5], "spike": None, "input": [7, N - 2], "n": None}
+    out = []
+    for ex in (hh.simulate.Execution(block_size=None), execution):
+        group = hh.HH(size, dtype=dtype, keep_size=keep_size, gK=gK,
+                      V_initializer=hh.init.Uniform(-70.0, -60.0, seed=3))
+        runner = hh.DSRunner(group, monitors=monitors, dt=0.01, chunk_steps=150, execution=ex,
+                             inputs=[("input", series, "iter"), ("input", per_neuron)])
+        runner.run(10.0)
+        runner.run(10.0)  # a second run continues from the blocked state
+        out.append((group, runner))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("execution", [
+    hh.simulate.Execution(block_size=256, threads=2),  # 2 threads x 6 blocks of 256 (padded)
+    hh.simulate.Execution(block_size=700, threads=1),  # one thread, blocks of 752 (padded)
+    hh.simulate.Execution(block_size=1024, threads=3),  # 1 worker: 3000 < 3 x 2 blocks
+])
+def test_blocked_threaded_execution_equals_the_plain_scan(dtype, execution):
+    """Neurons are independent: cutting them into blocks and threads changes nothing."""
+    from hhanalysis.simulate.execution import layout
+
+    lay = layout(3000, execution)
+    assert lay.blocks > 1 and lay.padded >= 3000 and lay.block % 16 == 0
+    (g0, r0), (g1, r1) = _blocked_vs_plain(dtype, execution)
+    for name in ("V", "spike", "input", "n"):
+        assert r1.mon[name].shape == r0.mon[name].shape
+        np.testing.assert_array_equal(r1.mon[name], r0.mon[name], err_msg=name)
+    np.testing.assert_array_equal(np.asarray(g1.X), np.asarray(g0.X))
+    np.testing.assert_array_equal(np.asarray(g1.spike), np.asarray(g0.spike))
+    assert r0.mon.spike.sum() > 0  # the comparison covers spikes
+    np.testing.assert_array_equal(r0.mon.V[:, 1], r0.mon.V[:, 4])  # repeated index
+
+
+def test_blocked_execution_keeps_the_group_shape():
+    (g0, r0), (g1, r1) = _blocked_vs_plain("float64", hh.simulate.Execution(block_size=256),
+                                           keep_size=True)
+    assert r1.mon.n.shape == (1000, 30, 100) and g1.V.shape == (30, 100)
+    np.testing.assert_array_equal(r1.mon.n, r0.mon.n)
+
+
+def test_layout_of_large_groups():
+    from hhanalysis.simulate.execution import Execution, layout
+
+    lay = layout(1_000_000, Execution(threads=2))
+    assert (lay.workers, lay.block % 16) == (2, 0)
+    assert 0 <= lay.padded - 1_000_000 < 16 * 2 * lay.blocks and lay.block <= 4096 + 16
+    assert layout(5000, Execution()).blocks == 1  # small groups run unblocked
+    assert layout(10**6, Execution(block_size=None)).blocks == 1
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "4", True])
+def test_bad_execution_settings(bad):
+    with pytest.raises(ValueError, match="threads"):
+        hh.simulate.Execution(threads=bad)
+    with pytest.raises(ValueError, match="block_size"):
+        hh.simulate.Execution(block_size=bad)
+    with pytest.raises(ValueError, match="execution"):
+        hh.DSRunner(hh.HH(2), execution={"threads": 2})

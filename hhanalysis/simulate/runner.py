@@ -16,7 +16,9 @@ The ``'input'`` variable is reset to 0 after each step, so ``+`` on it sets the 
 (group shape, dtype, method, monitors, input structure, dt, chunk length); the function is
 cached, so a second ``run`` of the same shape does not recompile. Long runs are cut into chunks
 of ``chunk_steps`` steps (a shorter last chunk has its own cached scan); the progress bar
-advances per chunk.
+advances per chunk. On the CPU, large groups run in blocks of neurons, each through all steps of
+a chunk, on one host thread per core (:mod:`~hhanalysis.simulate.execution`); monitors and final
+states are the same as an unblocked run's.
 A second ``run`` continues from the current state and time.
 """
 
@@ -30,11 +32,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .execution import Execution, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
 from .neurons import NeuronGroup
 
-__all__ = ["DSRunner", "Monitors"]
+__all__ = ["DSRunner", "Monitors", "Execution"]
 
 
 class Monitors:
@@ -99,8 +102,11 @@ def _parse_inputs(inputs, group: NeuronGroup) -> list[_InputSpec]:
 
 
 def _per_neuron(arr, group, what, lead=()):
-    """Broadcast ``arr`` of shape lead + (scalar | group shape | (N,)) to lead + (N,)."""
+    """Broadcast ``arr`` of shape lead + (scalar | group shape | (N,)) to lead + (N,); a scalar
+    tail after a non-empty ``lead`` (an input series shared by all neurons) stays lead + (1,)."""
     tail = arr.shape[len(lead):]
+    if lead and not tail:
+        return arr.reshape(lead + (1,))
     for shape in (group.size, (group.num,)):
         if _broadcasts(tail, shape):
             aligned = arr.reshape(lead + (1,) * (len(shape) - len(tail)) + tail)
@@ -141,11 +147,17 @@ def _monitor_spec(monitors, group: NeuronGroup):
 
 @functools.cache
 def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, monitor_items,
-                  target_keys, chunk, dt):
-    """Jitted scan over ``chunk`` steps; cached per run configuration.
+                  target_keys, chunk, dt, blocks):
+    """Jitted scan over ``chunk`` steps for one worker's share of neurons; cached per run
+    configuration.
 
     ``target_keys`` = ((fixed input keys), (iter input keys), (func input keys)), each key
-    ``(variable, op)``.
+    ``(variable, op)``; ``monitor_items`` = ((name, indexed?), ...). With ``blocks > 1`` the
+    share is cut into that many blocks, each scanned through all steps in turn (``lax.map``).
+    Arguments whose last axis has the share's length are per neuron (blocked); the others
+    (scalars, ``(steps, 1)`` input series) are shared by all neurons. Indexed monitors take
+    ``mon_idx[name]``, block-local indices of shape ``(blocks, k)``; their output is
+    ``(chunk, blocks*k)``, full monitors give ``(chunk, share)``.
     """
     step_fn = (FIXED_STEP_METHODS[method] if method in FIXED_STEP_METHODS
                else adaptive_step(cm, method, adaptive))
@@ -153,7 +165,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
     state_index = {s: i for i, s in enumerate(state_names)}
 
-    def run(X, P, threshold, fixed, iters, funcs, last_spike):
+    def run_block(X, P, threshold, fixed, iters, funcs, last_spike, mon_idx):
         def body(carry, xs):
             X, last_spike = carry
             it, fn = xs
@@ -179,19 +191,39 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
             spike = (v_old < threshold) & (v_new >= threshold)
             last_spike = spike
             out = {}
-            for name, idx in monitor_items:
+            for name, indexed in monitor_items:
                 if name == "spike":
                     val = spike
                 elif name == "input":
-                    val = inp
+                    val = jnp.broadcast_to(inp, spike.shape)
                 else:
                     val = Xn[state_index[name]]
-                out[name] = val if idx is None else val[jnp.asarray(idx)]
+                out[name] = val[mon_idx[name]] if indexed else val
             return (Xn, last_spike), out
 
         (X, last_spike), out = jax.lax.scan(body, (X, last_spike), (iters, funcs),
                                             length=chunk)
         return X, out, last_spike
+
+    def run(X, P, threshold, fixed, iters, funcs, last_spike, mon_idx):
+        if blocks == 1:
+            return run_block(X, P, threshold, fixed, iters, funcs, last_spike,
+                             {k: v[0] for k, v in mon_idx.items()})
+        share = X.shape[-1]
+        leaves, tree = jax.tree_util.tree_flatten(
+            (X, P, threshold, fixed, iters, funcs, last_spike))
+        per_neuron = [jnp.ndim(a) >= 1 and jnp.shape(a)[-1] == share for a in leaves]
+        xs = [to_blocks(a, blocks) for a, b in zip(leaves, per_neuron) if b]
+
+        def one_block(xs_and_idx):
+            xs, idx = xs_and_idx
+            it = iter(xs)
+            merged = [next(it) if b else a for a, b in zip(leaves, per_neuron)]
+            return run_block(*jax.tree_util.tree_unflatten(tree, merged), idx)
+
+        Xb, out, spikes = jax.lax.map(one_block, (xs, mon_idx))
+        out = {k: from_blocks(v) for k, v in out.items()}
+        return from_blocks(Xb), out, from_blocks(spikes)
 
     return jax.jit(run)
 
@@ -215,10 +247,15 @@ class DSRunner:
         progress_bar: show a tqdm bar per chunk.
         chunk_steps: steps per compiled chunk.
         t0: start time (ms).
+        jit: accepted for BrainPy compatibility; runs are always compiled.
+        execution: how large groups are spread over the CPU cores
+            (:class:`~hhanalysis.simulate.execution.Execution`: blocks of neurons kept in cache,
+            threads); the results do not depend on it.
     """
 
     def __init__(self, target: NeuronGroup, monitors=None, inputs=(), dt=None,
-                 progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True):
+                 progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True,
+                 execution: Execution | None = None):
         if not isinstance(target, NeuronGroup):
             raise ValueError(f"target must be a neuron group (e.g. hh.HH), got {target!r}")
         self.target = target
@@ -229,6 +266,9 @@ class DSRunner:
         if int(chunk_steps) != chunk_steps or chunk_steps < 1:
             raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
         self.chunk_steps = int(chunk_steps)
+        if execution is not None and not isinstance(execution, Execution):
+            raise ValueError(f"execution must be an hh.simulate.Execution, got {execution!r}")
+        self.execution = execution or Execution()
         self.monitor_spec = _monitor_spec(monitors, target)
         self.inputs = _parse_inputs(inputs, target)
         self.progress_bar = progress_bar
@@ -273,12 +313,18 @@ class DSRunner:
         targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
                    tuple(k for k, _ in funcs))
         dtype = g.dtype
-        P = [p.astype(dtype) for p in g.param_list()]
-        thr = g.threshold_value().astype(dtype)
-        fixed_arrays = [jnp.asarray(v, dtype) for _, v in fixed]
-        X = g.X
+        lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
+        shares = _Shares(g.num, lay)
+        P = shares.split([p.astype(dtype) for p in g.param_list()])
+        thr = shares.split(g.threshold_value().astype(dtype))
+        fixed_arrays = shares.split([jnp.asarray(v, dtype) for _, v in fixed])
+        X, last_spike = g.X, g.spike
+        mon_items = tuple((name, idx is not None) for name, idx in self.monitor_spec.items())
+        mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
+                    if idx is not None}
+        mon_idx = [{name: jnp.asarray(table[w]) for name, (table, _) in mon_plan.items()}
+                   for w in range(lay.workers)]
         outputs = {name: [] for name in self.monitor_spec}
-        last_spike = g.spike
         bar = _bar(self.progress_bar, steps)
         # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
         for lo in range(0, steps, chunk):
@@ -286,13 +332,20 @@ class DSRunner:
             runner = _chunk_runner(
                 g.model.compile(), g.method, g.adaptive, g.model.state_names,
                 g.model.state_names.index(g.spike_variable),
-                g.model.param_names.index(g.input_param), tuple(self.monitor_spec.items()),
-                targets, hi - lo, self.dt)
-            it = [jnp.asarray(v[lo:hi], dtype) for _, v in iters]
-            fn = [jnp.asarray(v[lo:hi], dtype) for _, v in funcs]
-            X, out, last_spike = runner(X, P, thr, fixed_arrays, it, fn, last_spike)
+                g.model.param_names.index(g.input_param), mon_items,
+                targets, hi - lo, self.dt, lay.blocks)
+            it = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in iters])
+            fn = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in funcs])
+            args = [(x, p, t, f, i, u, s, m) for x, p, t, f, i, u, s, m in zip(
+                shares.split(X), P, thr, fixed_arrays, it, fn, shares.split(last_spike),
+                mon_idx)]
+            results = run_concurrently(runner, args)
+            X = shares.join([r[0] for r in results])
+            last_spike = shares.join([r[2] for r in results])
             for name in outputs:
-                outputs[name].append(np.asarray(out[name]))
+                arr = shares.join([np.asarray(r[1][name]) for r in results],
+                                  trim=name not in mon_plan)
+                outputs[name].append(arr[:, mon_plan[name][1]] if name in mon_plan else arr)
             if bar is not None:
                 bar.update(hi - lo)
         if bar is not None:
@@ -313,6 +366,54 @@ class DSRunner:
         self.t += steps * self.dt
         g.t = self.t
         return self.mon
+
+
+class _Shares:
+    """Cuts per-neuron arrays (last axis of length ``num``) into the layout's worker shares,
+    padding the last share with copies of the last neuron, and joins results back."""
+
+    def __init__(self, num: int, lay):
+        self.num, self.lay = num, lay
+        self.pad = lay.padded - num
+
+    def _split_one(self, a):
+        w = self.lay.workers
+        if jnp.ndim(a) == 0 or jnp.shape(a)[-1] != self.num or (w == 1 and not self.pad):
+            return [a] * w
+        if self.pad:
+            a = jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, self.pad)], mode="edge")
+        s = self.lay.share
+        return [a[..., k * s:(k + 1) * s] for k in range(w)]
+
+    def split(self, a):
+        """``a`` (an array or a list of arrays) → one per worker."""
+        if isinstance(a, list):
+            per = [self._split_one(x) for x in a]
+            return [[p[k] for p in per] for k in range(self.lay.workers)]
+        return self._split_one(a)
+
+    def join(self, parts, trim=True):
+        """Concatenate worker results along the last axis (numpy or JAX), drop the padding."""
+        xp = np if isinstance(parts[0], np.ndarray) else jnp
+        a = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=-1)
+        return a[..., :self.num] if trim and self.pad else a
+
+
+def _monitor_plan(idx, lay):
+    """Block-local index tables ``(workers, blocks, k)`` for monitoring neurons ``idx``, and the
+    positions of the requested neurons, in order, in the joined ``(steps, workers*blocks*k)``
+    output."""
+    idx = np.asarray(idx, dtype=np.int64)
+    block, local = idx // lay.block, idx % lay.block
+    n_blocks = lay.workers * lay.blocks
+    order = np.argsort(block, kind="stable")
+    first = np.searchsorted(block[order], block[order], side="left")
+    slot = np.empty_like(idx)
+    slot[order] = np.arange(idx.size) - first
+    k = int(slot.max()) + 1
+    table = np.zeros((n_blocks, k), np.int32)
+    table[block, slot] = local
+    return table.reshape(lay.workers, lay.blocks, k), block * k + slot
 
 
 def _evaluate(fn, ts):
