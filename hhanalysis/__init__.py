@@ -7,9 +7,10 @@ Importing this package switches JAX to 64-bit mode (``jax_enable_x64``), because
 entry points additionally run inside ``jax.enable_x64(True)``, so they stay in double precision
 even if you turn x64 off again after import (see :func:`hhanalysis.precision.float64`).
 
-Importing it also sets ``--xla_cpu_multi_thread_eigen=false`` in ``XLA_FLAGS`` (unless that flag is
-already set): Eigen's intra-op threads slow down the many small matrix operations of the
-continuation solvers.
+Importing it also sets two XLA flags in ``XLA_FLAGS`` (each unless already set):
+``--xla_cpu_multi_thread_eigen=false`` (Eigen's intra-op threads slow down the many small matrix
+operations of the continuation solvers) and ``--xla_cpu_prefer_vector_width=512`` (512-bit
+vectors on CPUs with AVX-512: ~1.3-1.4x faster simulation).
 
 Compiled programs are cached on disk (``~/.cache/hhanalysis/jax``; ``HHANALYSIS_CACHE_DIR``
 moves it, ``HHANALYSIS_CACHE_DIR=off`` turns it off), so a new Python session does not compile
@@ -18,14 +19,21 @@ the continuation solvers again.
 
 import os
 
-if "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+# XLA flags this package sets unless XLA_FLAGS already names them. They take effect when JAX
+# creates its CPU backend, i.e. unless JAX computed something before this import.
+_XLA_DEFAULTS = {
     # The continuation solvers run many small batched matrix operations; Eigen's intra-op
     # threads only add overhead to them (the HH diagram is ~25% faster without). XLA's own
-    # parallel loops (the simulator's elementwise steps) are not affected. Takes effect when JAX
-    # creates its CPU backend, i.e. unless JAX computed something before this import; set
-    # XLA_FLAGS=--xla_cpu_multi_thread_eigen=true beforehand to keep Eigen's threads.
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
-                               + " --xla_cpu_multi_thread_eigen=false").strip()
+    # parallel loops are not affected.
+    "xla_cpu_multi_thread_eigen": "false",
+    # Let LLVM use 512-bit vectors where the CPU has AVX-512 (XLA prefers 256 by default): the
+    # simulator's elementwise steps run ~1.3-1.4x faster. Ignored on CPUs without AVX-512.
+    "xla_cpu_prefer_vector_width": "512",
+}
+for _flag, _value in _XLA_DEFAULTS.items():
+    if _flag not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + f" --{_flag}={_value}").strip()
 
 import jax  # noqa: E402
 

@@ -37,7 +37,6 @@ from sympy.printing.numpy import JaxPrinter
 from .models import ODEModel
 from .special import (
     Exprel,
-    ExprelOfExp,
     exprel,
     exprel_of_exp,
     inv_exprel_of_exp,
@@ -102,9 +101,6 @@ class _Printer(JaxPrinter):
 
     def _print_Pow(self, expr, rational=False):
         base, e = expr.args
-        if e == -1 and isinstance(base, ExprelOfExp) and base.args[0] == 0:
-            _, y, ey = base.args
-            return f"_inv_exprel_of_exp({self._print(y)}, {self._print(ey)})"
         if e.is_Integer:  # integer powers stay integer: JAX lowers them to multiplications
             k = int(e)
             b = self.parenthesize(base, 1000)
@@ -114,6 +110,14 @@ class _Printer(JaxPrinter):
         if e == sp.Rational(1, 2):
             return f"jax.numpy.sqrt({self._print(base)})"
         return super()._print_Pow(expr, rational=rational)
+
+    def _print_IntegerPower(self, expr):
+        base, k = expr.args
+        return f"(({self._print(base)})**{int(k)})"
+
+    def _print_InvExprelOfExp(self, expr):
+        y, ey = expr.args
+        return f"_inv_exprel_of_exp({self._print(y)}, {self._print(ey)})"
 
     def _print_ExprelOfExp(self, expr):
         n, y, e = expr.args
@@ -264,8 +268,8 @@ def compile_model(model: ODEModel) -> CompiledModel:
     f_and_diag = sp.Matrix(list(d.f) + [d.jac_x[i, i] for i in range(len(d.x))])
     specs = {
         "f": ([("x", d.x), ("p", d.p)], d.f),
-        "f_and_jac_diag": ([("x", d.x), ("p", d.p)], f_and_diag.applyfunc(share_exponentials)),
-        "f_fast": ([("x", d.x), ("p", d.p)], d.f.applyfunc(share_exponentials)),
+        "f_and_jac_diag": ([("x", d.x), ("p", d.p)], share_exponentials(f_and_diag)),
+        "f_fast": ([("x", d.x), ("p", d.p)], share_exponentials(d.f)),
         "jac_x": ([("x", d.x), ("p", d.p)], d.jac_x),
         "jac_p": ([("x", d.x), ("p", d.p)], d.jac_p),
         "B": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v)], d.B),

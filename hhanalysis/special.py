@@ -102,6 +102,14 @@ class ExprelOfExp(sp.Function):
     nargs = 3
 
 
+class InvExprelOfExp(sp.Function):
+    r"""``InvExprelOfExp(y, e)`` is :math:`1/E_0(y) = y/(e^y - 1)` given :math:`e = e^y`; printed
+    as :func:`inv_exprel_of_exp` (one division, where ``c/ExprelOfExp(0, y, e)`` would take two).
+    Not differentiated."""
+
+    nargs = 2
+
+
 def exprel_of_exp(n: int, y, ey):
     r""":math:`E_n(y)` from a precomputed :math:`e^y` (fast path for simulation).
 
@@ -140,11 +148,31 @@ def inv_exprel_of_exp(y, ey):
     return jnp.where(small, series, y / jnp.where(small, 1.0, ey - 1.0))
 
 
-def share_exponentials(expr: sp.Expr) -> sp.Expr:
-    """Rewrite for fast evaluation: ``Exprel(n, y) -> ExprelOfExp(n, y, exp(y))`` and split every
-    ``exp(a + b + ...)`` into ``exp(a)·exp(b)…`` with constant factors folded, so that common
-    subexpression elimination shares ``exp(-V/10)`` between ``exp(-V/10 - 4)`` and
-    ``exp(-V/10 - 7/2)``."""
+class IntegerPower(sp.Function):
+    """``IntegerPower(b, k)`` is ``b**k`` kept apart from sympy's automatic simplification (which
+    turns ``exp(a)**k`` back into ``exp(k·a)``); printed as an integer power (multiplications).
+    Not differentiated."""
+
+    nargs = 2
+
+
+MAX_POWER = 8  # exp(k·a) = exp(a)**k for integer 2 <= k <= MAX_POWER (<= 3 multiplications)
+
+
+def share_exponentials(exprs: sp.Matrix) -> sp.Matrix:
+    """Rewrite the entries of ``exprs`` for fast evaluation, jointly so that they share work.
+
+    * ``Exprel(n, y) -> ExprelOfExp(n, y, exp(y))`` (its reciprocal ``1/E_0`` ->
+      :class:`InvExprelOfExp`);
+    * every ``exp(a + b + ...)`` is split into ``exp(a)·exp(b)…`` with constant factors folded, so
+      that common subexpression elimination shares ``exp(-V/10)`` between ``exp(-V/10 - 4)`` and
+      ``exp(-V/10 - 7/2)``;
+    * exponentials of rational multiples of one symbol whose ratio is an integer
+      ``2 <= k <= MAX_POWER`` become powers of the smallest: ``exp(-V/20) = exp(-V/80)**4``
+      (HH: two exponentials of V instead of four). The power costs at most three
+      multiplications and ``k`` ulp of relative error; it over- or underflows exactly where the
+      exponential itself would.
+    """
 
     def split(e):
         arg = sp.expand(e.args[0])
@@ -152,9 +180,42 @@ def share_exponentials(expr: sp.Expr) -> sp.Expr:
         terms = sp.Add.make_args(rest) if rest != 0 else ()
         return sp.exp(const) * sp.Mul(*[sp.exp(t) for t in terms])
 
-    expr = expr.replace(lambda e: isinstance(e, Exprel),
-                        lambda e: ExprelOfExp(e.args[0], e.args[1], sp.exp(e.args[1])))
-    return expr.replace(lambda e: isinstance(e, sp.exp) and e.args[0].is_Add, split)
+    def rewrite(expr):
+        expr = expr.replace(lambda e: isinstance(e, Exprel),
+                            lambda e: ExprelOfExp(e.args[0], e.args[1], sp.exp(e.args[1])))
+        expr = expr.replace(
+            lambda e: e.is_Pow and e.exp == -1 and isinstance(e.base, ExprelOfExp)
+            and e.base.args[0] == 0,
+            lambda e: InvExprelOfExp(*e.base.args[1:]))
+        return expr.replace(lambda e: isinstance(e, sp.exp) and e.args[0].is_Add, split)
+
+    out = sp.Matrix(exprs).applyfunc(rewrite)
+    powers = _exponential_powers(set().union(*(e.atoms(sp.exp) for e in out)))
+    return out.applyfunc(lambda e: e.xreplace(powers)) if powers else out
+
+
+def _exponential_powers(atoms) -> dict:
+    """``{exp(k·c·x): exp(c·x)**k}`` for the atoms ``exp(c·x)`` (``c`` rational, ``x`` a symbol)
+    that are integer powers 2..MAX_POWER of another atom of the same symbol (the smallest
+    ``|c|`` that divides)."""
+    by_symbol: dict = {}
+    for atom in atoms:
+        c, x = atom.args[0].as_coeff_Mul()
+        if c.is_Rational and x.is_Symbol:
+            by_symbol.setdefault(x, []).append((c, atom))
+    powers = {}
+    for items in by_symbol.values():
+        items.sort(key=lambda item: abs(item[0]))
+        bases = []
+        for c, atom in items:
+            for cb, base in bases:
+                k = c / cb
+                if k.is_Integer and 2 <= k <= MAX_POWER:
+                    powers[atom] = IntegerPower(base, k)
+                    break
+            else:
+                bases.append((c, atom))
+    return powers
 
 
 def _series_coefficients(n: int) -> tuple[float, ...]:

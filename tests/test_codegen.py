@@ -228,3 +228,27 @@ def test_simulation_kernels_at_singular_points(hh_model, V):
     x32 = x.astype(np.float32)
     fast32 = np.array([float(v) for v in cm.f_fast(x32, [np.float32(v) for v in p])])
     np.testing.assert_allclose(fast32, np.asarray(cm.f(x, p)), rtol=2e-5, atol=1e-5)
+
+
+def test_exponentials_of_one_symbol_become_integer_powers():
+    """exp(-V/20) = exp(-V/80)**4 and exp(-V/10) = exp(-V/80)**8; exp(-V/18) stays (ratio 40/9)."""
+    import sympy as sp
+
+    from hhanalysis.special import IntegerPower, share_exponentials
+
+    V = sp.Symbol("V")
+    out = share_exponentials(sp.Matrix([sp.exp(-V / 20) + sp.exp(-V / 18),
+                                        sp.exp(-V / 80 - 3), sp.exp(-V / 10)]))
+    powers = {(p.args[0], int(p.args[1])) for p in out.atoms(IntegerPower)}
+    assert powers == {(sp.exp(-V / 80), 4), (sp.exp(-V / 80), 8)}
+    assert {a for a in out.atoms(sp.exp) if a.has(V)} == {sp.exp(-V / 80), sp.exp(-V / 18)}
+    f = sp.lambdify(V, out.applyfunc(lambda e: e.replace(
+        lambda a: isinstance(a, IntegerPower), lambda a: a.args[0] ** a.args[1])))
+    for v in (-80.0, -40.0, 30.0):
+        np.testing.assert_allclose(np.ravel(f(v)), [np.exp(-v / 20) + np.exp(-v / 18),
+                                                    np.exp(-v / 80 - 3), np.exp(-v / 10)],
+                                   rtol=1e-14)
+    # the HH simulation kernel evaluates two exponentials of V (e^{-V/80}, e^{-V/18})
+    src = hh.hodgkin_huxley().compile().sources["f_and_jac_diag"]
+    assert src.count("exp(-1/80*_x0)") == 1 and src.count("exp(-1/18*_x0)") == 1
+    assert "exp(-1/20*_x0)" not in src and "exp(-_c" not in src
