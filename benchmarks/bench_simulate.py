@@ -6,10 +6,16 @@ runs in a fresh process: 'cold' is the first run (compilation included), 'warm' 
 the same runner. BrainPy 2.8.2 is installed into its own virtual environment
 (``.bench-venv-brainpy``, created on first use; pass --no-brainpy to skip it); its legacy
 ``bp.neurons.HH`` is the model with the seed's ``input`` variable. Timings block on the result.
+``--brainpy-with-our-flags`` adds a column with BrainPy run under the XLA flags that
+``import hhanalysis`` sets (512-bit vectors, no Eigen threads), for N >= 10^5: how much of the
+gap is the flag alone.
 
-Also printed: the exponential throughput of this machine (jnp.exp on 10^6 elements) and the
-arithmetic limit it implies for HH exponential Euler (8 exponentials per neuron-step: 4 shared
-rate exponentials e^{-V/10}, e^{-V/18}, e^{-V/20}, e^{-V/80} and 4 for the exp-Euler factors).
+Also printed: the arithmetic limit of this machine for an HH exponential-Euler step. The
+operations and transcendental functions per neuron-step are XLA's own count for the compiled
+step (``cost_analysis``); the machine's rates are measured on cache-resident data with one host
+thread per core (exponentials: one per fused loop; multiply-adds: four chained per loop). The
+limit is ``1 / (transcendentals/exp rate + operations/multiply-add rate)`` — optimistic, as it
+ignores divisions, selects, loads and stores.
 
 Run: .venv/bin/python benchmarks/bench_simulate.py [--sizes 1 1000 100000 1000000] [--duration 100]
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -59,14 +66,39 @@ warm = time.perf_counter() - t
 print(json.dumps({"cold": cold, "warm": warm}))
 """
 
-EXP_RATE = """
-import json, sys, time, jax, jax.numpy as jnp
-jax.config.update("jax_enable_x64", True)
-x = jnp.linspace(-5, 5, 1_000_000, dtype=sys.argv[1])
-f = jax.jit(lambda x: jax.lax.fori_loop(0, 200, lambda i, y: jnp.exp(-y * 1e-3), x))
-f(x).block_until_ready()
-t = time.perf_counter(); f(x).block_until_ready(); s = time.perf_counter() - t
-print(json.dumps(200 * x.size / s))
+LIMIT = """
+import json, sys, time
+import jax, jax.numpy as jnp
+import hhanalysis as hh
+from hhanalysis.simulate.execution import run_concurrently, _cpu_cores
+from hhanalysis.simulate.integrators import exponential_euler
+dtype, B = sys.argv[1], 4096
+group = hh.HH(B, dtype=dtype)
+cm = group.model.compile()
+P = [p.astype(dtype) for p in group.param_list()]
+step = jax.jit(lambda X, P: exponential_euler(cm, X, P, 0.01))
+cost = step.lower(group.X, P).compile().cost_analysis()
+cost = cost[0] if isinstance(cost, list) else cost
+ops, trans = cost["flops"] / B, cost["transcendentals"] / B
+
+def rate(op, per_loop, loops=20000):
+    def body(i, y):
+        for _ in range(per_loop):
+            y = op(y)
+        return y
+    f = jax.jit(lambda y: jax.lax.fori_loop(0, loops, body, y))
+    xs = [(jnp.linspace(0.1, 0.9, B, dtype=dtype) + k,) for k in range(_cpu_cores())]
+    run_concurrently(f, xs)
+    best = min(_timed(f, xs) for _ in range(3))
+    return len(xs) * B * loops * per_loop / best
+
+def _timed(f, xs):
+    t = time.perf_counter(); run_concurrently(f, xs); return time.perf_counter() - t
+
+exp_rate = rate(lambda y: jnp.exp(y * -0.999), 1)
+fma_rate = rate(lambda y: y * 0.999 + 0.001, 4, 10000)
+print(json.dumps({"ops": ops, "trans": trans, "exp_rate": exp_rate, "fma_rate": fma_rate,
+                  "cores": _cpu_cores()}))
 """
 
 
@@ -80,9 +112,15 @@ def ensure_brainpy() -> Path:
     return py
 
 
-def case(python, code, dtype, N, duration):
+OUR_FLAGS = "--xla_cpu_multi_thread_eigen=false --xla_cpu_prefer_vector_width=512"
+
+
+def case(python, code, dtype, N, duration, xla_flags=None):
+    env = dict(os.environ)
+    if xla_flags is not None:
+        env["XLA_FLAGS"] = xla_flags
     proc = subprocess.run([str(python), "-c", code, dtype, str(N), str(duration)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -93,32 +131,46 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="*", default=[1, 1000, 100_000, 1_000_000])
     ap.add_argument("--duration", type=float, default=100.0)
     ap.add_argument("--no-brainpy", action="store_true")
+    ap.add_argument("--brainpy-with-our-flags", action="store_true")
     args = ap.parse_args()
     bp_python = None if args.no_brainpy else ensure_brainpy()
     steps = round(args.duration / 0.01)
+    nan = float("nan")
     print(f"HH, exp_auto, dt=0.01 ms, {args.duration:g} ms ({steps} steps), no monitors; "
           "neuron-steps/s (warm), seconds (cold)")
     table = Table([("dtype", "s"), ("N", "d"), ("ours warm", ".3e"), ("BrainPy warm", ".3e"),
-                   ("ratio", ".2f"), ("ours cold s", ".2f"), ("BrainPy cold s", ".2f")])
+                   ("ratio", ".2f"), ("BrainPy+flags warm", ".3e"), ("ratio+flags", ".2f"),
+                   ("ours cold s", ".2f"), ("BrainPy cold s", ".2f")])
     table.header()
+    best = {}
     for dtype in ("float32", "float64"):
         for N in args.sizes:
             work = N * steps
             ours = case(sys.executable, OURS, dtype, N, args.duration)
             theirs = case(bp_python, BRAINPY, dtype, N, args.duration) if bp_python else {}
-            rate = work / ours["warm"] if "warm" in ours else float("nan")
-            bp_rate = work / theirs["warm"] if "warm" in theirs else float("nan")
-            table.row(dtype, N, rate, bp_rate, rate / bp_rate, ours.get("cold", float("nan")),
-                      theirs.get("cold", float("nan")))
-            for who, r in (("ours", ours), ("BrainPy", theirs)):
+            flagged = (case(bp_python, BRAINPY, dtype, N, args.duration, OUR_FLAGS)
+                       if bp_python and args.brainpy_with_our_flags and N >= 100_000 else {})
+            rate, bp_rate, bp_flag_rate = (work / r["warm"] if "warm" in r else nan
+                                           for r in (ours, theirs, flagged))
+            best[dtype] = max(best.get(dtype, 0.0), rate)
+            table.row(dtype, N, rate, bp_rate, rate / bp_rate, bp_flag_rate,
+                      rate / bp_flag_rate, ours.get("cold", nan), theirs.get("cold", nan))
+            for who, r in (("ours", ours), ("BrainPy", theirs), ("BrainPy+flags", flagged)):
                 if "error" in r:
                     print(f"   {who} failed: {r['error']}")
-    print()
+    print("\nArithmetic limit of an HH exp-Euler neuron-step on this machine")
+    limit_table = Table([("dtype", "s"), ("ops/step", ".0f"), ("transc./step", ".0f"),
+                         ("exp/s", ".3e"), ("mul-add/s", ".3e"), ("limit steps/s", ".3e"),
+                         ("best ours", ".3e"), ("of limit", ".0%")])
+    limit_table.header()
     for dtype in ("float32", "float64"):
-        rate = json.loads(subprocess.run([sys.executable, "-c", EXP_RATE, dtype],
-                                         capture_output=True, text=True, check=True).stdout)
-        print(f"{dtype}: jnp.exp throughput {rate:.3e}/s on this machine -> arithmetic limit "
-              f"{rate / 8:.3e} neuron-steps/s at 8 exp per HH exp-Euler neuron-step")
+        m = json.loads(subprocess.run([sys.executable, "-c", LIMIT, dtype], capture_output=True,
+                                      text=True, check=True).stdout.strip().splitlines()[-1])
+        limit = 1.0 / (m["trans"] / m["exp_rate"] + m["ops"] / m["fma_rate"])
+        achieved = best.get(dtype, nan)
+        limit_table.row(dtype, m["ops"], m["trans"], m["exp_rate"], m["fma_rate"], limit,
+                        achieved, achieved / limit)
+    print(f"({m['cores']} cores; 'ops' counts every elementwise operation as one)")
 
 
 if __name__ == "__main__":

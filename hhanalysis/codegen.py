@@ -112,8 +112,17 @@ class _Printer(JaxPrinter):
         return super()._print_Pow(expr, rational=rational)
 
     def _print_IntegerPower(self, expr):
+        # behind an optimization barrier: XLA's simplifier would turn exp(a)*exp(a) back into
+        # exp(2a) and so undo the sharing
         base, k = expr.args
-        return f"(({self._print(base)})**{int(k)})"
+        return f"(_opaque({self._print(base)})**{int(k)})"
+
+    def _print_exp(self, expr):
+        # constant factors split off by share_exponentials print as numbers: XLA would fold
+        # exp(c)*exp(x) into exp(c + x), a second exponential of x
+        if expr.args[0].is_number:
+            return repr(float(expr.evalf(20)))
+        return super()._print_exp(expr)
 
     def _print_InvExprelOfExp(self, expr):
         y, ey = expr.args
@@ -190,7 +199,8 @@ def generate_function(
 def _compile_source(name: str, src: str) -> Callable:
     namespace = {"jax": jax, "jnp": jnp, "_exprel": exprel, "_stack": _stack, "_entries": _entries,
                  "Exprel": Exprel,
-                 "_exprel_of_exp": exprel_of_exp, "_inv_exprel_of_exp": inv_exprel_of_exp}
+                 "_exprel_of_exp": exprel_of_exp, "_inv_exprel_of_exp": inv_exprel_of_exp,
+                 "_opaque": jax.lax.optimization_barrier}
     code = compile(src, f"<hhanalysis generated {name}>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     fn = namespace[name]

@@ -252,3 +252,17 @@ def test_exponentials_of_one_symbol_become_integer_powers():
     src = hh.hodgkin_huxley().compile().sources["f_and_jac_diag"]
     assert src.count("exp(-1/80*_x0)") == 1 and src.count("exp(-1/18*_x0)") == 1
     assert "exp(-1/20*_x0)" not in src and "exp(-_c" not in src
+
+
+def test_compiled_exponential_euler_step_keeps_the_shared_exponentials():
+    """XLA's simplifier folds exp(a)*exp(b) into exp(a+b); the generated kernels stop it, so the
+    compiled HH step evaluates 2 rate exponentials + 4 exp-Euler factors per neuron."""
+    from hhanalysis.simulate.integrators import exponential_euler
+
+    group = hh.HH(256, dtype="float32")
+    cm = group.model.compile()
+    P = [p.astype("float32") for p in group.param_list()]
+    step = jax.jit(lambda X, P: exponential_euler(cm, X, P, 0.01))
+    cost = step.lower(group.X, P).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list) else cost
+    assert round(cost["transcendentals"] / 256) == 6
