@@ -145,6 +145,12 @@ def _monitor_spec(monitors, group: NeuronGroup):
     return spec
 
 
+# steps per iteration of the compiled time loop of blocked runs (large groups, fixed-step
+# methods): less loop overhead per step, ~8% faster at N >= 1e5 (measured: 4 vs 1); small groups
+# keep 1, since unrolling multiplies their compile time
+_UNROLL = 4
+
+
 @functools.cache
 def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, monitor_items,
                   target_keys, chunk, dt, blocks):
@@ -161,6 +167,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     """
     step_fn = (FIXED_STEP_METHODS[method] if method in FIXED_STEP_METHODS
                else adaptive_step(cm, method, adaptive))
+    unroll = _UNROLL if method in FIXED_STEP_METHODS and blocks > 1 else 1
     targets_fixed, targets_iter, targets_func = target_keys
     targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
     state_index = {s: i for i, s in enumerate(state_names)}
@@ -202,7 +209,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
             return (Xn, last_spike), out
 
         (X, last_spike), out = jax.lax.scan(body, (X, last_spike), (iters, funcs),
-                                            length=chunk)
+                                            length=chunk, unroll=unroll)
         return X, out, last_spike
 
     def run(X, P, threshold, fixed, iters, funcs, last_spike, mon_idx):
