@@ -14,7 +14,7 @@ Also printed: the arithmetic limit of this machine for an HH exponential-Euler s
 operations and transcendental functions per neuron-step are XLA's own count for the compiled
 step (``cost_analysis``); the machine's rates are measured on cache-resident data (32768
 elements) with one host thread per core (exponentials: one per fused loop, as in the step;
-multiply-adds: 32 chained per loop). The
+multiply-adds: 8 independent chains of 8 per loop). The
 limit is ``1 / (transcendentals/exp rate + operations/operation rate)``, the operation rate being
 that of multiplies and adds (fused into multiply-adds) — optimistic, as divisions cost more and
 loads and stores are ignored.
@@ -83,22 +83,25 @@ cost = step.lower(group.X, P).compile().cost_analysis()
 cost = cost[0] if isinstance(cost, list) else cost
 ops, trans = cost["flops"] / B, cost["transcendentals"] / B
 
-def rate(op, per_loop, loops):
-    def body(i, y):
+def rate(op, per_loop, loops, chains=1):
+    # calls of op per second: `chains` independent arrays, each updated per_loop times per loop
+    # iteration (independent chains keep the vector units busy instead of waiting on latency)
+    def body(i, ys):
         for _ in range(per_loop):
-            y = op(y)
-        return y
-    f = jax.jit(lambda y: jax.lax.fori_loop(0, loops, body, y))
-    xs = [(jnp.linspace(0.1, 0.9, B, dtype=dtype) + k,) for k in range(_cpu_cores())]
+            ys = tuple(op(y) for y in ys)
+        return ys
+    f = jax.jit(lambda ys: jax.lax.fori_loop(0, loops, body, ys))
+    xs = [(tuple(jnp.linspace(0.1, 0.9, B, dtype=dtype) + k + c for c in range(chains)),)
+          for k in range(_cpu_cores())]
     run_concurrently(f, xs)
     best = min(_timed(f, xs) for _ in range(3))
-    return len(xs) * B * loops * per_loop / best
+    return len(xs) * chains * B * loops * per_loop / best
 
 def _timed(f, xs):
     t = time.perf_counter(); run_concurrently(f, xs); return time.perf_counter() - t
 
 exp_rate = rate(lambda y: jnp.exp(y * -0.999), 1, 4000)
-op_rate = 2 * rate(lambda y: y * 0.999 + 0.001, 32, 1000)  # a multiply and an add per call
+op_rate = 2 * rate(lambda y: y * 0.999 + 0.001, 8, 500, chains=8)  # a multiply and an add each
 print(json.dumps({"ops": ops, "trans": trans, "exp_rate": exp_rate, "op_rate": op_rate,
                   "cores": _cpu_cores()}))
 """
