@@ -20,6 +20,7 @@ that of multiplies and adds (fused into multiply-adds) — optimistic, as divisi
 loads and stores are ignored.
 
 Run: .venv/bin/python benchmarks/bench_simulate.py [--sizes 1 1000 100000 1000000] [--duration 100]
+     [--brainpy-with-our-flags] [--no-brainpy] [--limit-only]
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def rate(op, per_loop, loops, chains=1):
     xs = [(tuple(jnp.linspace(0.1, 0.9, B, dtype=dtype) + k + c for c in range(chains)),)
           for k in range(_cpu_cores())]
     run_concurrently(f, xs)
-    best = min(_timed(f, xs) for _ in range(3))
+    best = min(_timed(f, xs) for _ in range(5))
     return len(xs) * chains * B * loops * per_loop / best
 
 def _timed(f, xs):
@@ -137,7 +138,10 @@ def main():
     ap.add_argument("--duration", type=float, default=100.0)
     ap.add_argument("--no-brainpy", action="store_true")
     ap.add_argument("--brainpy-with-our-flags", action="store_true")
+    ap.add_argument("--limit-only", action="store_true", help="only the arithmetic limit")
     args = ap.parse_args()
+    if args.limit_only:
+        return arithmetic_limit({})
     bp_python = None if args.no_brainpy else ensure_brainpy()
     steps = round(args.duration / 0.01)
     nan = float("nan")
@@ -163,6 +167,11 @@ def main():
             for who, r in (("ours", ours), ("BrainPy", theirs), ("BrainPy+flags", flagged)):
                 if "error" in r:
                     print(f"   {who} failed: {r['error']}")
+    arithmetic_limit(best)
+
+
+def arithmetic_limit(best):
+    nan = float("nan")
     print("\nArithmetic limit of an HH exp-Euler neuron-step on this machine")
     limit_table = Table([("dtype", "s"), ("ops/step", ".0f"), ("transc./step", ".0f"),
                          ("exp/s", ".3e"), ("ops/s", ".3e"), ("limit steps/s", ".3e"),
