@@ -37,10 +37,12 @@ class Execution:
 
     Attributes:
         threads: host threads running shares of the group concurrently; ``None`` (default) uses
-            the CPU cores available to this process when JAX runs on the CPU, and 1 otherwise.
-        block_size: neurons per block (default 4096: with ~12 live arrays per step a block of
-            float64 neurons fits in a 512 KiB L2 cache); ``None`` disables blocking. Groups of
-            fewer than two blocks per thread run unblocked.
+            the CPU cores available to this process. Each thread gets at least two blocks, so
+            fewer threads run when the group is small.
+        block_size: neurons per block, about (default 4096: with ~12 live arrays per step a
+            block of float64 neurons fits in a 512 KiB L2 cache; the actual length is rounded to
+            a multiple of 16); ``None`` disables blocking. Groups smaller than two blocks run
+            unblocked, as does everything on a GPU backend.
     """
 
     threads: int | None = None
@@ -86,17 +88,15 @@ _ALIGN = 16  # block lengths a multiple of the vector width: odd lengths run ~2x
 def layout(num: int, execution: Execution, blockable: bool = True) -> Layout:
     """The layout of a group of ``num`` neurons.
 
-    Blocks are as equal as possible (padding < one neuron per block); unblocked when the backend
-    is not the CPU, when ``blockable`` is false (adaptive methods) or when the group is small.
+    Blocks are as equal as possible, their length a multiple of ``_ALIGN`` (padding < ``_ALIGN``
+    neurons per block); unblocked when the backend is not the CPU, when ``blockable`` is false
+    (adaptive methods) or when the group is smaller than two blocks.
     """
-    on_cpu = jax.default_backend() == "cpu"
     size = execution.block_size
-    if not (on_cpu and blockable and size is not None):
+    if (jax.default_backend() != "cpu" or not blockable or size is None
+            or num < 2 * size):
         return Layout(1, 1, num)
-    threads = execution.threads or _cpu_cores()
-    workers = max(1, min(threads, num // (2 * size)))
-    if num < 2 * size:
-        return Layout(1, 1, num)
+    workers = min(execution.threads or _cpu_cores(), num // (2 * size))
     total = workers * math.ceil(num / (workers * size))
     return Layout(workers, total // workers, _ALIGN * math.ceil(num / (total * _ALIGN)))
 
