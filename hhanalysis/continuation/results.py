@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpecialPoint"]
+__all__ = ["SpecialPoint", "Status"]
+
+
+class Status(enum.Enum):
+    """Outcome of a located point."""
+
+    CONVERGED = "converged"
+    NO_CONVERGENCE = "Newton did not converge"
 
 
 @dataclass(frozen=True)
