@@ -76,10 +76,18 @@ from .continuation import (  # noqa: E402
     ContinuationSettings,
     CycleBranch,
     EquilibriumBranch,
+    FoldPoint,
+    HopfPoint,
+    PeriodicOrbit,
     SpecialPoint,
+    Status,
     bifurcation_diagram,
     continue_cycles,
     continue_equilibria,
+    fold_point,
+    hopf_point,
+    lpc_point,
+    periodic_orbit,
 )
 from .equilibria import Equilibrium, EquilibriumSet, find_equilibria  # noqa: E402
 from .models import (  # noqa: E402
@@ -102,6 +110,8 @@ __all__ = [
     "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
     "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
+    "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
+    "periodic_orbit",
     "HH",
     "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize",
 ]

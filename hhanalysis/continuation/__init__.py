@@ -5,9 +5,19 @@ from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
 from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
 from .equilibria import EquilibriumBranch, continue_equilibria
-from .results import SpecialPoint
+from .points import (
+    FoldPoint,
+    HopfPoint,
+    PeriodicOrbit,
+    fold_point,
+    hopf_point,
+    lpc_point,
+    periodic_orbit,
+)
+from .results import SpecialPoint, Status
 
 __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationStep",
            "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Collocation",
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
-           "bifurcation_diagram"]
+           "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
+           "fold_point", "lpc_point", "periodic_orbit", "Status"]

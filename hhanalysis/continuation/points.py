@@ -264,7 +264,9 @@ def _hopf_solver(cm: CompiledModel, k: int):
         p_at = p.at[k].set(lam)
         l1 = hopf_problem.first_lyapunov(cm, x, p_at, omega, q)
         res = jnp.max(jnp.abs(system.residual(y, p, c)))
-        return lam, x, omega, q, l1, p_at, ok & (omega > 0), res
+        # omega -> 0 is a real double eigenvalue (a neutral saddle or BT point), not a Hopf point
+        scale = jnp.max(jnp.abs(cm.jac_x(x, p_at)))
+        return lam, x, omega, q, l1, p_at, ok & (omega > 1e-8 * scale), res
 
     return jax.jit(run)
 
