@@ -90,6 +90,7 @@ from .continuation import (  # noqa: E402
     periodic_orbit,
 )
 from .equilibria import Equilibrium, EquilibriumSet, find_equilibria  # noqa: E402
+from .fitting import FitResult, fit  # noqa: E402
 from .models import (  # noqa: E402
     HH_PRESETS,
     ODEModel,
@@ -111,7 +112,7 @@ __all__ = [
     "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
-    "periodic_orbit",
+    "periodic_orbit", "fit", "FitResult",
     "HH",
     "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize",
 ]

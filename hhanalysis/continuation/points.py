@@ -541,7 +541,8 @@ def _orbit_point(model, guess, index, what, param, params, throw):
     p = param_vector(model, base, params)
     c = (jnp.asarray(u0), jnp.asarray(np.diff(mesh)))
     if lpc:
-        c = c + (_lpc_row(cm, k, ntst, ncol)(jnp.asarray(u0), jnp.asarray(p0), c),)
+        with jax.ensure_compile_time_eval():  # a constant of the system, also inside jit
+            c = c + (_lpc_row(cm, k, ntst, ncol)(jnp.asarray(u0), jnp.asarray(p0), c),)
     lam, T, X, p_at, ok, res = _orbit_solver(cm, k, ntst, ncol, lpc)(p, u0, p0, c)
     point = PeriodicOrbit(param=lam, period=T, orbit=X, mesh=jnp.asarray(mesh),
                           x_max=X.max(axis=0), x_min=X.min(axis=0),
