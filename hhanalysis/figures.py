@@ -22,7 +22,7 @@ from .spectra import center_manifold
 __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_branches",
            "figure_seed_example_1", "figure_seed_example_2", "trajectory", "diagrams",
            "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
-           "figure_hysteresis"]
+           "figure_hysteresis", "fit_classic_targets", "figure_fit"]
 
 
 def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
@@ -331,3 +331,65 @@ def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: fl
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return {"path": path, "onset_I": onset, "offset_I": offset, "hopf_I": hopf, "lpc_I": lpc}
+
+
+def fit_classic_targets(hopf_I: float = 12.0, rate_Hz: float = 60.0, I_range=(0.0, 60.0)):
+    """The docs' fitting example: gK and gNa of the classic preset such that the lower Hopf
+    point lies at ``hopf_I`` and the minimum firing rate (the period at the lowest fold of
+    cycles) is ``rate_Hz``, with :func:`hhanalysis.fit` over differentiable located points.
+
+    Returns:
+        ``(result, before, after)``: the :class:`~hhanalysis.fitting.FitResult` and the
+        bifurcation diagrams over ``I_range`` at the preset's and the fitted values.
+    """
+    import jax.numpy as jnp
+
+    from .continuation import bifurcation_diagram, hopf_point, lpc_point
+    from .fitting import fit
+
+    model = hodgkin_huxley(preset="classic")
+    before = bifurcation_diagram(model, "I", I_range)
+    cycles = before.cycles[0]
+    lowest = int(np.argmin([s.param for s in cycles.lpc_points]))
+    h_start = min(before.hopf_points, key=lambda s: s.param)
+
+    def residuals(ps, guesses):
+        h0, l0 = guesses or (h_start, (cycles, lowest))
+        h = hopf_point(model, "I", h0, **ps)
+        lpc = lpc_point(model, "I", l0, **ps)
+        return jnp.stack([h.param - hopf_I, 1000.0 / lpc.period - rate_Hz]), (h, lpc)
+
+    result = fit(residuals, {"gK": model.defaults["gK"], "gNa": model.defaults["gNa"]})
+    after = bifurcation_diagram(model.with_params(**result.params), "I", I_range)
+    return result, before, after
+
+
+def figure_fit(out: Path, hopf_I: float = 12.0, rate_Hz: float = 60.0) -> dict:
+    """Bifurcation diagrams and f–I curves of the classic preset before and after
+    :func:`fit_classic_targets`, with the targets marked."""
+    result, before, after = fit_classic_targets(hopf_I, rate_Hz)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.4), constrained_layout=True)
+    labels = {"before": "preset 'classic' (gK = 36, gNa = 120)",
+              "after": "fitted (gK = {gK:.4f}, gNa = {gNa:.4f})".format(**result.params)}
+    v_lo = min(min(b.v_min.min() for b in d.cycles) for d in (before, after))
+    v_hi = max(max(b.v_max.max() for b in d.cycles) for d in (before, after))
+    f_hi = max(max(b.frequency.max() for b in d.cycles) for d in (before, after))
+    for col, (key, d) in enumerate((("before", before), ("after", after))):
+        top, bottom = axes[0, col], axes[1, col]
+        plotting.plot_bifurcation_diagram(d, ax=top, title=f"{key}: {labels[key]}")
+        plotting.plot_frequency_curve(d, ax=bottom, title=f"f–I curve, {key}")
+        top.axvline(hopf_I, color="tab:orange", ls=":", lw=1.2,
+                    label=f"target Hopf I = {hopf_I:g}")
+        bottom.axhline(rate_Hz, color="tab:orange", ls=":", lw=1.2,
+                       label=f"target minimum rate {rate_Hz:g} Hz")
+        # room above the curves for the legends; every cycle minimum inside the frame
+        top.set_ylim(v_lo - 5.0, v_hi + 0.6 * (v_hi - v_lo))
+        bottom.set_ylim(0.0, 1.6 * f_hi)
+        top.legend(loc="upper left", fontsize=8, ncols=2)
+        bottom.legend(loc="upper left", fontsize=8, ncols=2)
+    path = Path(out) / "fit_before_after.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    h_after = min(after.hopf_points, key=lambda s: s.param)
+    return {"path": path, "result": result, "hopf_I": h_after.param,
+            "minimum_rate": after.minimum_frequency}
