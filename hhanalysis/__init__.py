@@ -60,15 +60,9 @@ def _persistent_compilation_cache() -> None:
 
 _persistent_compilation_cache()
 
-# Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation), the
-# simulator and the BrainPy-style namespaces (dyn, init, inputs, math, visualize).
-from . import (  # noqa: E402
-    dyn,
-    init,
-    math,
-    special,
-    visualize,
-)
+# Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation) and the
+# simulator (its BrainPy-compatible names are in hhanalysis.brainpy, imported on its own).
+from . import simulate, special  # noqa: E402
 from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
     BifurcationDiagram,
@@ -91,17 +85,14 @@ from .models import (  # noqa: E402
     hodgkin_huxley,
     morris_lecar,
 )
-from .simulate import HH, DSRunner, NeuronGroup, inputs  # noqa: E402
 from .spectra import CenterManifold, center_manifold  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
-    "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model", "Equilibrium",
-    "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
+    "simulate", "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable",
+    "fitzhugh_nagumo", "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model",
+    "Equilibrium", "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
     "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
-    "HH",
-    "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize",
 ]

@@ -257,9 +257,10 @@ def test_exponentials_of_one_symbol_become_integer_powers():
 def test_compiled_exponential_euler_step_keeps_the_shared_exponentials():
     """XLA's simplifier folds exp(a)*exp(b) into exp(a+b); the generated kernels stop it, so the
     compiled HH step evaluates 2 rate exponentials + 4 exp-Euler factors per neuron."""
+    from hhanalysis.simulate import HH
     from hhanalysis.simulate.integrators import exponential_euler
 
-    group = hh.HH(256, dtype="float32")
+    group = HH(256, dtype="float32")
     cm = group.model.compile()
     P = [p.astype("float32") for p in group.param_list()]
     step = jax.jit(lambda X, P: exponential_euler(cm, X, P, 0.01))

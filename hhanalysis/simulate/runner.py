@@ -264,7 +264,7 @@ class DSRunner:
                  progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True,
                  execution: Execution | None = None):
         if not isinstance(target, NeuronGroup):
-            raise ValueError(f"target must be a neuron group (e.g. hh.HH), got {target!r}")
+            raise ValueError(f"target must be a neuron group (e.g. HH), got {target!r}")
         self.target = target
         self.dt = DEFAULT_DT if dt is None else dt
         if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:

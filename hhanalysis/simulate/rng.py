@@ -1,8 +1,9 @@
-"""BrainPy-style array helpers, so the seed's examples run with ``import hhanalysis as bp``.
+"""The simulator's global random generator, BrainPy's ``bp.math.random``.
 
-``hh.math.random`` is a global, seedable random generator (numpy's PCG64 underneath):
-``hh.math.random.seed(42)`` makes every later draw reproducible; without a seed call it is seeded
-from the operating system, as BrainPy's is. Draws are returned as JAX arrays.
+``random`` is a seedable generator (numpy's PCG64 underneath) that random initializers with
+``seed=None`` draw from. ``random.seed(42)`` makes every later draw reproducible; without a seed
+call it is seeded from the operating system, as BrainPy's is. It is exposed as
+``hhanalysis.brainpy.math.random``. Draws are returned as JAX arrays.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["random", "stack", "concatenate", "asarray"]
+__all__ = ["random"]
 
 
 class _Random:
-    """The global random generator of ``hh.math.random`` (seed with :meth:`seed`)."""
+    """The global random generator (seed with :meth:`seed`)."""
 
     def __init__(self):
         self._rng = np.random.default_rng()
@@ -36,23 +37,12 @@ class _Random:
         return jnp.asarray(self._rng.uniform(low, high, size))
 
     def randn(self, *shape):
+        """Standard normal samples of shape ``shape``."""
         return jnp.asarray(self._rng.standard_normal(shape))
 
     def rand(self, *shape):
+        """Uniform samples on ``[0, 1)`` of shape ``shape``."""
         return jnp.asarray(self._rng.random(shape))
 
 
 random = _Random()
-
-
-def stack(arrays, axis: int = 0):
-    """``jnp.stack`` accepting numpy and JAX arrays alike."""
-    return jnp.stack([jnp.asarray(a) for a in arrays], axis=axis)
-
-
-def concatenate(arrays, axis: int = 0):
-    return jnp.concatenate([jnp.asarray(a) for a in arrays], axis=axis)
-
-
-def asarray(a, dtype=None):
-    return jnp.asarray(a, dtype=dtype)
