@@ -313,6 +313,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line. It only writes figure files, so it selects matplotlib's
+    non-interactive Agg backend first (the library modules never choose a backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     np.set_printoptions(precision=6, suppress=False)
     try:
         args = _parser().parse_args(argv)
