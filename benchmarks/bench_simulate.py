@@ -72,6 +72,7 @@ print(json.dumps({"cold": cold, "warm": warm}))
 LIMIT = """
 import json, sys, time
 import jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)  # this script traces internals; float64 needs x64
 from hhanalysis.simulate import HH
 from hhanalysis.simulate.execution import run_concurrently, _cpu_cores
 from hhanalysis.simulate.integrators import exponential_euler

@@ -174,8 +174,8 @@ def figure_seed_example_2(out: Path, seed: int = 0) -> dict:
                             sp_sizes=5.0, duration=2000)
     I2 = inputs.spike_input(sp_times=[600.0, 900, 950, 1500], sp_lens=5, sp_sizes=5.0,
                             duration=2000)
-    I1 += np.asarray(global_random.normal(0, 3, size=I1.shape))
-    I2 += np.asarray(global_random.normal(0, 3, size=I2.shape))
+    I1 += global_random.normal(0, 3, size=I1.shape)
+    I2 += global_random.normal(0, 3, size=I2.shape)
     runner = DSRunner(group, monitors=["V"], inputs=("input", np.stack([I1, I2], -1), "iter"))
     runner.run(2000.0)
     fig, ax = plt.subplots(figsize=(10, 3.8), constrained_layout=True)

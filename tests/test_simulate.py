@@ -203,6 +203,8 @@ def test_brainpy_names_live_in_their_own_namespace():
     assert hh.simulate is sim
 
 
+# with JAX's x64 mode off (import hhanalysis leaves it alone), nothing is truncated to float32
+@pytest.mark.filterwarnings("error:Explicitly requested dtype float64")
 def test_seed_examples_run_verbatim_with_the_swapped_import(tmp_path, monkeypatch):
     import matplotlib
 

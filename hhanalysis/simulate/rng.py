@@ -3,12 +3,13 @@
 ``random`` is a seedable generator (numpy's PCG64 underneath) that random initializers with
 ``seed=None`` draw from. ``random.seed(42)`` makes every later draw reproducible; without a seed
 call it is seeded from the operating system, as BrainPy's is. It is exposed as
-``hhanalysis.brainpy.math.random``. Draws are returned as JAX arrays.
+``hhanalysis.brainpy.math.random``. Draws are float64 numpy arrays (BrainPy returns JAX arrays):
+they mix with numpy and JAX arrays alike, and ``I += bp.math.random.normal(...)`` on a numpy
+input ``I`` stays a float64 numpy computation whatever the caller's ``jax_enable_x64``.
 """
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["random"]
@@ -30,19 +31,19 @@ class _Random:
 
     def normal(self, loc=0.0, scale=1.0, size=None):
         """Normal samples, shape ``size`` (BrainPy's ``bm.random.normal``)."""
-        return jnp.asarray(self._rng.normal(loc, scale, size))
+        return self._rng.normal(loc, scale, size)
 
     def uniform(self, low=0.0, high=1.0, size=None):
         """Uniform samples on ``[low, high)``, shape ``size``."""
-        return jnp.asarray(self._rng.uniform(low, high, size))
+        return self._rng.uniform(low, high, size)
 
     def randn(self, *shape):
         """Standard normal samples of shape ``shape``."""
-        return jnp.asarray(self._rng.standard_normal(shape))
+        return self._rng.standard_normal(shape)
 
     def rand(self, *shape):
         """Uniform samples on ``[0, 1)`` of shape ``shape``."""
-        return jnp.asarray(self._rng.random(shape))
+        return self._rng.random(shape)
 
 
 random = _Random()
