@@ -41,10 +41,10 @@ BP_VENV = ROOT / ".bench-venv-brainpy"
 
 OURS = """
 import json, sys, time
-import hhanalysis as hh
+import hhanalysis.brainpy as hbp
 dtype, N, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-group = hh.HH(N, dtype=dtype)
-runner = hh.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01)
+group = hbp.dyn.HH(N, dtype=dtype)
+runner = hbp.dyn.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01)
 t = time.perf_counter(); runner.run(duration); group.V.block_until_ready()
 cold = time.perf_counter() - t
 t = time.perf_counter(); runner.run(duration); group.V.block_until_ready()
@@ -72,11 +72,12 @@ print(json.dumps({"cold": cold, "warm": warm}))
 LIMIT = """
 import json, sys, time
 import jax, jax.numpy as jnp
-import hhanalysis as hh
+jax.config.update("jax_enable_x64", True)  # this script traces internals; float64 needs x64
+from hhanalysis.simulate import HH
 from hhanalysis.simulate.execution import run_concurrently, _cpu_cores
 from hhanalysis.simulate.integrators import exponential_euler
 dtype, B = sys.argv[1], 32768  # in L2, large enough to hide the per-kernel launch cost
-group = hh.HH(B, dtype=dtype)
+group = HH(B, dtype=dtype)
 cm = group.model.compile()
 P = [p.astype(dtype) for p in group.param_list()]
 step = jax.jit(lambda X, P: exponential_euler(cm, X, P, 0.01))

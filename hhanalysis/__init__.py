@@ -1,20 +1,33 @@
 """hhanalysis: dynamical-systems analysis of the Hodgkin–Huxley neuron.
 
-Importing this package switches JAX to 64-bit mode (``jax_enable_x64``), because every analysis
-(equilibria, spectra, continuation) needs float64. For your own JAX code this means that
-``jnp.asarray(1.0)`` and friends now default to float64; arrays you create with an explicit
-``dtype=jnp.float32`` stay float32, and the simulator takes ``dtype=`` explicitly. The analysis
-entry points additionally run inside ``jax.enable_x64(True)``, so they stay in double precision
-even if you turn x64 off again after import (see :func:`hhanalysis.precision.float64`).
+The top level is the analysis API (models, generated functions, equilibria, spectra,
+continuation); the simulator is :mod:`hhanalysis.simulate`, and its BrainPy-compatible names are
+in :mod:`hhanalysis.brainpy` (``import hhanalysis.brainpy as bp``).
 
-Importing it also sets two XLA flags in ``XLA_FLAGS`` (each unless already set):
-``--xla_cpu_multi_thread_eigen=false`` (Eigen's intra-op threads slow down the many small matrix
-operations of the continuation solvers) and ``--xla_cpu_prefer_vector_width=512`` (512-bit
-vectors on CPUs with AVX-512: ~1.3-1.4x faster simulation).
+What importing hhanalysis changes in your process:
 
-Compiled programs are cached on disk (``~/.cache/hhanalysis/jax``; ``HHANALYSIS_CACHE_DIR``
-moves it, ``HHANALYSIS_CACHE_DIR=off`` turns it off), so a new Python session does not compile
-the continuation solvers again.
+* **Precision: nothing.** ``jax_enable_x64`` is left as it was. The analysis needs float64, so
+  every public entry point that computes with JAX (``find_equilibria``, ``center_manifold``,
+  ``continue_equilibria``, ``continue_cycles``, ``bifurcation_diagram``, the functions of a
+  ``CompiledModel``, the simulator's groups and runner, ``bp.math``) runs inside
+  ``jax.enable_x64(True)``, scoped to that call and thread (:func:`hhanalysis.precision.float64`).
+  Your own JAX code keeps JAX's default dtypes.
+* **Two XLA flags** in the environment variable ``XLA_FLAGS``, each only if ``XLA_FLAGS`` does
+  not name it already: ``--xla_cpu_multi_thread_eigen=false`` (Eigen's intra-op threads slow down
+  the many small matrix operations of the continuation solvers) and
+  ``--xla_cpu_prefer_vector_width=512`` (512-bit vectors on CPUs with AVX-512: ~1.3-1.4x faster
+  simulation). XLA reads them once, when JAX creates its CPU backend, so they cannot be scoped:
+  they apply to all JAX CPU computations of the process, and have no effect if JAX computed
+  something before ``import hhanalysis``. To opt out, set ``XLA_FLAGS`` yourself before the
+  import (e.g. ``--xla_cpu_multi_thread_eigen=true``).
+* **JAX's persistent compilation cache**, only if you have not configured one
+  (``jax_compilation_cache_dir`` unset): compiled programs are cached on disk in
+  ``~/.cache/hhanalysis/jax`` (``HHANALYSIS_CACHE_DIR`` moves it, ``HHANALYSIS_CACHE_DIR=off``
+  turns this off), with ``jax_persistent_cache_min_compile_time_secs = 0.2``, so a new Python
+  session does not compile the continuation solvers again. This also caches your own programs
+  that take longer than 0.2 s to compile.
+
+It does not import ``matplotlib.pyplot`` nor choose a matplotlib backend.
 """
 
 import os
@@ -37,8 +50,6 @@ for _flag, _value in _XLA_DEFAULTS.items():
 
 import jax  # noqa: E402
 
-jax.config.update("jax_enable_x64", True)
-
 
 def _persistent_compilation_cache() -> None:
     """Keep compiled XLA programs on disk between Python sessions (JAX's persistent cache), so
@@ -60,15 +71,9 @@ def _persistent_compilation_cache() -> None:
 
 _persistent_compilation_cache()
 
-# Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation), the
-# simulator and the BrainPy-style namespaces (dyn, init, inputs, math, visualize).
-from . import (  # noqa: E402
-    dyn,
-    init,
-    math,
-    special,
-    visualize,
-)
+# Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation) and the
+# simulator (its BrainPy-compatible names are in hhanalysis.brainpy, imported on its own).
+from . import simulate, special  # noqa: E402
 from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
     BifurcationDiagram,
@@ -100,19 +105,16 @@ from .models import (  # noqa: E402
     hodgkin_huxley,
     morris_lecar,
 )
-from .simulate import HH, DSRunner, NeuronGroup, inputs  # noqa: E402
 from .spectra import CenterManifold, center_manifold  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
-    "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model", "Equilibrium",
-    "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
+    "simulate", "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable",
+    "fitzhugh_nagumo", "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model",
+    "Equilibrium", "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
     "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult",
-    "HH",
-    "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize",
 ]

@@ -225,15 +225,15 @@ def cmd_simulate(args) -> int:
 
     import matplotlib.pyplot as plt
 
-    from . import math as hhmath
     from .simulate import HH, DSRunner, spike_times
+    from .simulate.rng import random as global_random
 
     path = _figure_path(args.out)
     if not args.duration > 0:
         raise _UsageError(f"--duration must be > 0 ms, got {args.duration:g}")
     model = _model(args)  # the preset with --set applied (names and values validated)
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
-    hhmath.random.seed(args.seed)
+    global_random.seed(args.seed)
     try:
         group = HH(args.size, method=args.method, **kw)
         runner = DSRunner(group, monitors=["V"], inputs=("input", args.input), dt=args.dt,
@@ -313,6 +313,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line. It only writes figure files, so it selects matplotlib's
+    non-interactive Agg backend first (the library modules never choose a backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     np.set_printoptions(precision=6, suppress=False)
     try:
         args = _parser().parse_args(argv)

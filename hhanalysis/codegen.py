@@ -35,6 +35,7 @@ import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
 from .models import ODEModel
+from .precision import float64
 from .special import (
     Exprel,
     exprel,
@@ -183,7 +184,8 @@ def generate_function(
     name: str, args: list[tuple[str, tuple[sp.Symbol, ...]]], exprs: sp.Matrix,
     matrix: bool = False,
 ) -> Callable:
-    """Jitted JAX function ``name(*arrays)`` evaluating the sympy ``exprs``.
+    """Jitted JAX function ``name(*arrays)`` evaluating the sympy ``exprs`` (run in JAX's 64-bit
+    mode, like the functions of a :class:`CompiledModel`).
 
     Arguments:
         name: the function's name (shown in tracebacks).
@@ -193,7 +195,7 @@ def generate_function(
             :func:`~hhanalysis.special.remove_removable_singularities` first if needed).
         matrix: return ``exprs.shape`` (True) or a flat vector (False).
     """
-    return jax.jit(_compile_source(name, _source(name, args, exprs, matrix)))
+    return float64(jax.jit(_compile_source(name, _source(name, args, exprs, matrix))))
 
 
 def _compile_source(name: str, src: str) -> Callable:
@@ -213,7 +215,10 @@ class CompiledModel:
     """Jitted JAX functions generated from a model's equations.
 
     All take unbatched arrays (``x``: ``(n,)``, ``p``: ``(n_params,)``, directions ``(n,)``) and
-    return arrays of the input float dtype; use :func:`jax.vmap` for batches. They also accept a
+    return arrays of the input float dtype; use :func:`jax.vmap` for batches. Each runs in JAX's
+    64-bit mode (:func:`~hhanalysis.precision.float64`), so float64 inputs are computed in
+    float64 whether or not the caller enabled ``jax_enable_x64`` (inside a transformation you
+    trace yourself, e.g. ``jax.vmap(f)``, they follow your trace's precision). They also accept a
     structure-of-arrays batch directly: ``x`` of shape ``(n, N)`` and ``p`` a sequence of
     ``n_params`` arrays broadcastable to ``(N,)`` give results with a trailing ``N`` axis.
 
@@ -290,7 +295,9 @@ def compile_model(model: ODEModel) -> CompiledModel:
         name: _source(name, args, exprs, matrix=name.startswith("jac"), as_tuple=name in tuples)
         for name, (args, exprs) in specs.items()
     }
-    fns = {name: jax.jit(_compile_source(name, src)) for name, src in sources.items()}
+    # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
+    # float32: the simulator's single precision)
+    fns = {name: float64(jax.jit(_compile_source(name, src))) for name, src in sources.items()}
     compiled = CompiledModel(
         state_names=model.state_names,
         param_names=model.param_names,

@@ -137,10 +137,10 @@ def figure_equilibrium_branches(out: Path, I_max: float = 200.0) -> dict:
 
 def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
     """The seed's example 1: two HH neurons (preset 'brainpy'), constant input 10 µA/cm², 200 ms."""
-    from . import math as hhmath
     from .simulate import HH, DSRunner, spike_times
+    from .simulate.rng import random as global_random
 
-    hhmath.random.seed(seed)
+    global_random.seed(seed)
     group = HH(2)
     runner = DSRunner(group, monitors=["V"], inputs=("input", 10.0))
     runner.run(200.0)
@@ -165,17 +165,17 @@ def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
 def figure_seed_example_2(out: Path, seed: int = 0) -> dict:
     """The seed's example 2: pulses of 5 µA/cm² plus noise (σ = 3), 2000 ms, the second trace
     offset by 130 mV (preset 'brainpy')."""
-    from . import math as hhmath
     from .simulate import HH, DSRunner, inputs, spike_times
+    from .simulate.rng import random as global_random
 
-    hhmath.random.seed(seed)
+    global_random.seed(seed)
     group = HH(2)
     I1 = inputs.spike_input(sp_times=[500.0, 550.0, 1000, 1030, 1060, 1100, 1200], sp_lens=5,
                             sp_sizes=5.0, duration=2000)
     I2 = inputs.spike_input(sp_times=[600.0, 900, 950, 1500], sp_lens=5, sp_sizes=5.0,
                             duration=2000)
-    I1 += np.asarray(hhmath.random.normal(0, 3, size=I1.shape))
-    I2 += np.asarray(hhmath.random.normal(0, 3, size=I2.shape))
+    I1 += global_random.normal(0, 3, size=I1.shape)
+    I2 += global_random.normal(0, 3, size=I2.shape)
     runner = DSRunner(group, monitors=["V"], inputs=("input", np.stack([I1, I2], -1), "iter"))
     runner.run(2000.0)
     fig, ax = plt.subplots(figsize=(10, 3.8), constrained_layout=True)

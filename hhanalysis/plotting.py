@@ -1,18 +1,16 @@
 """Plots of analysis results (matplotlib). Plotting only reads results; it computes nothing.
 
-Every function takes an optional ``ax`` (or axes) and returns what it drew on.
+Every function takes an optional ``ax`` (or axes) and returns what it drew on. The functions draw
+with whatever matplotlib backend is active (this module does not choose one);
+``matplotlib.pyplot`` is imported only when a function has to create a figure.
 """
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .equilibria import EquilibriumSet  # noqa: E402
-from .spectra import CenterProjection  # noqa: E402
+from .equilibria import EquilibriumSet
+from .spectra import CenterProjection
 
 __all__ = ["plot_eigenvalue_real_parts", "plot_center_projection", "plot_phase_projection",
            "plot_equilibrium_branch", "plot_cycle_branch", "plot_bifurcation_diagram",
@@ -30,9 +28,16 @@ def _unstable_joined(stable):
     return uns | np.r_[False, uns[:-1]] | np.r_[uns[1:], False]
 
 
+def _subplots(*args, **kwargs):
+    """``plt.subplots``, importing pyplot only now (importing this module leaves it alone)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
 def _axes(ax, figsize=(6.4, 4.2)):
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+        _, ax = _subplots(figsize=figsize, constrained_layout=True)
     return ax
 
 
@@ -91,7 +96,7 @@ def plot_center_projection(ts, projection: CenterProjection, axes=None, time_uni
     quadratic center manifold, and :math:`|z|`, against time.
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+        fig, axes = _subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
         if title:
             fig.suptitle(title)
     a, b = axes
@@ -109,7 +114,7 @@ def plot_center_projection(ts, projection: CenterProjection, axes=None, time_uni
     a.legend(fontsize=8, loc="upper right")
     bounded = "" if z_max is None else f" (until |z| > {z_max:g})"
     a.set_title("center coordinate z" + bounded, fontsize=10)
-    plt.colorbar(points, ax=a, label=f"t ({time_unit})")
+    a.figure.colorbar(points, ax=a, label=f"t ({time_unit})")
     b.semilogy(ts, projection.distance_to_plane, label="distance to center plane")
     b.semilogy(ts, projection.distance_to_manifold, label="distance to quadratic manifold")
     b.semilogy(ts, np.abs(z), label="|z| (amplitude on the manifold)", ls="--")

@@ -1,7 +1,17 @@
+import jax
 import numpy as np
 import pytest
 
 import hhanalysis as hh
+
+
+@pytest.fixture
+def x64():
+    """JAX's 64-bit mode for a test that calls internals directly or traces the generated
+    functions itself (jax.vmap, jax.jacfwd). ``import hhanalysis`` leaves x64 off; the public
+    entry points turn it on for their own calls."""
+    with jax.enable_x64(True):
+        yield
 
 
 @pytest.fixture(scope="session")

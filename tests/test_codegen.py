@@ -25,6 +25,7 @@ def steps(x):
     return 1e-6 * np.maximum(np.abs(x), 1.0)
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("key", ["hh_brainpy", "hh_classic", "fhn", "ml"])
 def test_jacobians_against_central_differences(models, key):
     model, sample = models[key]
@@ -142,6 +143,7 @@ def test_exact_limits_of_rates():
     assert float(model_n.compile().f(np.array([-55.0]), empty)[0]) == pytest.approx(0.1, rel=1e-15)
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 4])
 def test_exprel_against_mpmath(n):
     ys = np.concatenate([np.linspace(-30, 20, 401), [0.0, 1e-300, -1e-12, 0.4999999, 0.5,
@@ -171,6 +173,7 @@ def test_user_model_with_the_same_pattern_is_safe():
 # --- batching, caching, dtype -------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("x64")
 def test_vmap_over_states_and_parameters(models):
     model, sample = models["hh_brainpy"]
     cm = model.compile()
@@ -257,9 +260,10 @@ def test_exponentials_of_one_symbol_become_integer_powers():
 def test_compiled_exponential_euler_step_keeps_the_shared_exponentials():
     """XLA's simplifier folds exp(a)*exp(b) into exp(a+b); the generated kernels stop it, so the
     compiled HH step evaluates 2 rate exponentials + 4 exp-Euler factors per neuron."""
+    from hhanalysis.simulate import HH
     from hhanalysis.simulate.integrators import exponential_euler
 
-    group = hh.HH(256, dtype="float32")
+    group = HH(256, dtype="float32")
     cm = group.model.compile()
     P = [p.astype("float32") for p in group.param_list()]
     step = jax.jit(lambda X, P: exponential_euler(cm, X, P, 0.01))

@@ -132,6 +132,7 @@ def test_stop_reasons_and_partial_branches():
     assert back.stop_reason.startswith("returned to the start value")
 
 
+@pytest.mark.usefixtures("x64")
 def test_engine_failure_is_reported_not_garbage():
     """A residual whose zero set ends (x^2 + lambda = 0 has no solution for lambda > 0)."""
     import jax.numpy as jnp

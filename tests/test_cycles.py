@@ -38,6 +38,7 @@ def _random_point(model, ntst=12, ncol=4, seed=0):
     return disc, u, args, rng
 
 
+@pytest.mark.usefixtures("x64")
 @pytest.mark.parametrize("ntst", [7, 12, 16])
 def test_structured_bordered_solve_equals_dense_solve(ntst):
     model = hh.hodgkin_huxley(preset="classic")
@@ -59,6 +60,7 @@ def test_structured_bordered_solve_equals_dense_solve(ntst):
     assert np.abs(E + F @ S).max() <= 1e-9 * (np.abs(E).max() + np.abs(F).max() * np.abs(S).max())
 
 
+@pytest.mark.usefixtures("x64")
 def test_collocation_jacobian_matches_central_differences():
     model = hh.hodgkin_huxley()
     prob = collocation.collocation_problem(model.compile(), model.param_names.index("I"), 12, 4)

@@ -9,6 +9,7 @@ import reference_hh
 import scipy.integrate
 
 import hhanalysis as hh
+import hhanalysis.brainpy as bp
 from hhanalysis.simulate import spike_times
 from hhanalysis.simulate.inputs import n_steps
 
@@ -25,10 +26,10 @@ def reference(model, x0, t_end, ts=None, events=None, **params):
 
 
 def run_fixed(method, dt, t_end, I=10.0, dtype="float64"):
-    group = hh.HH(1, method=method, dtype=dtype, V_initializer=hh.init.OneInit(X0["V"]),
-                  m_initializer=hh.init.OneInit(X0["m"]), h_initializer=hh.init.OneInit(X0["h"]),
-                  n_initializer=hh.init.OneInit(X0["n"]))
-    runner = hh.DSRunner(group, monitors=["V", "m", "h", "n"], inputs=("input", I), dt=dt)
+    group = bp.HH(1, method=method, dtype=dtype, V_initializer=bp.init.OneInit(X0["V"]),
+                  m_initializer=bp.init.OneInit(X0["m"]), h_initializer=bp.init.OneInit(X0["h"]),
+                  n_initializer=bp.init.OneInit(X0["n"]))
+    runner = bp.DSRunner(group, monitors=["V", "m", "h", "n"], inputs=("input", I), dt=dt)
     runner.run(t_end)
     return runner, group
 
@@ -55,8 +56,8 @@ def test_convergence_order(method, order, dts):
 def test_exponential_euler_is_exact_for_gates_given_V():
     """With V frozen (C huge), exp-Euler integrates the linear gate equations exactly."""
     model = hh.hodgkin_huxley(C=1e30)
-    group = hh.NeuronGroup(model, 1, params={"C": 1e30}, initial=X0, method="exp_auto")
-    runner = hh.DSRunner(group, monitors=["m"], dt=0.5)
+    group = bp.NeuronGroup(model, 1, params={"C": 1e30}, initial=X0, method="exp_auto")
+    runner = bp.DSRunner(group, monitors=["m"], dt=0.5)
     runner.run(5.0)
     ref = reference(model, [X0[k] for k in "Vmhn"], 5.0, ts=runner.mon.ts)
     np.testing.assert_allclose(runner.mon.m[:, 0], ref.y[1], rtol=1e-10)
@@ -120,8 +121,8 @@ def test_time_stamps_are_post_step_and_runs_continue():
 def test_second_run_does_not_recompile():
     from hhanalysis.simulate.runner import _chunk_runner
 
-    group = hh.HH(3)
-    runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 5.0))
+    group = bp.HH(3)
+    runner = bp.DSRunner(group, monitors=["V"], inputs=("input", 5.0))
     runner.run(10.0)
     misses = _chunk_runner.cache_info().misses
     runner.run(10.0)
@@ -130,21 +131,21 @@ def test_second_run_does_not_recompile():
 
 def test_heterogeneous_parameters_equal_separate_groups():
     gK = np.array([30.0, 36.0, 40.0])
-    init = dict(V_initializer=hh.init.OneInit(-65.0))
-    group = hh.HH(3, gK=gK, **init)
-    runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 10.0))
+    init = dict(V_initializer=bp.init.OneInit(-65.0))
+    group = bp.HH(3, gK=gK, **init)
+    runner = bp.DSRunner(group, monitors=["V"], inputs=("input", 10.0))
     runner.run(30.0)
     for k in range(3):
-        single = hh.HH(1, gK=gK[k], **init)
-        r = hh.DSRunner(single, monitors=["V"], inputs=("input", 10.0))
+        single = bp.HH(1, gK=gK[k], **init)
+        r = bp.DSRunner(single, monitors=["V"], inputs=("input", 10.0))
         r.run(30.0)
         np.testing.assert_allclose(runner.mon.V[:, k], r.mon.V[:, 0], rtol=1e-12, atol=1e-9)
 
 
 def test_monitor_subset_spikes_and_inputs():
-    group = hh.HH(5, V_initializer=hh.init.Uniform(-70, -60, seed=1))
+    group = bp.HH(5, V_initializer=bp.init.Uniform(-70, -60, seed=1))
     inp = np.linspace(0, 20, 5)
-    runner = hh.DSRunner(group, monitors={"V": [1, 4], "spike": None, "input": [4]},
+    runner = bp.DSRunner(group, monitors={"V": [1, 4], "spike": None, "input": [4]},
                          inputs=[("input", inp)])
     runner.run(50.0)
     assert runner.mon.V.shape == (500, 2) and runner.mon.spike.shape == (500, 5)
@@ -156,11 +157,11 @@ def test_monitor_subset_spikes_and_inputs():
 
 def test_iter_and_func_inputs_agree_with_fix():
     def make():
-        return hh.HH(2, V_initializer=hh.init.OneInit(-65.0))
+        return bp.HH(2, V_initializer=bp.init.OneInit(-65.0))
 
-    a = hh.DSRunner(make(), monitors=["V"], inputs=("input", 7.0))
-    b = hh.DSRunner(make(), monitors=["V"], inputs=("input", np.full((300, 2), 7.0), "iter"))
-    c = hh.DSRunner(make(), monitors=["V"], inputs=("input", lambda t: 7.0 + 0 * t, "func"))
+    a = bp.DSRunner(make(), monitors=["V"], inputs=("input", 7.0))
+    b = bp.DSRunner(make(), monitors=["V"], inputs=("input", np.full((300, 2), 7.0), "iter"))
+    c = bp.DSRunner(make(), monitors=["V"], inputs=("input", lambda t: 7.0 + 0 * t, "func"))
     for r in (a, b, c):
         r.run(30.0)
     np.testing.assert_allclose(b.mon.V, a.mon.V, rtol=1e-13)
@@ -168,39 +169,56 @@ def test_iter_and_func_inputs_agree_with_fix():
 
 
 def test_float32_simulation():
-    group = hh.HH(4, dtype="float32")
-    runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 10.0))
+    group = bp.HH(4, dtype="float32")
+    runner = bp.DSRunner(group, monitors=["V"], inputs=("input", 10.0))
     runner.run(20.0)
     assert group.V.dtype == np.float32 and runner.mon.V.dtype == np.float32
 
 
 def test_steady_state_initializer_and_keep_size():
-    group = hh.HH((2, 3), keep_size=True, V_initializer=hh.init.OneInit(-65.0),
-                  m_initializer=hh.init.SteadyState(), h_initializer=hh.init.SteadyState(),
-                  n_initializer=hh.init.SteadyState())
+    group = bp.HH((2, 3), keep_size=True, V_initializer=bp.init.OneInit(-65.0),
+                  m_initializer=bp.init.SteadyState(), h_initializer=bp.init.SteadyState(),
+                  n_initializer=bp.init.SteadyState())
     assert group.V.shape == (2, 3)
     am = 0.1 * (-65 + 40) / (1 - np.exp((65 - 40) / 10))  # alpha_m(-65), seed formula
     bm = 4 * np.exp(0.0)
     assert float(group.m[0, 0]) == pytest.approx(am / (am + bm), rel=1e-12)
-    runner = hh.DSRunner(group, monitors=["V"])
+    runner = bp.DSRunner(group, monitors=["V"])
     runner.run(1.0)
     assert runner.mon.V.shape == (10, 2, 3)
 
 
+def test_brainpy_names_live_in_their_own_namespace():
+    """``hhanalysis.brainpy`` holds the BrainPy-compatible names (the simulator's objects); the
+    top level ``hhanalysis`` is the analysis API and no longer has them."""
+    import hhanalysis.simulate as sim
+
+    for name in ("HH", "DSRunner", "NeuronGroup", "dyn", "inputs", "init", "math", "visualize"):
+        assert name in bp.__all__ and hasattr(bp, name)
+    assert bp.HH is bp.dyn.HH is sim.HH and bp.DSRunner is bp.dyn.DSRunner is sim.DSRunner
+    assert bp.inputs is sim.inputs and bp.math.random is sim.rng.random
+    assert bp.init.Uniform is sim.initializers.Uniform
+    for name in ("HH", "DSRunner", "NeuronGroup", "inputs", "dyn", "init", "math", "visualize"):
+        assert not hasattr(hh, name) and name not in hh.__all__, name
+    assert hh.simulate is sim
+
+
+# with JAX's x64 mode off (import hhanalysis leaves it alone), nothing is truncated to float32
+@pytest.mark.filterwarnings("error:Explicitly requested dtype float64")
 def test_seed_examples_run_verbatim_with_the_swapped_import(tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     example_1 = """
-import hhanalysis as bp
+import hhanalysis.brainpy as bp
 group = bp.dyn.HH(2)
 runner = bp.dyn.DSRunner(group, monitors=['V'], inputs=('input', 10.))
 runner.run(200.)
 bp.visualize.line_plot(runner.mon.ts, runner.mon.V, show=True)
 """
     example_2 = """
-import hhanalysis as bp
+import hhanalysis.brainpy as bp
 import matplotlib.pyplot as plt
 
 group = bp.dyn.HH(2)
@@ -223,7 +241,7 @@ plt.yticks([])
 plt.show()
 """  # noqa: E501
     ns1, ns2 = {}, {}
-    hh.math.random.seed(0)  # the examples draw noise and initial V from the global generator
+    bp.math.random.seed(0)  # the examples draw noise and initial V from the global generator
     exec(example_1, ns1)
     exec(example_2, ns2)
     v1 = ns1["runner"].mon.V
@@ -240,21 +258,21 @@ plt.show()
 
 
 def test_input_generators():
-    I = hh.inputs.spike_input([1.0, 3.0], 0.5, [2.0, 4.0], duration=5.0)
+    I = bp.inputs.spike_input([1.0, 3.0], 0.5, [2.0, 4.0], duration=5.0)
     assert I.shape == (50,)
     np.testing.assert_array_equal(np.nonzero(I)[0], list(range(10, 15)) + list(range(30, 35)))
     assert I[12] == 2.0 and I[32] == 4.0
-    s, total = hh.inputs.section_input([0, 1, 2], [0.3, 0.3, 0.4], return_length=True)
+    s, total = bp.inputs.section_input([0, 1, 2], [0.3, 0.3, 0.4], return_length=True)
     assert total == pytest.approx(1.0) and s.shape == (10,)
     np.testing.assert_array_equal(s, [0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
-    c, d = hh.inputs.constant_input([(0, 10), (1, 5)], dt=0.5)
+    c, d = bp.inputs.constant_input([(0, 10), (1, 5)], dt=0.5)
     assert d == 15 and c.shape == (30,) and c[20:].sum() == 10
-    r = hh.inputs.ramp_input(0, 1, 10, t_start=2, t_end=6, dt=1.0)
+    r = bp.inputs.ramp_input(0, 1, 10, t_start=2, t_end=6, dt=1.0)
     np.testing.assert_allclose(r, [0, 0, 0, 1 / 3, 2 / 3, 1, 0, 0, 0, 0])
-    w = hh.inputs.wiener_process(100, dt=0.1, n=3, seed=0)
+    w = bp.inputs.wiener_process(100, dt=0.1, n=3, seed=0)
     assert w.shape == (1000, 3) and abs(w.std() - np.sqrt(0.1)) < 0.02
-    np.testing.assert_array_equal(w, hh.inputs.wiener_process(100, dt=0.1, n=3, seed=0))
-    ou = hh.inputs.ou_process(2.0, 0.5, 10.0, 5000, dt=0.1, n=2, seed=1)
+    np.testing.assert_array_equal(w, bp.inputs.wiener_process(100, dt=0.1, n=3, seed=0))
+    ou = bp.inputs.ou_process(2.0, 0.5, 10.0, 5000, dt=0.1, n=2, seed=1)
     # stationary OU: mean mu, variance sigma^2 tau / 2
     assert abs(ou[5000:].mean() - 2.0) < 0.2
     assert ou[5000:].var() == pytest.approx(0.25 * 10 / 2, rel=0.25)
@@ -270,43 +288,43 @@ def test_n_steps_rounding():
 @pytest.mark.parametrize("size", [0, -3, (2, 0), 2.5, "two"])
 def test_bad_size(size):
     with pytest.raises(ValueError, match="size"):
-        hh.HH(size)
+        bp.HH(size)
 
 
 def test_bad_runner_arguments():
-    group = hh.HH(2)
+    group = bp.HH(2)
     with pytest.raises(ValueError, match="dt"):
-        hh.DSRunner(group, dt=0.0)
+        bp.DSRunner(group, dt=0.0)
     with pytest.raises(ValueError, match="dt"):
-        hh.DSRunner(group, dt=-0.1)
+        bp.DSRunner(group, dt=-0.1)
     with pytest.raises(ValueError, match="monitors.*'W'.*valid"):
-        hh.DSRunner(group, monitors=["W"])
-    runner = hh.DSRunner(group, monitors=["V"])
+        bp.DSRunner(group, monitors=["W"])
+    runner = bp.DSRunner(group, monitors=["V"])
     with pytest.raises(ValueError, match="duration"):
         runner.run(-1.0)
     with pytest.raises(ValueError, match="method.*valid methods"):
-        hh.HH(2, method="rk45")
+        bp.HH(2, method="rk45")
     with pytest.raises(ValueError, match="gK.*finite"):
-        hh.HH(2, gK=np.nan)
+        bp.HH(2, gK=np.nan)
     with pytest.raises(ValueError, match="gK.*shape"):
-        hh.HH(2, gK=np.ones(3))
+        bp.HH(2, gK=np.ones(3))
     with pytest.raises(ValueError, match="dtype"):
-        hh.HH(2, dtype="int32")
-    bad = hh.DSRunner(group, monitors=["V"], inputs=("input", np.ones((99, 2)), "iter"))
+        bp.HH(2, dtype="int32")
+    bad = bp.DSRunner(group, monitors=["V"], inputs=("input", np.ones((99, 2)), "iter"))
     with pytest.raises(ValueError, match="99 rows but the run has 100 steps"):
         bad.run(10.0)
     with pytest.raises(ValueError, match="type"):
-        hh.DSRunner(group, inputs=("input", 1.0, "sometimes"))
+        bp.DSRunner(group, inputs=("input", 1.0, "sometimes"))
     with pytest.raises(ValueError, match="unknown target"):
-        hh.DSRunner(group, inputs=("current", 1.0))
+        bp.DSRunner(group, inputs=("current", 1.0))
     with pytest.raises(ValueError, match="NaN"):
-        hh.DSRunner(group, inputs=("input", np.nan))
+        bp.DSRunner(group, inputs=("input", np.nan))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_starting_exactly_at_the_singular_voltages_gives_no_nan(dtype):
-    group = hh.HH(2, dtype=dtype, V_initializer=lambda shape: np.array([-40.0, -55.0]))
-    runner = hh.DSRunner(group, monitors=["V"], inputs=("input", 0.0), dt=0.01)
+    group = bp.HH(2, dtype=dtype, V_initializer=lambda shape: np.array([-40.0, -55.0]))
+    runner = bp.DSRunner(group, monitors=["V"], inputs=("input", 0.0), dt=0.01)
     runner.run(5.0)
     assert np.all(np.isfinite(runner.mon.V))
 
@@ -321,9 +339,9 @@ def _blocked_vs_plain(dtype, execution, N=3000, keep_size=False):
     monitors = {"V": [N - 1, 5, 0, 1234, 5], "spike": None, "input": [7, N - 2], "n": None}
     out = []
     for ex in (hh.simulate.Execution(block_size=None), execution):
-        group = hh.HH(size, dtype=dtype, keep_size=keep_size, gK=gK,
-                      V_initializer=hh.init.Uniform(-70.0, -60.0, seed=3))
-        runner = hh.DSRunner(group, monitors=monitors, dt=0.01, chunk_steps=150, execution=ex,
+        group = bp.HH(size, dtype=dtype, keep_size=keep_size, gK=gK,
+                      V_initializer=bp.init.Uniform(-70.0, -60.0, seed=3))
+        runner = bp.DSRunner(group, monitors=monitors, dt=0.01, chunk_steps=150, execution=ex,
                              inputs=[("input", series, "iter"), ("input", per_neuron)])
         runner.run(10.0)
         runner.run(10.0)  # a second run continues from the blocked state
@@ -377,4 +395,4 @@ def test_bad_execution_settings(bad):
     with pytest.raises(ValueError, match="block_size"):
         hh.simulate.Execution(block_size=bad)
     with pytest.raises(ValueError, match="execution"):
-        hh.DSRunner(hh.HH(2), execution={"threads": 2})
+        bp.DSRunner(bp.HH(2), execution={"threads": 2})

@@ -125,17 +125,21 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _call(fn, args):
-    return jax.block_until_ready(fn(*args))
+def _call(fn, args, x64: bool):
+    # jax.enable_x64 is a per-thread setting: the worker takes the caller's
+    with jax.enable_x64(x64):
+        return jax.block_until_ready(fn(*args))
 
 
 def run_concurrently(fn, arg_lists):
     """``[fn(*args) for args in arg_lists]``, each in its own host thread (one call: in this one).
 
     JAX releases the interpreter lock while a program runs, so the calls proceed in parallel;
-    dispatching them asynchronously from one thread would run them one after the other.
+    dispatching them asynchronously from one thread would run them one after the other. The
+    worker threads run with the caller's 64-bit mode (``jax.enable_x64`` is per thread).
     """
     if len(arg_lists) == 1:
         return [fn(*arg_lists[0])]
-    futures = [_pool(len(arg_lists)).submit(_call, fn, args) for args in arg_lists]
+    x64 = bool(jax.config.jax_enable_x64)  # the caller's (thread-local) 64-bit mode
+    futures = [_pool(len(arg_lists)).submit(_call, fn, args, x64) for args in arg_lists]
     return [f.result() for f in futures]

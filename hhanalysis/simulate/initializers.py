@@ -1,9 +1,10 @@
-"""Initializers of neuron-group variables (``hh.init``, as BrainPy's ``bp.init``).
+"""Initializers of neuron-group variables (``hhanalysis.brainpy.init``, as BrainPy's ``bp.init``).
 
 An initializer is called with the group's shape and dtype and returns an array of that shape.
 Random initializers take a ``seed``: with a seed they are reproducible on their own; with
-``seed=None`` they draw from the global generator ``hh.math.random`` (seed it with
-``hh.math.random.seed(...)`` for a reproducible run).
+``seed=None`` they draw from the simulator's global generator (:mod:`hhanalysis.simulate.rng`,
+``bp.math.random`` in :mod:`hhanalysis.brainpy`; seed it with ``bp.math.random.seed(...)`` for a
+reproducible run).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..math import random as _global_random
+from .rng import random as _global_random
 
 __all__ = ["Initializer", "Uniform", "Normal", "OneInit", "ZeroInit", "Constant", "SteadyState"]
 

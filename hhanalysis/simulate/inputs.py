@@ -1,4 +1,5 @@
-"""Input currents (``hh.inputs``), with BrainPy's call signatures and semantics.
+"""Input currents (``bp.inputs`` in :mod:`hhanalysis.brainpy`), with BrainPy's call signatures
+and semantics.
 
 Each returns a float64 numpy array with one row per time step of length ``dt`` (default
 :data:`DEFAULT_DT` = 0.1 ms, BrainPy's default). One difference from BrainPy: step counts are

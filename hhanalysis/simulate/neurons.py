@@ -6,17 +6,21 @@ Hodgkin–Huxley group with exactly the signature of BrainPy's ``brainpy.dyn.HH`
 Every parameter may be a scalar, an array of the group's shape (heterogeneous neurons), an
 :mod:`initializer <hhanalysis.simulate.initializers>` or a callable ``f(shape) -> array``.
 Variables (``group.V``, ``group.m``, …, ``group.input``, ``group.spike``) are JAX arrays of the
-group's shape (``size`` if ``keep_size`` else flattened).
+group's shape (``size`` if ``keep_size`` else flattened) and of the group's dtype: groups and the
+runner work in JAX's 64-bit mode (:func:`~hhanalysis.precision.float64`) whatever the caller's
+``jax_enable_x64``.
 """
 
 from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..models import ODEModel, hodgkin_huxley
+from ..precision import float64
 from .initializers import Initializer, OneInit, SteadyState, Uniform
 from .integrators import AdaptiveSettings, check_method
 
@@ -82,6 +86,7 @@ class NeuronGroup:
         name: a label.
     """
 
+    @float64
     def __init__(self, model: ODEModel, size, params=None, initial=None, method="exp_auto",
                  dtype=None, keep_size=False, input_param="I", spike_variable=None,
                  threshold=None, adaptive: AdaptiveSettings | None = None, name=None):
@@ -119,6 +124,7 @@ class NeuronGroup:
         self.reset_state()
 
     # -- state -------------------------------------------------------------------------------
+    @float64
     def reset_state(self) -> None:
         """Draw the initial state again from the initializers; time back to 0."""
         first = self.model.state_names[0]
@@ -150,12 +156,14 @@ class NeuronGroup:
         full = _slaved_batch(red, v, P)
         return {s: full[:, self.model.state_names.index(s)].astype(self.dtype) for s in names}
 
+    @float64
     def threshold_value(self):
         """The spike threshold, scalar or per neuron."""
         if isinstance(self.threshold, str):
             return jnp.asarray(self.params[self.threshold])
         return jnp.asarray(float(self.threshold), self.dtype)
 
+    @float64
     def param_list(self):
         """Parameters as the list the generated functions take (scalars or ``(N,)`` arrays)."""
         return [jnp.asarray(self.params[p]) for p in self.model.param_names]
@@ -164,16 +172,18 @@ class NeuronGroup:
         if name in ("model", "X"):
             raise AttributeError(name)
         if name in self.model.state_names:
-            v = self.X[self.model.state_names.index(name)]
-            return v.reshape(self.varshape)
+            with jax.enable_x64(True):
+                v = self.X[self.model.state_names.index(name)]
+                return v.reshape(self.varshape)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def __setattr__(self, name, value):
         if name != "model" and "model" in self.__dict__ and name in self.model.state_names:
             arr = _resolve(name, value, self.size, self.dtype)
             i = self.model.state_names.index(name)
-            self.X = self.X.at[i].set(jnp.broadcast_to(jnp.asarray(arr).reshape(-1)
-                                                       if arr.ndim else arr, (self.num,)))
+            with jax.enable_x64(True):
+                self.X = self.X.at[i].set(jnp.broadcast_to(jnp.asarray(arr).reshape(-1)
+                                                           if arr.ndim else arr, (self.num,)))
             return
         object.__setattr__(self, name, value)
 
@@ -188,8 +198,6 @@ class NeuronGroup:
 
 
 def _slaved_batch(red, v, P):
-    import jax
-
     p = jnp.stack([jnp.asarray(q) for q in P], axis=1)
     return np.asarray(jax.vmap(lambda vi, pi: red.slaved(vi[None], pi))(jnp.asarray(v), p))
 

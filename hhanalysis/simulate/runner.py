@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..precision import float64
 from .execution import Execution, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
@@ -260,11 +261,12 @@ class DSRunner:
             threads); the results do not depend on it.
     """
 
+    @float64
     def __init__(self, target: NeuronGroup, monitors=None, inputs=(), dt=None,
                  progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True,
                  execution: Execution | None = None):
         if not isinstance(target, NeuronGroup):
-            raise ValueError(f"target must be a neuron group (e.g. hh.HH), got {target!r}")
+            raise ValueError(f"target must be a neuron group (e.g. HH), got {target!r}")
         self.target = target
         self.dt = DEFAULT_DT if dt is None else dt
         if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
@@ -307,6 +309,7 @@ class DSRunner:
         return fixed, iters, funcs
 
     # -- running -----------------------------------------------------------------------------
+    @float64
     def run(self, duration: float):
         """Advance ``duration`` ms (``round(duration/dt)`` steps); fills ``self.mon``."""
         if not isinstance(duration, (int, float, np.floating)) or not math.isfinite(duration) \

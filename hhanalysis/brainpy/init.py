@@ -1,6 +1,6 @@
 """Initializers, as BrainPy's ``bp.init`` (see :mod:`hhanalysis.simulate.initializers`)."""
 
-from .simulate.initializers import (
+from ..simulate.initializers import (
     Constant,
     Initializer,
     Normal,
