@@ -12,6 +12,8 @@ import pytest
 import hhanalysis as hh
 from hhanalysis.continuation.results import Status
 
+pytestmark = pytest.mark.usefixtures("x64")  # the tests trace jax.grad / vmap themselves
+
 REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_cycles.json").read_text())
 HOPF_GUESS = {"brainpy": 6.5, "classic": 9.8}
 PARAMS = ("gK", "gNa", "gL", "EK", "C")
@@ -122,6 +124,12 @@ def test_bad_arguments():
         hh.hopf_point(m, "I", 6.5, gK=float("nan"))
     with pytest.raises(ValueError, match="cycle branch"):
         hh.lpc_point(m, "I", 3.4)
+
+
+def test_traced_call_without_x64_says_so():
+    m = hh.hodgkin_huxley()
+    with jax.enable_x64(False), pytest.raises(ValueError, match="64-bit"):
+        jax.grad(lambda g: hh.hopf_point(m, "I", 6.5, gK=g).param)(36.0)
 
 
 def test_failure_is_a_value_or_an_exception():

@@ -18,6 +18,11 @@ straight path in parameter space to ``params`` (so it also works under ``jit``/`
 
 Parameters not named in ``**params`` keep the model's defaults, or, when the guess is a
 special point or located point, the parameter values the guess was computed at.
+
+**Precision.** A direct call runs in float64 whatever JAX's setting. Under your own
+transformation (``jax.grad``, ``jax.jacfwd``, ``jax.vmap``, ``jax.jit``) the trace is yours, so
+turn JAX's 64-bit mode on first (``jax.config.update("jax_enable_x64", True)``); the functions
+say so with a ``ValueError`` otherwise.
 """
 
 from __future__ import annotations
@@ -161,7 +166,12 @@ def _concrete(v):
 
 def check_params(model: ODEModel, param: str | None, params: dict) -> None:
     """Names known, the bifurcation parameter (if any) not among ``params``, concrete values
-    finite scalars."""
+    finite scalars, and 64-bit JAX (a traced call runs in the precision of the caller's trace;
+    Newton to 1e-13 and the derivatives need float64)."""
+    if not jax.config.jax_enable_x64:
+        raise ValueError("located points under jax.grad/jacfwd/vmap/jit need JAX's 64-bit mode: "
+                         "call jax.config.update('jax_enable_x64', True) first (or trace "
+                         "inside `with jax.enable_x64(True):`)")
     if param is not None:
         model.check_param_names([param], "bifurcation parameter")
     model.check_param_names(list(params))
