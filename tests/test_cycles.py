@@ -15,7 +15,7 @@ import sympy as sp
 from hypothesis import given, settings
 
 import hhanalysis as hh
-from hhanalysis.continuation import Collocation, collocation
+from hhanalysis.continuation import Collocation, Status, collocation
 from hhanalysis.models import ODEModel, Parameter, StateVariable
 
 REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_cycles.json").read_text())
@@ -106,19 +106,19 @@ def test_stuart_landau_amplitude_period_and_floquet_exponent():
     eq = hh.continue_equilibria(model, "mu", -1.0, 1.0)
     (h,) = eq.hopf_points
     assert h.param == pytest.approx(0.0, abs=1e-12)
-    assert h.criticality == "supercritical"
+    assert h.data.criticality == "supercritical"
     br = hh.continue_cycles(model, h, (-1.0, 1.0), user_points=(0.25, 0.64),
                             collocation=Collocation(ntst=20, ncol=4))
-    assert br.stop_reason == "reached the bound mu=1"
+    assert br.status is Status.REACHED_BOUND and br.stop_reason == "reached the bound mu=1"
     assert br.param[-1] == pytest.approx(1.0, abs=1e-9)  # the last orbit is at the bound
     assert "criticality check passed" in br.notes[0]
     uz = [s for s in br.special_points if s.kind == "uz"]
-    assert [s.status for s in uz] == ["converged", "converged"]
+    assert [s.status for s in uz] == [Status.CONVERGED, Status.CONVERGED]
     T = 2 * math.pi / 2.0
     for s in uz:
         assert s.period == pytest.approx(T, rel=1e-10)
-        np.testing.assert_allclose(s.x_max, math.sqrt(s.param), rtol=1e-9)
-        np.testing.assert_allclose(s.floquet_multipliers, [math.exp(-2 * s.param * T)],
+        np.testing.assert_allclose(s.data.x_max, math.sqrt(s.param), rtol=1e-9)
+        np.testing.assert_allclose(s.data.floquet_multipliers, [math.exp(-2 * s.param * T)],
                                    rtol=1e-8)
     np.testing.assert_allclose(br.x_max[:, 0], np.sqrt(br.param), rtol=1e-9)
     np.testing.assert_allclose(br.period, T, rtol=1e-10)
@@ -140,6 +140,7 @@ def hh_cycles(request):
 
 def test_branch_from_lower_hopf_ends_at_upper_hopf(hh_cycles):
     preset, _, eq, br = hh_cycles
+    assert br.status is Status.RETURNED_TO_HOPF
     assert "returned to an equilibrium" in br.stop_reason
     h2 = eq.hopf_points[1].param
     assert abs(br.param[-1] - h2) < 0.01 * h2
@@ -158,7 +159,7 @@ def test_lpc_and_pd_points_match_auto(hh_cycles):
         assert len(ours) == len(refs), (kind, ours)
         for ref in refs:
             s = min(ours, key=lambda s: abs(s.param - ref["I"]))
-            assert s.status == "converged"
+            assert s.status is Status.CONVERGED
             assert s.param == pytest.approx(ref["I"], rel=1e-6)
             assert s.period == pytest.approx(ref["period_ms"], rel=1e-6)
 
@@ -172,11 +173,11 @@ def test_user_points_match_auto_period_amplitude_and_stability(hh_cycles):
             cands = [s for s in uz if abs(s.param - ref["I"]) < 1e-6]
             assert cands, (name, ref)
             s = min(cands, key=lambda s: abs(s.period - ref["period_ms"]))
-            assert s.status == "converged"
+            assert s.status is Status.CONVERGED
             assert s.period == pytest.approx(ref["period_ms"], rel=1e-6)
-            assert s.x_max[0] == pytest.approx(ref["Vmax"], abs=0.02)
-            assert s.x_min[0] == pytest.approx(ref["Vmin"], abs=0.02)
-            assert bool(np.all(np.abs(s.floquet_multipliers) < 1)) == ref["stable"]
+            assert s.data.x_max[0] == pytest.approx(ref["Vmax"], abs=0.02)
+            assert s.data.x_min[0] == pytest.approx(ref["Vmin"], abs=0.02)
+            assert bool(np.all(np.abs(s.data.floquet_multipliers) < 1)) == ref["stable"]
             checked += 1
     assert checked >= 12
 
@@ -251,7 +252,7 @@ def test_fitzhugh_nagumo_small_cycles_follow_the_normal_form():
     assert small.sum() >= 3
     amp = br.x_max[small] - br.x_min[small]
     pred = 4 * np.abs(cmf.q)[None, :] * np.sqrt(
-        np.abs(-dmu * (br.param[small] - h.param) / (h.omega * cmf.l1)))[:, None]
+        np.abs(-dmu * (br.param[small] - h.param) / (h.data.omega * cmf.l1)))[:, None]
     np.testing.assert_allclose(amp, pred, rtol=0.05)
     # the amplitude grows on the side the sign of l1 predicts
     assert np.sign(br.param[small] - h.param).tolist() == [np.sign(-cmf.l1 * dmu)] * small.sum()
@@ -330,6 +331,7 @@ def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():
     (h,) = eq.hopf_points
     fold = hh.continue_equilibria(model, "I", 0.0, 150.0).folds[0].param
     br = hh.continue_cycles(model, h, (0.0, 150.0), max_period=300.0)
+    assert br.status is Status.PERIOD_TOO_LARGE
     assert "above max_period=300" in br.stop_reason and br.period[-1] > 300
     assert br.period[:-1].max() <= 300
     assert 0 < br.param[-1] - fold < 1.0
@@ -343,7 +345,7 @@ def test_diagram_follows_every_equilibrium_branch_of_an_s_curve():
     model = hh.morris_lecar()
     d = hh.bifurcation_diagram(model, "I", (0.0, 150.0))
     (h,) = d.hopf_points
-    assert len(d.cycles) == 1 and "max_period" in d.cycles[0].stop_reason
+    assert len(d.cycles) == 1 and d.cycles[0].status is Status.PERIOD_TOO_LARGE
     # independent check of the Hopf point: sympy's own lambdified f (not the code generator),
     # scipy's root finder, a 2x2 Jacobian by central differences: trace 0, determinant > 0
     x = [sp.Symbol(s) for s in model.state_names]

@@ -5,9 +5,18 @@ from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
 from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
 from .equilibria import EquilibriumBranch, continue_equilibria
-from .results import SpecialPoint
+from .results import (
+    ContinuationError,
+    CycleData,
+    FoldData,
+    HopfData,
+    SpecialPoint,
+    Status,
+    Stop,
+)
 
 __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationStep",
-           "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Collocation",
+           "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Status", "Stop",
+           "HopfData", "FoldData", "CycleData", "ContinuationError", "Collocation",
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram"]
