@@ -39,13 +39,15 @@ from . import driver
 from .collocation import (
     Collocation,
     Discretisation,
-    adapted_mesh,
-    arclength_weights,
     collocation_problem,
     evaluate,
-    remesh,
 )
 from .engine import PALC, ContinuationSettings
+from .problems.periodic_orbit import EndTests as _EndTests
+from .problems.periodic_orbit import adapt as _adapt
+from .problems.periodic_orbit import amplitude as _amplitude
+from .problems.periodic_orbit import hopf_start as _hopf_start
+from .problems.periodic_orbit import normalise as _normalise
 from .results import ContinuationError, CycleData, HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS"]
@@ -205,35 +207,9 @@ def _ns_test(mu):
 
 
 # --------------------------------------------------------------------------------------------
-# Start, end tests, location and mesh adaptation (the hooks of the driver)
+# Location of special points and the hooks of the driver (start, end tests and mesh adaptation:
+# problems/periodic_orbit.py)
 # --------------------------------------------------------------------------------------------
-
-
-def _hopf_start(hopf: SpecialPoint, disc: Discretisation, mesh):
-    """The trivial orbit at the Hopf point and the unit direction of the cycle branch."""
-    data = hopf.data
-    if hopf.kind != "hopf" or not isinstance(data, HopfData) or data.eigenvector is None:
-        raise ValueError(
-            f"start must be a located Hopf point (kind 'hopf' with omega and eigenvector), "
-            f"got kind={hopf.kind!r}, status={hopf.status.value!r}")
-    tau = disc.node_times(mesh)
-    q = np.asarray(data.eigenvector)
-    phi = np.real(q[None, :] * np.exp(2j * np.pi * tau)[:, None])
-    X0 = np.repeat(np.asarray(hopf.state, float)[None, :], tau.size, axis=0)
-    u_h = disc.pack(X0, 2 * np.pi / data.omega, hopf.param)
-    direction = disc.pack(phi, 0.0, 0.0)
-    return u_h, direction / np.linalg.norm(direction)
-
-
-def _remesh_u(disc, u, mesh, new_mesh, ncol):
-    X = remesh(disc.orbit(u), mesh, new_mesh, ncol)
-    return disc.pack(X, u[-2], u[-1])
-
-
-def _amplitude(disc, U):
-    """Largest peak-to-peak range over the states, per orbit."""
-    X = disc.orbit(np.asarray(U))
-    return np.max(X.max(axis=-2) - X.min(axis=-2), axis=-1)
 
 
 class _Locator:
@@ -512,54 +488,6 @@ def _first_orbit(palc, start, disc, mesh, args, ds):
         raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
                            f"{start.param_name}={start.param:.10g}: Newton did not converge")
     return np.asarray(u), np.asarray(t), it, np.asarray(mon)
-
-
-@dataclass
-class _EndTests:
-    """Stop tests on the orbits of a chunk: the period bound, and the return to an equilibrium
-    (a local minimum of the amplitude far below its maximum: the branch passes through the
-    trivial orbit at a Hopf point and would retrace itself)."""
-
-    max_period: float
-    amp0: float
-    amp_max: float = 0.0
-    last: float = 0.0
-
-    def __post_init__(self):
-        self.amp_max = self.last = self.amp0
-
-    def check(self, U, amps):
-        """``amps``: the previous amplitude, then those of ``U``. Returns ``(how many orbits
-        to keep, the :class:`Stop` or None)``."""
-        self.amp_max = max(self.amp_max, float(amps.max()))
-        cut, reason = len(U), None
-        too_long = np.flatnonzero(U[:, -2] > self.max_period)
-        nxt = np.concatenate([amps[2:], [np.inf]])
-        back = np.flatnonzero((amps[1:] < 0.02 * self.amp_max) & (amps[1:] < amps[:-1])
-                              & (amps[1:] <= nxt) & (self.amp_max > 20.0 * self.amp0))
-        if too_long.size:
-            cut = int(too_long[0]) + 1
-            reason = Stop(Status.PERIOD_TOO_LARGE, float(U[cut - 1, -1]), self.max_period,
-                          float(U[cut - 1, -2]))
-        if back.size and back[0] + 1 <= cut:
-            cut = int(back[0]) + 1
-            reason = Stop(Status.RETURNED_TO_HOPF, float(U[cut - 1, -1]))
-        self.last = float(amps[cut])
-        return cut, reason
-
-
-def _adapt(disc, u, t, mesh, ncol):
-    """The orbit and the tangent on a new, adapted mesh."""
-    new_mesh = adapted_mesh(disc.orbit(u), mesh, ncol)
-    u = _remesh_u(disc, u, mesh, new_mesh, ncol)
-    t = _normalise(_remesh_u(disc, t, mesh, new_mesh, ncol), new_mesh, disc)
-    return u, t, new_mesh
-
-
-def _normalise(t, mesh, disc):
-    """``t`` scaled to unit arclength norm on ``mesh``."""
-    w = arclength_weights(np.diff(mesh), disc.ncol, disc.n)
-    return t / np.sqrt(np.sum(w * t * t))
 
 
 def _bounds(stop, p_h):
