@@ -280,10 +280,54 @@ def test_diagram_numbers_and_roundtrip(classic_diagram, tmp_path):
     np.testing.assert_array_equal(e.cycles[0].period, d.cycles[0].period)
     assert [s.param for s in e.lpc_points] == [s.param for s in d.lpc_points]
     assert e.model.defaults == d.model.defaults
+    assert [b.stop for b in e.cycles + e.equilibria] == [b.stop for b in d.cycles + d.equilibria]
+    h0, h1 = d.hopf_points[0], e.hopf_points[0]
+    assert h1.status is Status.CONVERGED and h1.data.l1 == h0.data.l1
+    np.testing.assert_array_equal(h1.data.eigenvector, h0.data.eigenvector)
+    lpc0, lpc1 = d.lpc_points[0], e.lpc_points[0]
+    np.testing.assert_array_equal(lpc1.data.floquet_multipliers, lpc0.data.floquet_multipliers)
     files = d.to_csv(tmp_path / "csv")
     rows = (tmp_path / "csv" / "cycles_0.csv").read_text().splitlines()
     assert len(rows) == len(d.cycles[0]) + 1 and rows[0].startswith("I,period,frequency_Hz")
     assert any(p.name == "special_points.csv" for p in files)
+
+
+def _as_format_1(path, out):
+    """The diagram file rewritten as format 1 wrote it: flat special-point records (every
+    optional field on the record) and a stop_reason text per branch."""
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    meta["format"] = 1
+    for kind in ("equilibria", "cycles"):
+        for m in meta[kind]:
+            m["stop_reason"] = hh.continuation.Stop.from_json(m.pop("stop")).message(
+                meta["param_name"])
+            for rec in m["special_points"]:
+                data = rec.pop("data") or {}
+                tag = data.pop("type", None)
+                if tag == "fold":
+                    data["eigenvector"] = data.pop("null_vector")
+                    data.pop("a")
+                if tag == "hopf":
+                    data["period"] = 2 * math.pi / data["omega"]
+                rec.update(data)
+    np.savez_compressed(out, meta=np.asarray(json.dumps(meta)), **arrays)
+    return out
+
+
+def test_format_1_diagram_files_still_load(classic_diagram, tmp_path):
+    d = classic_diagram
+    old = _as_format_1(d.save(tmp_path / "new.npz"), tmp_path / "old.npz")
+    e = hh.BifurcationDiagram.load(old)
+    assert [b.status for b in e.cycles] == [Status.RETURNED_TO_HOPF]
+    assert [b.stop_reason for b in e.cycles + e.equilibria] == \
+        [b.stop_reason for b in d.cycles + d.equilibria]
+    for a, b in zip(d.special_points("hopf") + d.lpc_points, e.special_points("hopf")
+                    + e.lpc_points):
+        assert (b.kind, b.param, b.status, b.period) == (a.kind, a.param, a.status, a.period)
+        assert type(b.data) is type(a.data)
+    assert e.hopf_points[0].data.l1 == d.hopf_points[0].data.l1
 
 
 def test_diagram_plot_has_the_seed_colours(classic_diagram):
