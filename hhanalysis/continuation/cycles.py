@@ -2,7 +2,10 @@ r"""Continuation of periodic orbits (AUTO's IPS=2): branch switching at Hopf poi
 multipliers, folds of cycles (LPC), period doubling (PD) and torus (NS) points.
 
 The orbit is discretised by orthogonal collocation (:mod:`~hhanalysis.continuation.collocation`)
-and followed by the pseudo-arclength engine in the unknowns (orbit, period :math:`T`, parameter).
+and followed by the continuation driver (:func:`hhanalysis.continuation.driver.run`) in the
+unknowns (orbit, period :math:`T`, parameter); between chunks of steps its hooks test the end of
+the branch, detect and locate special points on the new orbits and adapt the mesh
+(:mod:`~hhanalysis.continuation.problems.periodic_orbit`).
 
 **Start at a Hopf point** :math:`(x_H, p_H)` with :math:`J q = i\omega q`: the cycle branch
 leaves the equilibrium in the direction :math:`\phi(\tau) = \mathrm{Re}(q\,e^{2\pi i\tau})`

@@ -1,9 +1,10 @@
 r"""Continuation of equilibria in one parameter, with fold and Hopf detection (AUTO's IPS=1).
 
-The problem given to the :mod:`~hhanalysis.continuation.engine` is
-:math:`F(x, \lambda) = f(x, p(\lambda))` with the generated Jacobian
-:math:`DF = [\partial f/\partial x \;|\; \partial f/\partial p_k]`. Every accepted point carries
-the eigenvalues of :math:`\partial f/\partial x`.
+The problem (:mod:`~hhanalysis.continuation.problems.equilibrium`), continued by
+:func:`hhanalysis.continuation.driver.run`, is :math:`F(x, \lambda) = f(x, p(\lambda))` with the
+generated Jacobian :math:`DF = [\partial f/\partial x \;|\; \partial f/\partial p_k]`; the first
+point past the end of the range is replaced by the equilibrium on it. Every accepted point
+carries the eigenvalues of :math:`\partial f/\partial x`.
 
 **Detection** between consecutive points :math:`k, k+1`:
 
