@@ -423,3 +423,29 @@ def test_adaptive_mesh_resolves_the_spike_at_coarse_ntst():
         (s,) = [s for s in br.special_points if s.kind == "uz" and s.period < 15]
         err[adapt] = abs(s.period / 14.63620999 - 1)
     assert err[4] < 5e-8 and err[0] > 20 * err[4]
+
+
+def test_cycle_branch_ending_in_a_singularity_reports_step_too_small_or_raises():
+    """Stuart-Landau whose frequency 2 + sqrt(0.6 - mu) - sqrt(0.6) has no value beyond
+    mu = 0.6: the corrector fails there. The branch ends with STEP_TOO_SMALL before 0.6; with
+    throw=True the same end raises ContinuationError carrying that branch."""
+    x, y = sp.symbols("x y")
+    mu, w = sp.symbols("mu omega")
+    r2 = x**2 + y**2
+    W = w + sp.sqrt(sp.Rational(3, 5) - mu) - sp.sqrt(sp.Rational(3, 5))
+    model = ODEModel(
+        name="Stuart-Landau, singular at mu = 0.6",
+        states=(StateVariable("x", "1", "", (-3, 3)), StateVariable("y", "1", "", (-3, 3))),
+        parameters=(Parameter("mu", -1.0, "1", "growth"), Parameter("omega", 2.0, "1", "")),
+        rhs=(mu * x - W * y - x * r2, W * x + mu * y - y * r2),
+    )
+    (h,) = hh.continue_equilibria(model, "mu", -1.0, 0.5).hopf_points
+    kw = dict(settings=hh.ContinuationSettings(ds=0.01, ds_min=1e-3, ds_max=0.1, max_steps=200),
+              collocation=Collocation(ntst=20, ncol=4))
+    br = hh.continue_cycles(model, h, (-1.0, 1.0), **kw)
+    assert br.status is Status.STEP_TOO_SMALL and "ds_min=0.001" in br.stop_reason
+    assert 0.5 < br.param[-1] < 0.6 and np.all(np.isfinite(br.period))
+    with pytest.raises(hh.ContinuationError) as err:
+        hh.continue_cycles(model, h, (-1.0, 1.0), throw=True, **kw)
+    assert err.value.status is Status.STEP_TOO_SMALL
+    np.testing.assert_array_equal(err.value.branch.param, br.param)
