@@ -57,8 +57,8 @@ class Points:
     def __len__(self) -> int:
         return self.u.shape[0]
 
-    def __getitem__(self, k) -> Points:
-        k = k if isinstance(k, slice) else slice(k, k + 1 if k != -1 else None)
+    def __getitem__(self, k: slice) -> Points:
+        """The points ``k`` (a slice), as :class:`Points`."""
         return Points(self.u[k], self.tangent[k], self.monitor[k], self.newton_iterations[k],
                       self.ds[k])
 
@@ -90,6 +90,10 @@ class RawBranch(Points):
 
     args: tuple = ()
     stop: Stop = Stop(Status.MAX_STEPS)
+
+    @property
+    def status(self) -> Status:
+        return self.stop.status
 
 
 class Hooks:
@@ -130,7 +134,8 @@ def run(problem: ContinuationProblem, start: Points, args, settings: Continuatio
         hooks: the problem's :class:`Hooks`.
         chunk: steps per jitted call.
         free: number of free parameters at the end of ``u``.
-        ds: the first step (default ``|settings.ds|``); its sign follows the tangent.
+        ds: the first step (default ``|settings.ds|``); a positive step goes along the start
+            tangent.
         max_points: the most points, ``start`` included (default ``len(start) +
             settings.max_steps``).
 
@@ -165,7 +170,7 @@ def run(problem: ContinuationProblem, start: Points, args, settings: Continuatio
         elif c.status == LEFT_WINDOW:
             edge = window[1] if float(c.u_last[-free]) > window[1] else window[0]
             base = (pts.u[-2], pts.tangent[-2]) if cut >= 2 else (u, t)
-            on_bound = hooks.at_bound(base, pts[-1], edge, args)
+            on_bound = hooks.at_bound(base, pts[-1:], edge, args)
             if on_bound is not None:
                 parts[-1] = Points.concat([pts[:-1], on_bound])
             stop = Stop(Status.REACHED_BOUND, float(edge))
