@@ -31,16 +31,18 @@ def equilibrium_problem(cm: CompiledModel, free: tuple[int, ...]) -> Continuatio
     the full parameter vector :math:`p_0` (its free entries are ignored)."""
     free = tuple(int(k) for k in free)
     q = len(free)
-    idx = jnp.asarray(free)
+    # one free parameter: a static index (a dynamic-update-slice, not a scatter, in XLA)
+    idx = free[0] if q == 1 else jnp.asarray(free)
+    cols = slice(free[0], free[0] + 1) if q == 1 else idx
 
     def params(u, p0):
-        return p0.at[idx].set(u[-q:])
+        return p0.at[idx].set(u[-1] if q == 1 else u[-q:])
 
     def residual(u, p0):
         return cm.f(u[:-q], params(u, p0))
 
     def jacobian(u, p0):
         p = params(u, p0)
-        return jnp.hstack([cm.jac_x(u[:-q], p), cm.jac_p(u[:-q], p)[:, idx]])
+        return jnp.hstack([cm.jac_x(u[:-q], p), cm.jac_p(u[:-q], p)[:, cols]])
 
     return ContinuationProblem(residual=residual, jacobian=jacobian)
