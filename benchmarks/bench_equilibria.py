@@ -36,8 +36,8 @@ def main():
             print(eqs)
         branch = hh.continue_equilibria(model, "I", 0.0, 200.0)
         for h in branch.hopf_points:
-            print(f"Hopf I = {h.param:.10f}  omega = {h.omega:.10f}  l1 = {h.l1:+.6e} "
-                  f"({h.criticality})")
+            print(f"Hopf I = {h.param:.10f}  omega = {h.data.omega:.10f}  "
+                  f"l1 = {h.data.l1:+.6e} ({h.data.criticality})")
     print()
     print(f"{'preset':<8} {'sweep points':>12} {'cold s (fresh process)':>23} {'warm s':>8}")
     for preset in ("brainpy", "classic"):

@@ -81,7 +81,8 @@ def main():
         print(f"[{preset}] Hopf I, hhanalysis: {', '.join(f'{v:.10f}' for v in ours_h)}")
         print(f"[{preset}] Hopf I, AUTO-07p:   {', '.join(f'{r[2]:.10f}' for r in hopf_auto)}")
         for h in up.hopf_points:
-            print(f"[{preset}]   omega={h.omega:.10f} rad/ms  l1={h.l1:+.6e} ({h.criticality})")
+            print(f"[{preset}]   omega={h.data.omega:.10f} rad/ms  l1={h.data.l1:+.6e} "
+                  f"({h.data.criticality})")
     print()
     print("HH equilibrium branch, I from 0 to 200 and 0 to -10 (both Hopf points located)")
     table = Table([("preset", "s"), ("ours cold s", ".3f"), ("ours warm s", ".4f"),

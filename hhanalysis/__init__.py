@@ -78,6 +78,7 @@ from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
     BifurcationDiagram,
     Collocation,
+    ContinuationError,
     ContinuationSettings,
     CycleBranch,
     EquilibriumBranch,
@@ -113,7 +114,8 @@ __all__ = [
     "simulate", "special", "HH_PRESETS", "ODEModel", "Parameter", "StateVariable",
     "fitzhugh_nagumo", "hodgkin_huxley", "morris_lecar", "CompiledModel", "compile_model",
     "Equilibrium", "EquilibriumSet", "find_equilibria", "CenterManifold", "center_manifold",
-    "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "continue_equilibria",
+    "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "ContinuationError",
+    "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult",

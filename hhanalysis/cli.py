@@ -68,10 +68,10 @@ def _summary(diags: dict) -> None:
     for preset, d in diags.items():
         for h in d.hopf_points:
             print(f"{preset:<8} {'H':<5} {h.param:14.8f} {h.period:12.6f} "
-                  f"{1000 / h.period:8.2f}  l1={h.l1:+.4e} ({h.criticality})")
+                  f"{1000 / h.period:8.2f}  l1={h.data.l1:+.4e} ({h.data.criticality})")
         for b in d.cycles:
             for sp in b.special_points:
-                mu = sp.floquet_multipliers
+                mu = sp.data.floquet_multipliers
                 print(f"{preset:<8} {sp.kind.upper():<5} {sp.param:14.8f} {sp.period:12.6f} "
                       f"{1000 / sp.period:8.2f}  max|mu|={np.abs(mu).max():.4g}")
         fmin = d.minimum_frequency
@@ -105,8 +105,9 @@ def cmd_reproduce(args) -> int:
           f"{'f (Hz)':>8} {'l1':>12}  criticality")
     for preset, branch in branches["branches"].items():
         for h in branch.hopf_points:
-            print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {h.omega:15.10f} "
-                  f"{1000 * h.omega / (2 * np.pi):8.2f} {h.l1:+12.5e}  {h.criticality}")
+            d = h.data
+            print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {d.omega:15.10f} "
+                  f"{1000 * d.omega / (2 * np.pi):8.2f} {d.l1:+12.5e}  {d.criticality}")
     written.append(figures.figure_eigenvalues(out, branches=branches["branches"])["path"])
     diags = figures.diagrams(progress=args.progress)
     _summary(diags)

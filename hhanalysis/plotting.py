@@ -181,7 +181,8 @@ def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool =
             if s.kind == "uz":
                 continue
             j = int(np.clip(s.index + 1, 0, len(p) - 1))
-            hi, lo = ((s.x_max[i], s.x_min[i]) if s.x_max is not None
+            hi, lo = ((s.data.x_max[i], s.data.x_min[i])
+                      if s.data is not None and s.data.x_max is not None
                       else (branch.x_max[j, i], branch.x_min[j, i]))
             for y in (hi, lo):
                 ax.plot(s.param, y, "o", mfc="white", mec="black", ms=5, zorder=6)

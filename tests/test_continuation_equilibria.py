@@ -9,7 +9,7 @@ import scipy.optimize
 import sympy as sp
 
 import hhanalysis as hh
-from hhanalysis.continuation import ContinuationSettings
+from hhanalysis.continuation import ContinuationError, ContinuationSettings, Status
 
 REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_equilibria.json").read_text())
 
@@ -24,17 +24,20 @@ def hh_branches(request):
 
 def test_hh_exactly_two_hopf_points_matching_auto(hh_branches):
     preset, _, up, down = hh_branches
-    assert up.stop_reason == "reached stop at I=200" and down.stop_reason == "reached stop at I=-10"
+    assert up.status is Status.REACHED_BOUND and down.status is Status.REACHED_BOUND
+    assert up.stop_reason == "reached the bound I=200"
+    assert down.stop_reason == "reached the bound I=-10"
+    assert up.param[-1] == pytest.approx(200.0, abs=1e-12)
     assert down.special_points == ()
     hopf = up.hopf_points
     assert len(hopf) == 2 and len(up.special_points) == 2
     for h, ref, crit in zip(hopf, REF[preset]["hopf_points"], ("subcritical", "supercritical")):
-        assert h.status == "converged"
+        assert h.status is Status.CONVERGED
         assert h.param == pytest.approx(ref["I"], rel=1e-8)
-        assert h.omega == pytest.approx(ref["omega_rad_per_ms"], rel=1e-8)
+        assert h.data.omega == pytest.approx(ref["omega_rad_per_ms"], rel=1e-8)
         assert h.period == pytest.approx(ref["period_at_hopf_ms"], rel=1e-8)
         np.testing.assert_allclose(h.state, [ref[k] for k in "Vmhn"], rtol=1e-8)
-        assert h.criticality == crit and (h.l1 > 0) == (crit == "subcritical")
+        assert h.data.criticality == crit and (h.data.l1 > 0) == (crit == "subcritical")
         assert h.precision < 1e-10
 
 
@@ -65,7 +68,8 @@ def test_hh_branch_arrays_and_stability(hh_branches):
     # eigenvector of the Hopf point: J q = i omega q
     h = up.hopf_points[0]
     J = np.asarray(cm.jac_x(h.state, model.param_vector(I=h.param)))
-    np.testing.assert_allclose(J @ h.eigenvector, 1j * h.omega * h.eigenvector, atol=1e-9)
+    q, omega = h.data.eigenvector, h.data.omega
+    np.testing.assert_allclose(J @ q, 1j * omega * q, atol=1e-9)
 
 
 def test_fhn_hopf_points_against_closed_form():
@@ -78,7 +82,7 @@ def test_fhn_hopf_points_against_closed_form():
     I_h = v**3 / 3 - v + (v + a) / b
     omega = np.sqrt(eps * (b * (v**2 - 1) + 1))  # sqrt(det J) at zero trace
     np.testing.assert_allclose([h.param for h in hopf], I_h, rtol=1e-10)
-    np.testing.assert_allclose([h.omega for h in hopf], omega, rtol=1e-10)
+    np.testing.assert_allclose([h.data.omega for h in hopf], omega, rtol=1e-10)
 
 
 def morris_lecar_folds_independent():
@@ -102,7 +106,11 @@ def test_morris_lecar_snic_folds():
     expected = morris_lecar_folds_independent()
     assert len(folds) == 2 == len(expected)
     np.testing.assert_allclose(folds, expected, rtol=1e-8)
-    assert all(f.status == "converged" for f in branch.folds)
+    assert all(f.status is Status.CONVERGED for f in branch.folds)
+    for f in branch.folds:  # the null vector: J v = 0, |v| = 1
+        J = np.asarray(branch.model.compile().jac_x(f.state, branch.model.param_vector(I=f.param)))
+        v = f.data.null_vector
+        assert np.linalg.norm(v) == pytest.approx(1.0) and np.abs(J @ v).max() < 1e-8
     # stability changes at the lower fold: stable node below, saddle after
     i = branch.folds[0].index
     assert branch.stable[i] and not branch.stable[i + 1]
@@ -124,11 +132,13 @@ def test_stop_reasons_and_partial_branches():
     model = hh.hodgkin_huxley()
     short = hh.continue_equilibria(model, "I", 0.0, 200.0,
                                    settings=ContinuationSettings(max_steps=10))
-    assert short.stop_reason == "max steps (10)" and len(short) == 11
+    assert short.status is Status.MAX_STEPS and len(short) == 11
+    assert short.stop_reason == "max steps (10)"
     assert np.all(np.isfinite(short.x))
     # Morris-Lecar started on the lower branch in [0, 30] turns at the upper fold and comes back
     back = hh.continue_equilibria(hh.morris_lecar(), "I", 0.0, 45.0)
     assert len(back.folds) == 1
+    assert back.status is Status.RETURNED_TO_START and back.param[-1] == 0.0
     assert back.stop_reason.startswith("returned to the start value")
 
 
@@ -177,3 +187,44 @@ def test_bad_arguments():
         hh.continue_equilibria(model, "I", 0, 5, I=3)
     with pytest.raises(ValueError, match="no equilibrium"):
         hh.continue_equilibria(model, "I", -10, 5)  # brainpy rest at I=-10 is below -100 mV
+
+
+def test_corrector_failure_status_and_throw():
+    """A tolerance below rounding can never be met: the corrector fails at ds_min. The branch
+    says so as a value; with throw=True the same end raises, carrying the partial branch."""
+    model = hh.hodgkin_huxley()
+    bad = ContinuationSettings(newton_tol=1e-30, ds_min=1e-3)
+    br = hh.continue_equilibria(model, "I", 0.0, 10.0, settings=bad)
+    assert br.status is Status.STEP_TOO_SMALL and len(br) == 1
+    assert "ds_min=0.001" in br.stop_reason
+    with pytest.raises(ContinuationError) as err:
+        hh.continue_equilibria(model, "I", 0.0, 10.0, settings=bad, throw=True)
+    assert err.value.status is Status.STEP_TOO_SMALL and len(err.value.branch) == 1
+    # a branch that ends normally does not raise
+    ok = hh.continue_equilibria(model, "I", 0.0, 10.0, throw=True)
+    assert ok.status is Status.REACHED_BOUND
+
+
+def test_driver_window_on_the_first_of_two_free_parameters():
+    """u = (y, a, b) on the circle y^2 + a^2 + b^2 = 1, b = a/2: the window bounds a = u[-2]."""
+    import jax.numpy as jnp
+
+    from hhanalysis.continuation import ContinuationProblem, driver
+    from hhanalysis.continuation.engine import initial_tangent
+
+    def residual(u, args):
+        y, a, b = u
+        return jnp.stack([y**2 + a**2 + b**2 - 1.0, b - 0.5 * a])
+
+    problem = ContinuationProblem(residual=residual)
+    u0 = np.array([1.0, 0.0, 0.0])
+    t0 = np.asarray(initial_tangent(problem, jnp.asarray(u0), None, 1.0))
+    t0 = t0 if t0[1] > 0 else -t0
+    settings = ContinuationSettings(ds=0.05, ds_max=0.05, max_steps=500)
+    raw = driver.run(problem, driver.Points.one(u0, t0, np.zeros(0)), None, settings,
+                     window=(-0.6, 0.6), free=2, chunk=8)
+    assert raw.stop.status is Status.REACHED_BOUND and raw.stop.param == 0.6
+    a = raw.u[:, -2]
+    assert np.all(np.abs(a[:-1]) <= 0.6) and a[-1] > 0.6
+    np.testing.assert_allclose(raw.u[:, -1], 0.5 * a, atol=1e-12)
+    assert len(raw.args) == len(raw.u) == len(raw.ds)

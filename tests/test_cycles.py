@@ -15,7 +15,7 @@ import sympy as sp
 from hypothesis import given, settings
 
 import hhanalysis as hh
-from hhanalysis.continuation import Collocation, collocation
+from hhanalysis.continuation import Collocation, Status, collocation
 from hhanalysis.models import ODEModel, Parameter, StateVariable
 
 REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_cycles.json").read_text())
@@ -108,19 +108,19 @@ def test_stuart_landau_amplitude_period_and_floquet_exponent():
     eq = hh.continue_equilibria(model, "mu", -1.0, 1.0)
     (h,) = eq.hopf_points
     assert h.param == pytest.approx(0.0, abs=1e-12)
-    assert h.criticality == "supercritical"
+    assert h.data.criticality == "supercritical"
     br = hh.continue_cycles(model, h, (-1.0, 1.0), user_points=(0.25, 0.64),
                             collocation=Collocation(ntst=20, ncol=4))
-    assert br.stop_reason == "reached the bound mu=1"
+    assert br.status is Status.REACHED_BOUND and br.stop_reason == "reached the bound mu=1"
     assert br.param[-1] == pytest.approx(1.0, abs=1e-9)  # the last orbit is at the bound
     assert "criticality check passed" in br.notes[0]
     uz = [s for s in br.special_points if s.kind == "uz"]
-    assert [s.status for s in uz] == ["converged", "converged"]
+    assert [s.status for s in uz] == [Status.CONVERGED, Status.CONVERGED]
     T = 2 * math.pi / 2.0
     for s in uz:
         assert s.period == pytest.approx(T, rel=1e-10)
-        np.testing.assert_allclose(s.x_max, math.sqrt(s.param), rtol=1e-9)
-        np.testing.assert_allclose(s.floquet_multipliers, [math.exp(-2 * s.param * T)],
+        np.testing.assert_allclose(s.data.x_max, math.sqrt(s.param), rtol=1e-9)
+        np.testing.assert_allclose(s.data.floquet_multipliers, [math.exp(-2 * s.param * T)],
                                    rtol=1e-8)
     np.testing.assert_allclose(br.x_max[:, 0], np.sqrt(br.param), rtol=1e-9)
     np.testing.assert_allclose(br.period, T, rtol=1e-10)
@@ -142,6 +142,7 @@ def hh_cycles(request):
 
 def test_branch_from_lower_hopf_ends_at_upper_hopf(hh_cycles):
     preset, _, eq, br = hh_cycles
+    assert br.status is Status.RETURNED_TO_HOPF
     assert "returned to an equilibrium" in br.stop_reason
     h2 = eq.hopf_points[1].param
     assert abs(br.param[-1] - h2) < 0.01 * h2
@@ -160,7 +161,7 @@ def test_lpc_and_pd_points_match_auto(hh_cycles):
         assert len(ours) == len(refs), (kind, ours)
         for ref in refs:
             s = min(ours, key=lambda s: abs(s.param - ref["I"]))
-            assert s.status == "converged"
+            assert s.status is Status.CONVERGED
             assert s.param == pytest.approx(ref["I"], rel=1e-6)
             assert s.period == pytest.approx(ref["period_ms"], rel=1e-6)
 
@@ -174,11 +175,11 @@ def test_user_points_match_auto_period_amplitude_and_stability(hh_cycles):
             cands = [s for s in uz if abs(s.param - ref["I"]) < 1e-6]
             assert cands, (name, ref)
             s = min(cands, key=lambda s: abs(s.period - ref["period_ms"]))
-            assert s.status == "converged"
+            assert s.status is Status.CONVERGED
             assert s.period == pytest.approx(ref["period_ms"], rel=1e-6)
-            assert s.x_max[0] == pytest.approx(ref["Vmax"], abs=0.02)
-            assert s.x_min[0] == pytest.approx(ref["Vmin"], abs=0.02)
-            assert bool(np.all(np.abs(s.floquet_multipliers) < 1)) == ref["stable"]
+            assert s.data.x_max[0] == pytest.approx(ref["Vmax"], abs=0.02)
+            assert s.data.x_min[0] == pytest.approx(ref["Vmin"], abs=0.02)
+            assert bool(np.all(np.abs(s.data.floquet_multipliers) < 1)) == ref["stable"]
             checked += 1
     assert checked >= 12
 
@@ -253,7 +254,7 @@ def test_fitzhugh_nagumo_small_cycles_follow_the_normal_form():
     assert small.sum() >= 3
     amp = br.x_max[small] - br.x_min[small]
     pred = 4 * np.abs(cmf.q)[None, :] * np.sqrt(
-        np.abs(-dmu * (br.param[small] - h.param) / (h.omega * cmf.l1)))[:, None]
+        np.abs(-dmu * (br.param[small] - h.param) / (h.data.omega * cmf.l1)))[:, None]
     np.testing.assert_allclose(amp, pred, rtol=0.05)
     # the amplitude grows on the side the sign of l1 predicts
     assert np.sign(br.param[small] - h.param).tolist() == [np.sign(-cmf.l1 * dmu)] * small.sum()
@@ -281,10 +282,54 @@ def test_diagram_numbers_and_roundtrip(classic_diagram, tmp_path):
     np.testing.assert_array_equal(e.cycles[0].period, d.cycles[0].period)
     assert [s.param for s in e.lpc_points] == [s.param for s in d.lpc_points]
     assert e.model.defaults == d.model.defaults
+    assert [b.stop for b in e.cycles + e.equilibria] == [b.stop for b in d.cycles + d.equilibria]
+    h0, h1 = d.hopf_points[0], e.hopf_points[0]
+    assert h1.status is Status.CONVERGED and h1.data.l1 == h0.data.l1
+    np.testing.assert_array_equal(h1.data.eigenvector, h0.data.eigenvector)
+    lpc0, lpc1 = d.lpc_points[0], e.lpc_points[0]
+    np.testing.assert_array_equal(lpc1.data.floquet_multipliers, lpc0.data.floquet_multipliers)
     files = d.to_csv(tmp_path / "csv")
     rows = (tmp_path / "csv" / "cycles_0.csv").read_text().splitlines()
     assert len(rows) == len(d.cycles[0]) + 1 and rows[0].startswith("I,period,frequency_Hz")
     assert any(p.name == "special_points.csv" for p in files)
+
+
+def _as_format_1(path, out):
+    """The diagram file rewritten as format 1 wrote it: flat special-point records (every
+    optional field on the record) and a stop_reason text per branch."""
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    meta["format"] = 1
+    for kind in ("equilibria", "cycles"):
+        for m in meta[kind]:
+            m["stop_reason"] = hh.continuation.Stop.from_json(m.pop("stop")).message(
+                meta["param_name"])
+            for rec in m["special_points"]:
+                data = rec.pop("data") or {}
+                tag = data.pop("type", None)
+                if tag == "fold":
+                    data["eigenvector"] = data.pop("null_vector")
+                    data.pop("a")
+                if tag == "hopf":
+                    data["period"] = 2 * math.pi / data["omega"]
+                rec.update(data)
+    np.savez_compressed(out, meta=np.asarray(json.dumps(meta)), **arrays)
+    return out
+
+
+def test_format_1_diagram_files_still_load(classic_diagram, tmp_path):
+    d = classic_diagram
+    old = _as_format_1(d.save(tmp_path / "new.npz"), tmp_path / "old.npz")
+    e = hh.BifurcationDiagram.load(old)
+    assert [b.status for b in e.cycles] == [Status.RETURNED_TO_HOPF]
+    assert [b.stop_reason for b in e.cycles + e.equilibria] == \
+        [b.stop_reason for b in d.cycles + d.equilibria]
+    for a, b in zip(d.special_points("hopf") + d.lpc_points, e.special_points("hopf")
+                    + e.lpc_points):
+        assert (b.kind, b.param, b.status, b.period) == (a.kind, a.param, a.status, a.period)
+        assert type(b.data) is type(a.data)
+    assert e.hopf_points[0].data.l1 == d.hopf_points[0].data.l1
 
 
 def test_diagram_plot_has_the_seed_colours(classic_diagram):
@@ -332,6 +377,7 @@ def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():
     (h,) = eq.hopf_points
     fold = hh.continue_equilibria(model, "I", 0.0, 150.0).folds[0].param
     br = hh.continue_cycles(model, h, (0.0, 150.0), max_period=300.0)
+    assert br.status is Status.PERIOD_TOO_LARGE
     assert "above max_period=300" in br.stop_reason and br.period[-1] > 300
     assert br.period[:-1].max() <= 300
     assert 0 < br.param[-1] - fold < 1.0
@@ -345,7 +391,7 @@ def test_diagram_follows_every_equilibrium_branch_of_an_s_curve():
     model = hh.morris_lecar()
     d = hh.bifurcation_diagram(model, "I", (0.0, 150.0))
     (h,) = d.hopf_points
-    assert len(d.cycles) == 1 and "max_period" in d.cycles[0].stop_reason
+    assert len(d.cycles) == 1 and d.cycles[0].status is Status.PERIOD_TOO_LARGE
     # independent check of the Hopf point: sympy's own lambdified f (not the code generator),
     # scipy's root finder, a 2x2 Jacobian by central differences: trace 0, determinant > 0
     x = [sp.Symbol(s) for s in model.state_names]
@@ -379,3 +425,29 @@ def test_adaptive_mesh_resolves_the_spike_at_coarse_ntst():
         (s,) = [s for s in br.special_points if s.kind == "uz" and s.period < 15]
         err[adapt] = abs(s.period / 14.63620999 - 1)
     assert err[4] < 5e-8 and err[0] > 20 * err[4]
+
+
+def test_cycle_branch_ending_in_a_singularity_reports_step_too_small_or_raises():
+    """Stuart-Landau whose frequency 2 + sqrt(0.6 - mu) - sqrt(0.6) has no value beyond
+    mu = 0.6: the corrector fails there. The branch ends with STEP_TOO_SMALL before 0.6; with
+    throw=True the same end raises ContinuationError carrying that branch."""
+    x, y = sp.symbols("x y")
+    mu, w = sp.symbols("mu omega")
+    r2 = x**2 + y**2
+    W = w + sp.sqrt(sp.Rational(3, 5) - mu) - sp.sqrt(sp.Rational(3, 5))
+    model = ODEModel(
+        name="Stuart-Landau, singular at mu = 0.6",
+        states=(StateVariable("x", "1", "", (-3, 3)), StateVariable("y", "1", "", (-3, 3))),
+        parameters=(Parameter("mu", -1.0, "1", "growth"), Parameter("omega", 2.0, "1", "")),
+        rhs=(mu * x - W * y - x * r2, W * x + mu * y - y * r2),
+    )
+    (h,) = hh.continue_equilibria(model, "mu", -1.0, 0.5).hopf_points
+    kw = dict(settings=hh.ContinuationSettings(ds=0.01, ds_min=1e-3, ds_max=0.1, max_steps=200),
+              collocation=Collocation(ntst=20, ncol=4))
+    br = hh.continue_cycles(model, h, (-1.0, 1.0), **kw)
+    assert br.status is Status.STEP_TOO_SMALL and "ds_min=0.001" in br.stop_reason
+    assert 0.5 < br.param[-1] < 0.6 and np.all(np.isfinite(br.period))
+    with pytest.raises(hh.ContinuationError) as err:
+        hh.continue_cycles(model, h, (-1.0, 1.0), throw=True, **kw)
+    assert err.value.status is Status.STEP_TOO_SMALL
+    np.testing.assert_array_equal(err.value.branch.param, br.param)

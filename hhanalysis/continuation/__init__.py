@@ -14,10 +14,19 @@ from .points import (
     lpc_point,
     periodic_orbit,
 )
-from .results import SpecialPoint, Status
+from .results import (
+    ContinuationError,
+    CycleData,
+    FoldData,
+    HopfData,
+    SpecialPoint,
+    Status,
+    Stop,
+)
 
 __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationStep",
-           "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Collocation",
+           "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Status", "Stop",
+           "HopfData", "FoldData", "CycleData", "ContinuationError", "Collocation",
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
-           "fold_point", "lpc_point", "periodic_orbit", "Status"]
+           "fold_point", "lpc_point", "periodic_orbit"]

@@ -2,7 +2,10 @@ r"""Continuation of periodic orbits (AUTO's IPS=2): branch switching at Hopf poi
 multipliers, folds of cycles (LPC), period doubling (PD) and torus (NS) points.
 
 The orbit is discretised by orthogonal collocation (:mod:`~hhanalysis.continuation.collocation`)
-and followed by the pseudo-arclength engine in the unknowns (orbit, period :math:`T`, parameter).
+and followed by the continuation driver (:func:`hhanalysis.continuation.driver.run`) in the
+unknowns (orbit, period :math:`T`, parameter); between chunks of steps its hooks test the end of
+the branch, detect and locate special points on the new orbits and adapt the mesh
+(:mod:`~hhanalysis.continuation.problems.periodic_orbit`).
 
 **Start at a Hopf point** :math:`(x_H, p_H)` with :math:`J q = i\omega q`: the cycle branch
 leaves the equilibrium in the direction :math:`\phi(\tau) = \mathrm{Re}(q\,e^{2\pi i\tau})`
@@ -35,17 +38,20 @@ import scipy.optimize
 from ..equilibria import find_equilibria
 from ..models import ODEModel
 from ..precision import float64
+from . import driver
 from .collocation import (
     Collocation,
     Discretisation,
-    adapted_mesh,
-    arclength_weights,
     collocation_problem,
     evaluate,
-    remesh,
 )
-from .engine import FAILED, LEFT_WINDOW, PALC, ContinuationSettings
-from .results import SpecialPoint
+from .engine import PALC, ContinuationSettings
+from .problems.periodic_orbit import EndTests as _EndTests
+from .problems.periodic_orbit import adapt as _adapt
+from .problems.periodic_orbit import amplitude as _amplitude
+from .problems.periodic_orbit import hopf_start as _hopf_start
+from .problems.periodic_orbit import normalise as _normalise
+from .results import ContinuationError, CycleData, HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS"]
 
@@ -76,8 +82,9 @@ class CycleBranch:
         stable: every non-trivial multiplier inside the unit circle, ``(M,)``.
         orbits: node values ``(M, ntst*ncol+1, n)`` on the meshes ``mesh`` ``(M, ntst+1)``.
         newton_iterations, ds: per point.
-        special_points: LPC / PD / NS points in branch order.
-        stop_reason: why the continuation ended.
+        special_points: LPC / PD / NS / UZ points in branch order.
+        stop: why and where the continuation ended (:class:`Stop`; ``status`` and
+            ``stop_reason`` read it).
         collocation, settings: the discretisation and continuation settings used.
         start: the Hopf point the branch started from (or None).
         notes: remarks, e.g. the check of the Hopf criticality against the branch direction.
@@ -97,7 +104,7 @@ class CycleBranch:
     newton_iterations: np.ndarray
     ds: np.ndarray
     special_points: tuple[SpecialPoint, ...]
-    stop_reason: str
+    stop: Stop
     collocation: Collocation
     settings: ContinuationSettings = field(repr=False)
     start: SpecialPoint | None = field(default=None, repr=False)
@@ -105,6 +112,17 @@ class CycleBranch:
 
     def __len__(self) -> int:
         return self.param.size
+
+    @property
+    def status(self) -> Status:
+        """How the branch ended: REACHED_BOUND, RETURNED_TO_HOPF, PERIOD_TOO_LARGE, MAX_STEPS
+        or STEP_TOO_SMALL."""
+        return self.stop.status
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the branch ended, in words (from :attr:`status` and the numbers in ``stop``)."""
+        return self.stop.message(self.param_name)
 
     def _state(self, name):
         return self.model.state_names.index(name)
@@ -192,58 +210,9 @@ def _ns_test(mu):
 
 
 # --------------------------------------------------------------------------------------------
-# The continuation driver
+# Location of special points and the hooks of the driver (start, end tests and mesh adaptation:
+# problems/periodic_orbit.py)
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Run:
-    """Accumulated points of a branch (numpy; orbits on each point's own mesh)."""
-
-    U: list = field(default_factory=list)
-    T: list = field(default_factory=list)
-    mu: list = field(default_factory=list)
-    err: list = field(default_factory=list)
-    mesh: list = field(default_factory=list)
-    its: list = field(default_factory=list)
-    ds: list = field(default_factory=list)
-
-    def extend(self, U, T, monitors, mesh, its, ds):
-        """Add points; their Floquet multipliers are computed here, once."""
-        mu, err = floquet_multipliers(np.asarray(monitors))
-        self.U += list(U)
-        self.T += list(T)
-        self.mu += list(mu)
-        self.err += list(err)
-        self.mesh += [mesh] * len(U)
-        self.its += list(its)
-        self.ds += list(ds)
-
-
-def _hopf_start(hopf: SpecialPoint, disc: Discretisation, mesh):
-    """The trivial orbit at the Hopf point and the unit direction of the cycle branch."""
-    if hopf.kind != "hopf" or hopf.omega is None or hopf.eigenvector is None:
-        raise ValueError(
-            f"start must be a located Hopf point (kind 'hopf' with omega and eigenvector), "
-            f"got kind={hopf.kind!r}, status={hopf.status!r}")
-    tau = disc.node_times(mesh)
-    q = np.asarray(hopf.eigenvector)
-    phi = np.real(q[None, :] * np.exp(2j * np.pi * tau)[:, None])
-    X0 = np.repeat(np.asarray(hopf.state, float)[None, :], tau.size, axis=0)
-    u_h = disc.pack(X0, 2 * np.pi / hopf.omega, hopf.param)
-    direction = disc.pack(phi, 0.0, 0.0)
-    return u_h, direction / np.linalg.norm(direction)
-
-
-def _remesh_u(disc, u, mesh, new_mesh, ncol):
-    X = remesh(disc.orbit(u), mesh, new_mesh, ncol)
-    return disc.pack(X, u[-2], u[-1])
-
-
-def _amplitude(disc, U):
-    """Largest peak-to-peak range over the states, per orbit."""
-    X = disc.orbit(np.asarray(U))
-    return np.max(X.max(axis=-2) - X.min(axis=-2), axis=-1)
 
 
 class _Locator:
@@ -340,25 +309,26 @@ def _detect(disc, palc, args, prev, U, T, MU, DS, offset, tiny, user_points=()):
             X = disc.orbit(un)
             found.append(SpecialPoint(
                 "uz" if isinstance(kind, float) else kind, offset + i - 1, float(un[-1]), X[0],
-                "guess" if msg else "converged", float(prec), period=float(un[-2]), message=msg,
-                floquet_multipliers=m, x_max=X.max(axis=0), x_min=X.min(axis=0)))
+                Status.GUESS if msg else Status.CONVERGED, float(prec), message=msg,
+                data=CycleData(float(un[-2]), m, X.max(axis=0), X.min(axis=0))))
     return found
 
 
 def _check_criticality(model, param, hopf, p_first):
     """Does the side on which the cycles appear agree with the sign of l1?"""
-    if hopf.l1 is None:
+    h = hopf.data
+    if h.l1 is None:
         return "criticality not checked: the Hopf point has no l1"
     eqs = find_equilibria(model, **{param: float(p_first)})
     if len(eqs) == 0:
         return "criticality not checked: no equilibrium beside the first cycle"
     j = int(np.argmin(np.linalg.norm(eqs.x - np.asarray(hopf.state), axis=1)))
     eq_stable = bool(eqs.stable[j])
-    sub = hopf.l1 > 0
+    sub = h.l1 > 0
     if eq_stable == sub:
         return (f"criticality check passed: cycles appear where the equilibrium is "
-                f"{'stable' if eq_stable else 'unstable'} ({hopf.criticality}, l1={hopf.l1:.4g})")
-    return (f"criticality check FAILED: l1={hopf.l1:.4g} says {hopf.criticality} but the cycles "
+                f"{'stable' if eq_stable else 'unstable'} ({h.criticality}, l1={h.l1:.4g})")
+    return (f"criticality check FAILED: l1={h.l1:.4g} says {h.criticality} but the cycles "
             f"appear where the equilibrium is {'stable' if eq_stable else 'unstable'}")
 
 
@@ -373,6 +343,7 @@ def continue_cycles(
     max_period: float | None = None,
     user_points: tuple[float, ...] = (),
     progress: bool = False,
+    throw: bool = False,
     **fixed_params,
 ) -> CycleBranch:
     """Follow the branch of periodic orbits born at the Hopf point ``start``.
@@ -390,15 +361,20 @@ def continue_cycles(
         user_points: parameter values at which to locate the orbits (special points of kind
             'uz', like AUTO's UZR), e.g. to compare periods at fixed currents.
         progress: show a progress bar (tqdm) over the steps.
+        throw: raise :class:`~hhanalysis.continuation.results.ContinuationError` when the
+            corrector fails (``status`` STEP_TOO_SMALL) instead of returning the partial branch.
         **fixed_params: override parameter values of the Hopf point (rarely needed).
 
     Returns:
-        :class:`CycleBranch` with ``stop_reason``: the bound reached, the period bound, the
-        return to an equilibrium (the branch ended at a Hopf point), max steps, or why the
-        corrector failed.
+        :class:`CycleBranch` whose ``status`` (a
+        :class:`~hhanalysis.continuation.results.Status`) and ``stop_reason`` say why it ended:
+        REACHED_BOUND, PERIOD_TOO_LARGE, RETURNED_TO_HOPF (amplitude -> 0: the branch ended at
+        a Hopf point), MAX_STEPS or STEP_TOO_SMALL (the corrector failed).
 
     Raises:
         ValueError: ``start`` is not a located Hopf point, or bad bounds.
+        RuntimeError: no orbit next to the Hopf point.
+        ContinuationError: with ``throw=True``, when the corrector failed at ``ds_min``.
     """
     settings = settings or CYCLE_SETTINGS
     col = collocation or Collocation()
@@ -407,54 +383,80 @@ def continue_cycles(
     cm = model.compile()
     disc = Discretisation(model.n_states, col.ntst, col.ncol)
     problem = collocation_problem(cm, cm.param_index(param), col.ntst, col.ncol)
-    palc = PALC(problem, settings, chunk=col.adapt_mesh or 32)
+    chunk = col.adapt_mesh or 32
+    palc = PALC(problem, settings, chunk=chunk)
     p0 = jnp.asarray(model.param_vector(**{param: start.param}))
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
     args = (p0, jnp.asarray(np.diff(mesh)))
 
     u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
     notes = [_check_criticality(model, param, start, u[-1])]
-    run = _Run()
-    run.extend([u], [t], [mon], mesh, [it], [settings.ds])
-    ends = _EndTests(param, max_period, _amplitude(disc, [u])[0])
-    specials: list[SpecialPoint] = []
-    reason = f"max steps ({settings.max_steps})"
-    ds = settings.ds
-    bar = _progress(progress, settings.max_steps)
-    while len(run.U) < settings.max_steps:
-        prev = (np.asarray(u), np.asarray(t), run.mu[-1])
-        c = palc.run_chunk(u, t, ds, args, (lo, hi))
-        keep = min(len(c), settings.max_steps - len(run.U))
-        amps = np.concatenate([[ends.last], _amplitude(disc, c.u[:keep])]) if keep else None
-        cut, reason_now = ends.check(c.u[:keep], amps) if keep else (0, None)
-        if cut:
-            offset = len(run.U)
-            run.extend(c.u[:cut], c.tangent[:cut], c.monitor[:cut], mesh,
-                       c.newton_iterations[:cut], c.ds[:cut])
-            specials += _detect(disc, palc, args, prev, c.u[:cut], c.tangent[:cut],
-                                np.array(run.mu[offset:]), c.ds[:cut], offset,
-                                amps[:cut + 1] < 0.05 * ends.amp_max, user_points)
-            if bar is not None:
-                bar.update(cut)
-        if reason_now:
-            reason = reason_now
-            break
-        if c.status == FAILED:
-            reason = palc.failure_message(c.u_last)
-            break
-        if c.status == LEFT_WINDOW:
-            edge = hi if float(c.u_last[-1]) > hi else lo
-            reason = f"reached the bound {param}={edge:g}"
-            base = (c.u[cut - 2], c.tangent[cut - 2]) if cut >= 2 else prev[:2]
-            _end_at_bound(palc, args, run, base, float(c.ds[cut - 1]), edge)
-            break
-        u, t, ds = np.asarray(c.u_last), np.asarray(c.t_last), c.ds_next
-        if col.adapt_mesh:
-            u, t, mesh = _adapt(disc, u, t, mesh, col.ncol)
-            args = (p0, jnp.asarray(np.diff(mesh)))
-    if bar is not None:
-        bar.close()
-    return _branch(model, param, disc, col, settings, run, specials, reason, start, notes)
+    ends = _EndTests(max_period, _amplitude(disc, [u])[0])
+    hooks = _Hooks(disc, col, palc, p0, mesh, mon, ends, user_points,
+                   _progress(progress, settings.max_steps))
+    raw = driver.run(problem, driver.Points.one(u, t, mon, it, settings.ds), args, settings,
+                     window=(lo, hi), hooks=hooks, chunk=chunk, ds=settings.ds,
+                     max_points=settings.max_steps)
+    if hooks.bar is not None:
+        hooks.bar.close()
+    branch = _branch(model, param, disc, col, settings, raw, hooks, start, notes)
+    if throw and branch.status is Status.STEP_TOO_SMALL:
+        raise ContinuationError(branch.stop_reason, branch.status, branch)
+    return branch
+
+
+class _Hooks(driver.Hooks):
+    """What the driver calls between chunks of cycles: the end tests (period bound, return to
+    a Hopf point), the Floquet multipliers and the detection and location of LPC / PD / NS / UZ
+    points on the accepted orbits, the location of the orbit on a bound, and the mesh
+    adaptation. Keeps the per-orbit multipliers and meshes."""
+
+    def __init__(self, disc, col, palc, p0, mesh, monitor0, ends, user_points, bar):
+        self.disc, self.col, self.palc, self.p0 = disc, col, palc, p0
+        self.mesh, self.ends, self.user_points, self.bar = mesh, ends, user_points, bar
+        mu, err = floquet_multipliers(np.asarray(monitor0)[None])
+        self.mu, self.err, self.meshes = list(mu), list(err), [mesh]
+        self.specials: list[SpecialPoint] = []
+        self._amps = None
+
+    def end(self, points, args):
+        self._amps = np.concatenate([[self.ends.last], _amplitude(self.disc, points.u)])
+        return self.ends.check(points.u, self._amps)
+
+    def accepted(self, before, points, args):
+        cut, offset = len(points), len(self.mu)
+        prev = (np.asarray(before[0]), np.asarray(before[1]), self.mu[-1])
+        mu, err = floquet_multipliers(points.monitor)
+        self.mu += list(mu)
+        self.err += list(err)
+        self.meshes += [self.mesh] * cut
+        tiny = self._amps[:cut + 1] < 0.05 * self.ends.amp_max
+        self.specials += _detect(self.disc, self.palc, args, prev, points.u, points.tangent, mu,
+                                 points.ds, offset, tiny, self.user_points)
+        if self.bar is not None:
+            self.bar.update(cut)
+
+    def at_bound(self, base, last, edge, args):
+        """The orbit located at the bound, from the point before the last one."""
+        u, t = base
+        f0, f1 = float(u[-1]) - edge, float(last.u[0, -1]) - edge
+        if np.sign(f0) == np.sign(f1):
+            return None
+        best, msg = _Locator(self.palc, args).locate(
+            u, t, float(last.ds[0]), lambda un, tn, m: float(un[-1]) - edge, f0, f1)
+        if best is None or msg:
+            return None
+        mu, err = floquet_multipliers(best[2][None])
+        self.mu[-1], self.err[-1] = mu[0], err[0]
+        return dataclasses.replace(last, u=best[0][None], tangent=best[1][None],
+                                   monitor=best[2][None])
+
+    def adapt(self, u, t, args):
+        u, t = np.asarray(u), np.asarray(t)
+        if not self.col.adapt_mesh:
+            return u, t, args
+        u, t, self.mesh = _adapt(self.disc, u, t, self.mesh, self.col.ncol)
+        return u, t, (self.p0, jnp.asarray(np.diff(self.mesh)))
 
 
 def _checked_arguments(model, start, stop, user_points, max_period, fixed_params):
@@ -472,7 +474,7 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
         user_points = tuple(float(v) for v in np.atleast_1d(user_points))
     except (TypeError, ValueError):
         raise ValueError(f"user_points must be numbers, got {user_points!r}") from None
-    T_h = 2 * np.pi / start.omega if start.omega else 1.0
+    T_h = start.data.period if isinstance(start.data, HopfData) else 1.0
     max_period = float(max_period) if max_period is not None else 50.0 * T_h
     if not max_period > 0:
         raise ValueError(f"max_period must be > 0, got {max_period}")
@@ -491,70 +493,6 @@ def _first_orbit(palc, start, disc, mesh, args, ds):
     return np.asarray(u), np.asarray(t), it, np.asarray(mon)
 
 
-@dataclass
-class _EndTests:
-    """Stop tests on the orbits of a chunk: the period bound, and the return to an equilibrium
-    (a local minimum of the amplitude far below its maximum: the branch passes through the
-    trivial orbit at a Hopf point and would retrace itself)."""
-
-    param: str
-    max_period: float
-    amp0: float
-    amp_max: float = 0.0
-    last: float = 0.0
-
-    def __post_init__(self):
-        self.amp_max = self.last = self.amp0
-
-    def check(self, U, amps):
-        """``amps``: the previous amplitude, then those of ``U``. Returns ``(how many orbits
-        to keep, reason to stop or None)``."""
-        self.amp_max = max(self.amp_max, float(amps.max()))
-        cut, reason = len(U), None
-        too_long = np.flatnonzero(U[:, -2] > self.max_period)
-        nxt = np.concatenate([amps[2:], [np.inf]])
-        back = np.flatnonzero((amps[1:] < 0.02 * self.amp_max) & (amps[1:] < amps[:-1])
-                              & (amps[1:] <= nxt) & (self.amp_max > 20.0 * self.amp0))
-        if too_long.size:
-            cut = int(too_long[0]) + 1
-            reason = (f"period {U[cut - 1, -2]:.6g} above max_period={self.max_period:g} at "
-                      f"{self.param}={U[cut - 1, -1]:.10g} (approach to a homoclinic orbit?)")
-        if back.size and back[0] + 1 <= cut:
-            cut = int(back[0]) + 1
-            reason = (f"returned to an equilibrium at {self.param}={U[cut - 1, -1]:.10g} "
-                      f"(amplitude -> 0: the branch ends at a Hopf point)")
-        self.last = float(amps[cut])
-        return cut, reason
-
-
-def _end_at_bound(palc, args, run, base, ds, edge):
-    """Replace the last orbit (just past the bound) by the orbit located at the bound, from
-    the point before it (``base``: orbit and tangent on the current mesh)."""
-    u, t = base
-    f0, f1 = float(u[-1]) - edge, float(run.U[-1][-1]) - edge
-    if np.sign(f0) == np.sign(f1):
-        return
-    best, msg = _Locator(palc, args).locate(
-        u, t, ds, lambda un, tn, m: float(un[-1]) - edge, f0, f1)
-    if best is not None and not msg:
-        mu, err = floquet_multipliers(best[2][None])
-        run.U[-1], run.T[-1], run.mu[-1], run.err[-1] = best[0], best[1], mu[0], err[0]
-
-
-def _adapt(disc, u, t, mesh, ncol):
-    """The orbit and the tangent on a new, adapted mesh."""
-    new_mesh = adapted_mesh(disc.orbit(u), mesh, ncol)
-    u = _remesh_u(disc, u, mesh, new_mesh, ncol)
-    t = _normalise(_remesh_u(disc, t, mesh, new_mesh, ncol), new_mesh, disc)
-    return u, t, new_mesh
-
-
-def _normalise(t, mesh, disc):
-    """``t`` scaled to unit arclength norm on ``mesh``."""
-    w = arclength_weights(np.diff(mesh), disc.ncol, disc.n)
-    return t / np.sqrt(np.sum(w * t * t))
-
-
 def _bounds(stop, p_h):
     if stop is None:
         return -math.inf, math.inf
@@ -571,21 +509,22 @@ def _bounds(stop, p_h):
     return (v, math.inf) if v < p_h else (-math.inf, v)
 
 
-def _branch(model, param, disc, col, settings, run, specials, reason, start, notes):
-    U = np.array(run.U)
-    X = disc.orbit(U)
-    mu, err = np.array(run.mu), np.array(run.err)
+def _branch(model, param, disc, col, settings, raw, hooks, start, notes):
+    X = disc.orbit(raw.u)
+    mu, err = np.array(hooks.mu), np.array(hooks.err)
     notes = list(notes)
     if err.max() > 1e-4:
         notes.append(f"trivial multiplier off by up to {err.max():.1e}: consider a larger ntst")
+    params = dict(model.defaults)
     return CycleBranch(
-        model=model, param_name=param, param=U[:, -1], period=U[:, -2], x_max=X.max(axis=1),
-        x_min=X.min(axis=1), floquet_multipliers=mu, trivial_error=err,
-        stable=np.all(np.abs(mu) < 1.0, axis=1), orbits=X, mesh=np.array(run.mesh),
-        newton_iterations=np.array(run.its), ds=np.array(run.ds),
-        special_points=tuple(dataclasses.replace(s, param_name=param) for s in specials),
-        stop_reason=reason, collocation=col, settings=settings, start=start,
-        notes=tuple(notes))
+        model=model, param_name=param, param=raw.u[:, -1], period=raw.u[:, -2],
+        x_max=X.max(axis=1), x_min=X.min(axis=1), floquet_multipliers=mu, trivial_error=err,
+        stable=np.all(np.abs(mu) < 1.0, axis=1), orbits=X, mesh=np.array(hooks.meshes),
+        newton_iterations=raw.newton_iterations, ds=raw.ds,
+        special_points=tuple(dataclasses.replace(s, param_name=param,
+                                                 params={**params, param: s.param})
+                             for s in hooks.specials),
+        stop=raw.stop, collocation=col, settings=settings, start=start, notes=tuple(notes))
 
 
 def _progress(enabled: bool, total: int):

@@ -8,21 +8,27 @@ cycle branch already ended at (in the HH model the branch from the lower Hopf po
 ends at the upper one). The result, :class:`BifurcationDiagram`, draws the seed document's figure
 and the f–I curve, and saves to / loads from one ``.npz`` file.
 
-**File format** (``BifurcationDiagram.save``): a NumPy ``.npz`` archive with the entry
+**File format** (``BifurcationDiagram.save``, version 2): a NumPy ``.npz`` archive with the entry
 ``meta`` (a JSON string: format version, model name, preset, parameter values, continuation
-parameter, bounds, and per branch its kind, stop reason, notes and special points) and the arrays
+parameter, bounds, and per branch its ``stop`` record (``status``: the
+:class:`~hhanalysis.continuation.results.Status` value, e.g. ``"reached bound"``, and the numbers
+``param``, ``limit``, ``value`` of its message), notes, and special points: ``kind``, ``index``,
+``param``, ``state``, ``status`` (``"converged"`` or ``"guess"``), ``precision``, ``param_name``,
+``params``, ``message`` and ``data`` (``{"type": "hopf" | "fold" | "cycle", ...fields}`` or null;
+complex arrays as ``{"re": [...], "im": [...]}``)) and the arrays
 ``eq{i}_param``, ``eq{i}_x``, ``eq{i}_stable``, ``eq{i}_eigenvalues`` for equilibrium branch
 ``i`` and ``cy{j}_param``, ``cy{j}_period``, ``cy{j}_x_max``, ``cy{j}_x_min``,
 ``cy{j}_floquet_multipliers``, ``cy{j}_trivial_error``, ``cy{j}_stable``, ``cy{j}_orbits``,
-``cy{j}_mesh`` for cycle branch ``j``.
+``cy{j}_mesh`` for cycle branch ``j``. Files of version 1 (flat special-point records and a
+``stop_reason`` string per branch) still load.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +41,11 @@ from .collocation import Collocation
 from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles, frequency
 from .engine import ContinuationSettings
 from .equilibria import EquilibriumBranch, continue_equilibria
-from .results import SpecialPoint
+from .results import HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["BifurcationDiagram", "bifurcation_diagram"]
 
-_FORMAT = 1
-_ARRAY_FIELDS = ("state", "eigenvector", "floquet_multipliers", "x_max", "x_min")
+_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class BifurcationDiagram:
                  + f", {self.param_name} in {list(self.bounds)})"]
         for s in self.hopf_points:
             lines.append(f"  H   {self.param_name}={s.param:.10g}  period={s.period:.8g}  "
-                         f"l1={s.l1:.4g} ({s.criticality})")
+                         f"l1={s.data.l1:.4g} ({s.data.criticality})")
         for b in self.cycles:
             for s in b.special_points:
                 lines.append(f"  {s.kind.upper():3s} {self.param_name}={s.param:.10g}  "
@@ -138,16 +143,17 @@ class BifurcationDiagram:
         for i, b in enumerate(self.equilibria):
             for key in ("param", "x", "stable", "eigenvalues"):
                 arrays[f"eq{i}_{key}"] = getattr(b, key)
-            meta["equilibria"].append({"stop_reason": b.stop_reason,
-                                       "special_points": [_sp_json(s) for s in b.special_points]})
+            meta["equilibria"].append({
+                "stop": b.stop.to_json(),
+                "special_points": [s.to_json() for s in b.special_points]})
         for j, b in enumerate(self.cycles):
             for key in ("param", "period", "x_max", "x_min", "floquet_multipliers",
                         "trivial_error", "stable", "orbits", "mesh"):
                 arrays[f"cy{j}_{key}"] = getattr(b, key)
             meta["cycles"].append({
-                "stop_reason": b.stop_reason, "notes": list(b.notes),
+                "stop": b.stop.to_json(), "notes": list(b.notes),
                 "ntst": b.collocation.ntst, "ncol": b.collocation.ncol,
-                "special_points": [_sp_json(s) for s in b.special_points]})
+                "special_points": [s.to_json() for s in b.special_points]})
         text = json.dumps(meta, default=lambda o: o.item() if hasattr(o, "item") else str(o))
         np.savez_compressed(path, meta=np.asarray(text), **arrays)
         return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
@@ -158,7 +164,7 @@ class BifurcationDiagram:
         :func:`~hhanalysis.hodgkin_huxley` (whose preset and parameters are stored)."""
         with np.load(Path(path), allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("format") != _FORMAT:
+            if meta.get("format") not in (1, _FORMAT):
                 raise ValueError(f"{path}: unknown diagram format {meta.get('format')!r}")
             if model is None:
                 if meta["model"] != "Hodgkin-Huxley":
@@ -169,8 +175,8 @@ class BifurcationDiagram:
                 model=model, param_name=meta["param_name"], param=z[f"eq{i}_param"],
                 x=z[f"eq{i}_x"], eigenvalues=z[f"eq{i}_eigenvalues"], stable=z[f"eq{i}_stable"],
                 newton_iterations=np.zeros(z[f"eq{i}_param"].size, int),
-                ds=np.zeros(z[f"eq{i}_param"].size), stop_reason=m["stop_reason"],
-                special_points=tuple(_sp_load(s) for s in m["special_points"]),
+                ds=np.zeros(z[f"eq{i}_param"].size), stop=_stop_load(m),
+                special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
                 settings=ContinuationSettings()) for i, m in enumerate(meta["equilibria"]))
             cys = tuple(CycleBranch(
                 model=model, param_name=meta["param_name"], param=z[f"cy{j}_param"],
@@ -180,8 +186,8 @@ class BifurcationDiagram:
                 orbits=z[f"cy{j}_orbits"], mesh=z[f"cy{j}_mesh"],
                 newton_iterations=np.zeros(z[f"cy{j}_param"].size, int),
                 ds=np.zeros(z[f"cy{j}_param"].size),
-                special_points=tuple(_sp_load(s) for s in m["special_points"]),
-                stop_reason=m["stop_reason"], collocation=Collocation(m["ntst"], m["ncol"]),
+                special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
+                stop=_stop_load(m), collocation=Collocation(m["ntst"], m["ncol"]),
                 settings=CYCLE_SETTINGS, notes=tuple(m["notes"]))
                 for j, m in enumerate(meta["cycles"]))
         return cls(model, meta["param_name"], tuple(meta["bounds"]), eqs, cys)
@@ -208,8 +214,8 @@ class BifurcationDiagram:
                     *[f"{s}_max" for s in names], *[f"{s}_min" for s in names], "stable",
                     "max_abs_nontrivial_multiplier", "trivial_multiplier_error"]
             out.append(_write(d / f"cycles_{j}.csv", head, rows))
-        rows = [[s.kind, s.param, s.period if s.period is not None else "", s.status,
-                 s.l1 if s.l1 is not None else ""]
+        rows = [[s.kind, s.param, s.period if s.period is not None else "", s.status.value,
+                 s.data.l1 if isinstance(s.data, HopfData) and s.data.l1 is not None else ""]
                 for b in (*self.equilibria, *self.cycles) for s in b.special_points]
         out.append(_write(d / "special_points.csv", ["kind", p, "period", "status", "l1"], rows))
         return out
@@ -250,31 +256,35 @@ def _union(intervals):
     return merged
 
 
-def _sp_json(s: SpecialPoint) -> dict:
-    def num(v):
-        if v is None:
-            return None
-        a = np.asarray(v)
-        if np.iscomplexobj(a):
-            return {"re": a.real.tolist(), "im": a.imag.tolist()}
-        return a.tolist()
-
-    return {k: num(getattr(s, k)) if k in _ARRAY_FIELDS
-            else getattr(s, k) for k in (f.name for f in dataclasses.fields(s))}
+#: format-1 files: the stop reason as text, read back into a Stop record
+_LEGACY_STOPS = (
+    (r"reached (?:stop at|the bound) \w+=(\S+)$", Status.REACHED_BOUND),
+    (r"returned to the start value \w+=(\S+) ", Status.RETURNED_TO_START),
+    (r"max steps \((\d+)\)", Status.MAX_STEPS),
+    (r"step size below ds_min=(\S+) at \w+=(\S+): .* in (\d+) iterations", Status.STEP_TOO_SMALL),
+    (r"returned to an equilibrium at \w+=(\S+) ", Status.RETURNED_TO_HOPF),
+    (r"period (\S+) above max_period=(\S+) at \w+=(\S+) ", Status.PERIOD_TOO_LARGE),
+)
 
 
-def _sp_load(d: dict) -> SpecialPoint:
-    def arr(v):
-        if v is None:
-            return None
-        if isinstance(v, dict):
-            return np.asarray(v["re"]) + 1j * np.asarray(v["im"])
-        return np.asarray(v)
-
-    d = dict(d)
-    for k in _ARRAY_FIELDS:
-        d[k] = arr(d.get(k))
-    return SpecialPoint(**d)
+def _stop_load(m: dict) -> Stop:
+    """The branch's Stop record (format 2), or parsed from its stop_reason text (format 1)."""
+    if "stop" in m:
+        return Stop.from_json(m["stop"])
+    text = m["stop_reason"]
+    for pattern, status in _LEGACY_STOPS:
+        g = re.match(pattern, text)
+        if g is None:
+            continue
+        v = [float(x) for x in g.groups()]
+        if status is Status.MAX_STEPS:
+            return Stop(status, math.nan, v[0])
+        if status is Status.STEP_TOO_SMALL:
+            return Stop(status, v[1], v[0], v[2])
+        if status is Status.PERIOD_TOO_LARGE:
+            return Stop(status, v[2], v[1], v[0])
+        return Stop(status, v[0])
+    raise ValueError(f"unknown stop reason in a format-1 diagram file: {text!r}")
 
 
 def _on_branch(branch, value, x) -> bool:
@@ -310,7 +320,8 @@ def _equilibrium_branches(model, param, lo, hi, settings, progress):
 
 def _distinct_hopf_points(branches):
     out = []
-    for s in sorted((s for b in branches for s in b.hopf_points if s.status == "converged"),
+    for s in sorted((s for b in branches for s in b.hopf_points
+                     if s.status is Status.CONVERGED),
                     key=lambda s: s.param):
         if not any(abs(s.param - q.param) <= 1e-8 * (1 + abs(q.param))
                    and np.allclose(s.state, q.state, rtol=1e-6, atol=1e-9) for q in out):
@@ -367,7 +378,7 @@ def bifurcation_diagram(
 
 def _ends_at(branch: CycleBranch, hopf: SpecialPoint) -> bool:
     """Did the cycle branch end (amplitude -> 0) next to this Hopf point?"""
-    if "returned to an equilibrium" not in branch.stop_reason:
+    if branch.status is not Status.RETURNED_TO_HOPF:
         return False
     width = max(1e-3 * (abs(hopf.param) + 1.0), 5 * abs(branch.param[-1] - branch.param[-2]))
     return abs(branch.param[-1] - hopf.param) < width

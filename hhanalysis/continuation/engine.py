@@ -297,8 +297,10 @@ RUNNING, FAILED, LEFT_WINDOW = 0, 1, 2
 
 
 @functools.cache
-def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: int):
-    """Jitted loop of up to ``chunk`` steps; stops early on failure or leaving the window."""
+def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: int,
+                 window_index: int = -1):
+    """Jitted loop of up to ``chunk`` steps; stops early on failure or when component
+    ``window_index`` of a new point leaves the window."""
     step = _make_step(problem, s)
 
     def run(u, t, ds, args, lo, hi, n_max):
@@ -316,7 +318,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
         def body(c):
             i, u, t, ds, _, U, T, IT, DS, R, MON, curv = c
             success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv)
-            outside = (u_new[-1] < lo) | (u_new[-1] > hi)
+            outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
             status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
             U = U.at[i].set(u_new)
             T = T.at[i].set(t_new)
@@ -366,17 +368,19 @@ class PALC:
     :class:`ContinuationStep` per accepted point (``u0`` itself is not yielded). Steps are
     computed in jitted chunks of ``chunk`` steps (one dispatch per chunk, not per step); the
     iterator ends when the corrector fails even at ``ds_min`` (then :attr:`failure` says why),
-    after ``max_steps`` points, or after the first point whose parameter (last component) lies
-    outside ``window``. :meth:`run_chunk` is the underlying one-chunk call, for drivers that
-    change ``args`` between chunks (e.g. a new collocation mesh).
+    after ``max_steps`` points, or after the first point whose component ``window_index``
+    (default: the last, the parameter) lies outside ``window``. :meth:`run_chunk` is the
+    underlying one-chunk call, for drivers that change ``args`` between chunks (e.g. a new
+    collocation mesh): :func:`hhanalysis.continuation.driver.run`.
     """
 
     def __init__(self, problem: ContinuationProblem, settings: ContinuationSettings,
-                 chunk: int = 64):
+                 chunk: int = 64, window_index: int = -1):
         self.problem = problem
         self.settings = settings
         self.chunk = int(chunk)
-        self._run = _make_runner(problem, settings, self.chunk)
+        self.window_index = int(window_index)
+        self._run = _make_runner(problem, settings, self.chunk, self.window_index)
         self.failure: str | None = None
 
     def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf),
@@ -405,7 +409,7 @@ class PALC:
 
     def failure_message(self, u) -> str:
         s = self.settings
-        return (f"step size below ds_min={s.ds_min:g} at param={float(u[-1]):.10g}: "
+        return (f"step size below ds_min={s.ds_min:g} at param={float(u[self.window_index]):.10g}: "
                 f"Newton did not converge in {s.max_newton_iterations} iterations")
 
     def steps(self, u0, t0, args, ds: float | None = None,

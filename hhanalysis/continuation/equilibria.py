@@ -1,9 +1,10 @@
 r"""Continuation of equilibria in one parameter, with fold and Hopf detection (AUTO's IPS=1).
 
-The problem given to the :mod:`~hhanalysis.continuation.engine` is
-:math:`F(x, \lambda) = f(x, p(\lambda))` with the generated Jacobian
-:math:`DF = [\partial f/\partial x \;|\; \partial f/\partial p_k]`. Every accepted point carries
-the eigenvalues of :math:`\partial f/\partial x`.
+The problem (:mod:`~hhanalysis.continuation.problems.equilibrium`), continued by
+:func:`hhanalysis.continuation.driver.run`, is :math:`F(x, \lambda) = f(x, p(\lambda))` with the
+generated Jacobian :math:`DF = [\partial f/\partial x \;|\; \partial f/\partial p_k]`; the first
+point past the end of the range is replaced by the equilibrium on it. Every accepted point
+carries the eigenvalues of :math:`\partial f/\partial x`.
 
 **Detection** between consecutive points :math:`k, k+1`:
 
@@ -41,8 +42,10 @@ from ..equilibria import equilibrium_at, find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
 from ..spectra import center_manifold
-from .engine import PALC, ContinuationProblem, ContinuationSettings, initial_tangent
-from .results import SpecialPoint
+from . import driver
+from .engine import ContinuationProblem, ContinuationSettings, initial_tangent
+from .problems.equilibrium import equilibrium_problem, with_param
+from .results import ContinuationError, FoldData, HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["continue_equilibria", "EquilibriumBranch"]
 
@@ -64,7 +67,8 @@ class EquilibriumBranch:
         newton_iterations: corrector iterations per point (0 for the start), ``(M,)``.
         ds: the arclength step that reached each point, ``(M,)``.
         special_points: the detected points, in branch order.
-        stop_reason: why the continuation ended ('reached stop at param=…', 'max steps', …).
+        stop: why and where the continuation ended (:class:`Stop`; ``status`` and
+            ``stop_reason`` read it).
         settings: the settings used.
     """
 
@@ -77,11 +81,22 @@ class EquilibriumBranch:
     newton_iterations: np.ndarray
     ds: np.ndarray
     special_points: tuple[SpecialPoint, ...]
-    stop_reason: str
+    stop: Stop
     settings: ContinuationSettings = field(repr=False)
 
     def __len__(self) -> int:
         return self.param.size
+
+    @property
+    def status(self) -> Status:
+        """How the branch ended: REACHED_BOUND, RETURNED_TO_START, MAX_STEPS or
+        STEP_TOO_SMALL."""
+        return self.stop.status
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the branch ended, in words (from :attr:`status` and the numbers in ``stop``)."""
+        return self.stop.message(self.param_name)
 
     def state(self, name: str) -> np.ndarray:
         """One state variable along the branch."""
@@ -109,22 +124,11 @@ class EquilibriumBranch:
 # --------------------------------------------------------------------------------------------
 
 
-def _with_param(p, k, lam):
-    return p.at[k].set(lam)
+_with_param = with_param
 
 
-@functools.cache
 def _equilibrium_problem(cm: CompiledModel, k: int) -> ContinuationProblem:
-    """F(u, p0) = f(x, p0 with p_k = lambda), u = (x, lambda)."""
-
-    def residual(u, p0):
-        return cm.f(u[:-1], _with_param(p0, k, u[-1]))
-
-    def jacobian(u, p0):
-        p = _with_param(p0, k, u[-1])
-        return jnp.hstack([cm.jac_x(u[:-1], p), cm.jac_p(u[:-1], p)[:, k:k + 1]])
-
-    return ContinuationProblem(residual=residual, jacobian=jacobian)
+    return equilibrium_problem(cm, (k,))
 
 
 @functools.cache
@@ -217,10 +221,10 @@ def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
     y, ok, prec, res = (np.asarray(a) for a in locate(y0, (jnp.asarray(p0), j)))
     if not (bool(ok) and y[n + 1] > 0 and min(ua[-1], ub[-1]) - abs(ub[-1] - ua[-1]) <= y[n]
             <= max(ua[-1], ub[-1]) + abs(ub[-1] - ua[-1])):
-        return SpecialPoint("hopf", index, float(u[-1]), u[:-1], "guess",
-                            float(abs(ub[-1] - ua[-1])), omega=float(abs(ev[sel].imag)),
-                            period=2 * math.pi / abs(ev[sel].imag),
-                            message=f"Newton on the Hopf system failed (residual {float(res):.1e})")
+        return SpecialPoint("hopf", index, float(u[-1]), u[:-1], Status.GUESS,
+                            float(abs(ub[-1] - ua[-1])),
+                            message=f"Newton on the Hopf system failed (residual {float(res):.1e})",
+                            data=HopfData(float(abs(ev[sel].imag))))
     x, lam, omega = y[:n], float(y[n]), float(y[n + 1])
     q = y[n + 2:2 * n + 2] + 1j * y[2 * n + 2:]
     q = q / np.linalg.norm(q)
@@ -232,8 +236,8 @@ def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
         l1, crit = cmf.l1, cmf.criticality
     except ValueError as e:  # pragma: no cover - a located Hopf point has a complex pair
         l1, crit = None, f"unknown ({e})"
-    return SpecialPoint("hopf", index, lam, x, "converged", float(prec), omega=omega,
-                        period=2 * math.pi / omega, eigenvector=q, l1=l1, criticality=crit)
+    return SpecialPoint("hopf", index, lam, x, Status.CONVERGED, float(prec),
+                        data=HopfData(omega, q, l1, crit))
 
 
 def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
@@ -251,11 +255,12 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
     y, ok, prec, res = (np.asarray(a) for a in locate(np.concatenate([u, v]),
                                                         (jnp.asarray(p0), j)))
     if not bool(ok):
-        return SpecialPoint("fold", index, float(u[-1]), u[:-1], "guess",
+        return SpecialPoint("fold", index, float(u[-1]), u[:-1], Status.GUESS,
                             float(abs(ub[-1] - ua[-1])),
-                            message=f"Newton on the fold system failed (residual {float(res):.1e})")
-    return SpecialPoint("fold", index, float(y[n]), y[:n], "converged", float(prec),
-                        eigenvector=y[n + 1:] / np.linalg.norm(y[n + 1:]))
+                            message=f"Newton on the fold system failed (residual {float(res):.1e})",
+                            data=FoldData(v / np.linalg.norm(v)))
+    return SpecialPoint("fold", index, float(y[n]), y[:n], Status.CONVERGED, float(prec),
+                        data=FoldData(y[n + 1:] / np.linalg.norm(y[n + 1:])))
 
 
 def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:
@@ -275,7 +280,7 @@ def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:
             found.append(_locate_hopf(model, cm, k, p0, U[i], U[i + 1], L[i], L[i + 1], i))
         if bp[i]:
             u, _ = _interpolate(U[i], U[i + 1], 0.0, 1.0)
-            found.append(SpecialPoint("bp", int(i), float(u[-1]), u[:-1], "guess",
+            found.append(SpecialPoint("bp", int(i), float(u[-1]), u[:-1], Status.GUESS,
                                       float(abs(U[i + 1][-1] - U[i][-1])),
                                       message="a real eigenvalue crossed zero without a fold"))
     return found
@@ -297,6 +302,24 @@ def _end_at(cm, k, p0, ua, ub, target):
     return np.concatenate([x, [target]])
 
 
+class _Hooks(driver.Hooks):
+    """Equilibria between chunks: no end test and no adaptation; the first point past the
+    window is replaced by the equilibrium on the bound (Newton in x at fixed parameter); a
+    progress bar advances with the parameter."""
+
+    def __init__(self, cm, k, p0, bar):
+        self.cm, self.k, self.p0, self.bar = cm, k, p0, bar
+
+    def accepted(self, before, points, args):
+        if self.bar is not None:
+            lam = np.concatenate([[float(before[0][-1])], points.u[:, -1]])
+            self.bar.update(float(np.sum(np.abs(np.diff(lam)))))
+
+    def at_bound(self, base, last, edge, args):
+        u = _end_at(self.cm, self.k, self.p0, np.asarray(base[0]), last.u[0], edge)
+        return dataclasses.replace(last, u=u[None])
+
+
 @float64
 def continue_equilibria(
     model: ODEModel,
@@ -307,6 +330,7 @@ def continue_equilibria(
     settings: ContinuationSettings | None = None,
     equilibrium: int = 0,
     progress: bool = False,
+    throw: bool = False,
     **fixed_params,
 ) -> EquilibriumBranch:
     """Follow a branch of equilibria in ``param`` from ``start`` towards ``stop``.
@@ -320,15 +344,19 @@ def continue_equilibria(
         settings: :class:`ContinuationSettings` (defaults: AUTO-like).
         equilibrium: which equilibrium at ``start`` (index in order of the first state).
         progress: show a progress bar (tqdm).
+        throw: raise :class:`~hhanalysis.continuation.results.ContinuationError` when the
+            corrector fails (``status`` STEP_TOO_SMALL) instead of returning the partial branch.
         **fixed_params: values of the other parameters.
 
     Returns:
         :class:`EquilibriumBranch`; it always holds the points computed so far, and
-        ``stop_reason`` tells why it ended.
+        ``status`` (a :class:`~hhanalysis.continuation.results.Status`: REACHED_BOUND,
+        RETURNED_TO_START, MAX_STEPS or STEP_TOO_SMALL) and ``stop_reason`` tell why it ended.
 
     Raises:
         ValueError: unknown parameter names, non-finite start/stop, start == stop, or no
             equilibrium at ``start``.
+        ContinuationError: with ``throw=True``, when the corrector failed at ``ds_min``.
     """
     settings = settings or ContinuationSettings()
     model.check_param_names([param], "continuation parameter")
@@ -351,33 +379,18 @@ def continue_equilibria(
     p0 = model.param_vector()
     problem = _equilibrium_problem(cm, k)
     u0 = np.concatenate([eqs.x[equilibrium], [float(start)]])
-    direction = 1.0 if stop > start else -1.0
     args = jnp.asarray(p0)
-    t0 = initial_tangent(problem, u0, args, direction)
-    palc = PALC(problem, settings)
+    t0 = initial_tangent(problem, u0, args, 1.0 if stop > start else -1.0)
     lo, hi = min(start, stop), max(start, stop)
-    U, T, its, dss = [u0], [t0], [0], [0.0]
-    reason = f"max steps ({settings.max_steps})"
     bar = _progress(progress, lo, hi)
-    for st in palc.steps(u0, t0, args, window=(lo, hi)):
-        lam = float(st.u[-1])
-        u = st.u
-        if not lo <= lam <= hi:
-            edge = hi if lam > hi else lo
-            u = _end_at(cm, k, p0, U[-1], st.u, edge)
-            reason = (f"reached stop at {param}={edge:g}" if edge == stop
-                      else f"returned to the start value {param}={edge:g} (after a fold)")
-        U.append(u)
-        T.append(st.tangent)
-        its.append(st.newton_iterations)
-        dss.append(st.ds)
-        if bar is not None:
-            bar.update(abs(float(u[-1]) - float(U[-2][-1])))
-    if palc.failure:
-        reason = palc.failure
+    raw = driver.run(problem, driver.Points.one(u0, t0, np.zeros(0)), args, settings,
+                     window=(lo, hi), hooks=_Hooks(cm, k, p0, bar))
     if bar is not None:
         bar.close()
-    Ua, Ta = np.array(U), np.array(T)
+    end = raw.stop
+    if end.status is Status.REACHED_BOUND and end.param != stop:
+        end = dataclasses.replace(end, status=Status.RETURNED_TO_START)
+    Ua, Ta = raw.u, raw.tangent
     size = max(64, 1 << (len(Ua) - 1).bit_length())  # padded: few distinct compiled shapes
     padded = np.concatenate([Ua, np.repeat(Ua[-1:], size - len(Ua), axis=0)])
     L = np.asarray(_spectra(cm, k)(padded, args))[:len(Ua)]
@@ -387,19 +400,22 @@ def continue_equilibria(
                                     param: sp.param})
         for sp in _detect(model, cm, k, p0, Ua, Ta, L)]
     lam_all = np.take_along_axis(L, spectrum_order(L), axis=-1)
-    return EquilibriumBranch(
+    branch = EquilibriumBranch(
         model=model,
         param_name=param,
         param=Ua[:, -1],
         x=Ua[:, :-1],
         eigenvalues=lam_all,
         stable=np.all(lam_all.real < 0, axis=1),
-        newton_iterations=np.array(its),
-        ds=np.array(dss),
+        newton_iterations=raw.newton_iterations,
+        ds=raw.ds,
         special_points=tuple(specials),
-        stop_reason=reason,
+        stop=end,
         settings=settings,
     )
+    if throw and end.status is Status.STEP_TOO_SMALL:
+        raise ContinuationError(branch.stop_reason, end.status, branch)
+    return branch
 
 
 def _progress(enabled: bool, lo: float, hi: float):

@@ -1,23 +1,177 @@
-"""Records shared by every branch type: special points."""
+r"""Records shared by every branch type: outcomes, special points and their normal-form data.
+
+* :class:`Status` is the outcome of a branch (why it ended) or of the location of a special point,
+  as a value; the human-readable message is derived from it and a few numbers (:class:`Stop`).
+* :class:`SpecialPoint` is a slim record (where, how precisely, located or guessed) whose
+  kind-specific data live in a typed record: :class:`HopfData`, :class:`FoldData` or
+  :class:`CycleData`.
+* :class:`ContinuationError` is raised by ``continue_*(..., throw=True)`` when the corrector fails.
+"""
 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpecialPoint", "Status"]
+__all__ = ["Status", "Stop", "SpecialPoint", "HopfData", "FoldData", "CycleData",
+           "ContinuationError"]
 
 
 class Status(enum.Enum):
-    """Outcome of a located point."""
+    """Outcome of a branch or of the location of a special point.
 
+    The values are the short strings stored in saved diagrams.
+    """
+
+    #: a special point located by Newton / root finding on its defining system.
     CONVERGED = "converged"
-    NO_CONVERGENCE = "Newton did not converge"
+    #: location failed; the point is the interpolated detection (its ``message`` says why).
+    GUESS = "guess"
+    #: the branch reached a parameter bound (the last point lies on it).
+    REACHED_BOUND = "reached bound"
+    #: an equilibrium branch turned at a fold and came back to its start value.
+    RETURNED_TO_START = "returned to start"
+    #: the branch has ``max_steps`` points.
+    MAX_STEPS = "max steps"
+    #: the corrector failed even at ``ds_min``.
+    STEP_TOO_SMALL = "step too small"
+    #: the amplitude of the cycles went to 0: the cycle branch ends at a Hopf point.
+    RETURNED_TO_HOPF = "returned to hopf"
+    #: the period exceeded ``max_period`` (approach to a homoclinic orbit).
+    PERIOD_TOO_LARGE = "period too large"
+    #: Newton on the defining system of a located point (:func:`~hhanalysis.hopf_point`, ...)
+    #: did not converge.
+    NO_CONVERGENCE = "no convergence"
 
 
 @dataclass(frozen=True)
+class Stop:
+    """Why and where a branch ended: the :class:`Status` and the numbers its message needs.
+
+    Attributes:
+        status: the outcome.
+        param: the value of the (first) continuation parameter where the branch ended; for
+            REACHED_BOUND and RETURNED_TO_START the bound itself.
+        limit: MAX_STEPS: ``max_steps``; PERIOD_TOO_LARGE: ``max_period``; STEP_TOO_SMALL:
+            ``ds_min``.
+        value: PERIOD_TOO_LARGE: the period of the last orbit; STEP_TOO_SMALL: the Newton
+            iterations allowed per step.
+    """
+
+    status: Status
+    param: float = math.nan
+    limit: float | None = None
+    value: float | None = None
+
+    def message(self, param_name: str = "param") -> str:
+        """The human-readable reason, e.g. ``'reached the bound I=200'``."""
+        s, p = self.status, f"{param_name}={self.param:.10g}"
+        if s is Status.REACHED_BOUND:
+            return f"reached the bound {param_name}={self.param:g}"
+        if s is Status.RETURNED_TO_START:
+            return f"returned to the start value {param_name}={self.param:g} (after a fold)"
+        if s is Status.MAX_STEPS:
+            return f"max steps ({self.limit:g})"
+        if s is Status.STEP_TOO_SMALL:
+            return (f"step size below ds_min={self.limit:g} at {p}: Newton did not converge in "
+                    f"{self.value:g} iterations")
+        if s is Status.RETURNED_TO_HOPF:
+            return f"returned to an equilibrium at {p} (amplitude -> 0: the branch ends at a " \
+                   f"Hopf point)"
+        if s is Status.PERIOD_TOO_LARGE:
+            return (f"period {self.value:.6g} above max_period={self.limit:g} at {p} "
+                    f"(approach to a homoclinic orbit?)")
+        return s.value
+
+    def to_json(self) -> dict:
+        return {"status": self.status.value, "param": self.param, "limit": self.limit,
+                "value": self.value}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Stop:
+        return cls(Status(d["status"]), d["param"], d.get("limit"), d.get("value"))
+
+
+class ContinuationError(RuntimeError):
+    """A branch ended because the corrector failed (``throw=True``).
+
+    Attributes:
+        status: the :class:`Status` (STEP_TOO_SMALL).
+        branch: the branch computed up to the failure.
+    """
+
+    def __init__(self, message: str, status: Status, branch):
+        super().__init__(message)
+        self.status = status
+        self.branch = branch
+
+
+# --------------------------------------------------------------------------------------------
+# Special points
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class HopfData:
+    r"""Normal-form data of a Hopf point.
+
+    Attributes:
+        omega: angular frequency of the critical pair :math:`\pm i\omega`, rad per time unit.
+        eigenvector: the critical eigenvector q, :math:`J q = i\omega q`, :math:`|q| = 1`
+            (None for a guess).
+        l1: the first Lyapunov coefficient (None for a guess).
+        criticality: 'subcritical' (:math:`\ell_1 > 0`), 'supercritical' or 'degenerate'
+            (None for a guess).
+    """
+
+    omega: float
+    eigenvector: np.ndarray | None = None
+    l1: float | None = None
+    criticality: str | None = None
+
+    @property
+    def period(self) -> float:
+        r""":math:`2\pi/\omega`, the period of the cycles born there."""
+        return 2 * math.pi / self.omega
+
+
+@dataclass(frozen=True, eq=False)
+class FoldData:
+    r"""Data of a fold (limit point) of equilibria.
+
+    Attributes:
+        null_vector: unit :math:`v` with :math:`J v = 0`.
+        a: the quadratic normal-form coefficient
+            :math:`a = \tfrac12 p^T B(v, v)` (None when not computed).
+    """
+
+    null_vector: np.ndarray | None = None
+    a: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CycleData:
+    """Data of a special point on a cycle branch (LPC, PD, NS, UZ).
+
+    Attributes:
+        period: the period of the orbit.
+        floquet_multipliers: the non-trivial multipliers, by decreasing modulus.
+        x_max, x_min: maximum and minimum of every state over the orbit.
+    """
+
+    period: float
+    floquet_multipliers: np.ndarray | None = None
+    x_max: np.ndarray | None = None
+    x_min: np.ndarray | None = None
+
+
+_DATA = {"hopf": HopfData, "fold": FoldData, "cycle": CycleData}
+
+
+@dataclass(frozen=True, eq=False)
 class SpecialPoint:
     """A bifurcation or other special point detected on a branch.
 
@@ -27,49 +181,99 @@ class SpecialPoint:
             requested parameter value, AUTO's UZR).
         index: the branch point after which it lies (it is between ``index`` and ``index+1``).
         param: the parameter value.
-        state: the state vector there.
-        status: 'converged' (located by Newton on an augmented system) or 'guess' (the
-            interpolated detection, when location failed; ``message`` says why).
+        state: the state vector there (for cycle points: the orbit at phase 0).
+        status: :attr:`Status.CONVERGED` (located on its defining system) or
+            :attr:`Status.GUESS` (the interpolated detection; ``message`` says why).
         precision: size of the last Newton correction of the location (parameter units); for a
             guess, the width of the bracket.
-        omega: (Hopf) angular frequency of the critical pair, rad per time unit.
-        period: (Hopf) :math:`2\\pi/\\omega`; (cycle points) the period of the orbit.
-        eigenvector: (Hopf) the critical eigenvector q, :math:`J q = i\\omega q`, |q| = 1;
-            (fold) the null vector.
-        l1: (Hopf) the first Lyapunov coefficient.
-        criticality: (Hopf) 'subcritical' or 'supercritical' (from the sign of l1).
-        message: why the location failed, or ''.
         param_name: the continuation parameter of the branch the point lies on.
         params: all parameter values at the point (so a cycle branch can start from it).
-        floquet_multipliers: (cycle points) the non-trivial multipliers there, by modulus.
-        x_max, x_min: (cycle points) maximum and minimum of every state over the orbit.
+        message: why the location failed, or ''.
+        data: the kind's own record: :class:`HopfData` (hopf), :class:`FoldData` (fold),
+            :class:`CycleData` (lpc, pd, ns, uz) or None (bp).
     """
 
     kind: str
     index: int
     param: float
     state: np.ndarray
-    status: str
+    status: Status
     precision: float
-    omega: float | None = None
-    period: float | None = None
-    eigenvector: np.ndarray | None = None
-    l1: float | None = None
-    criticality: str | None = None
-    message: str = ""
     param_name: str = ""
     params: dict | None = None
-    floquet_multipliers: np.ndarray | None = None
-    x_max: np.ndarray | None = None
-    x_min: np.ndarray | None = None
+    message: str = ""
+    data: HopfData | FoldData | CycleData | None = None
+
+    @property
+    def period(self) -> float | None:
+        """The period of the orbit (cycle points) or :math:`2\\pi/\\omega` (Hopf points)."""
+        return None if self.data is None or isinstance(self.data, FoldData) \
+            else self.data.period
 
     def __repr__(self) -> str:
-        extra = ""
-        if self.kind in ("lpc", "pd", "ns", "uz") and self.period is not None:
-            extra = f", period={self.period:.10g}"
-        if self.kind == "hopf" and self.omega is not None:
-            extra = f", omega={self.omega:.8g}, period={self.period:.8g}"
-            if self.l1 is not None:
-                extra += f", l1={self.l1:.6g} ({self.criticality})"
+        d, extra = self.data, ""
+        if isinstance(d, CycleData):
+            extra = f", period={d.period:.10g}"
+        elif isinstance(d, HopfData):
+            extra = f", omega={d.omega:.8g}, period={d.period:.8g}"
+            if d.l1 is not None:
+                extra += f", l1={d.l1:.6g} ({d.criticality})"
         return (f"SpecialPoint({self.kind}, param={self.param:.12g}{extra}, "
-                f"status={self.status!r}, precision={self.precision:.1e})")
+                f"status={self.status.value!r}, precision={self.precision:.1e})")
+
+    # ------------------------------------------------------------ JSON (diagram files)
+    def to_json(self) -> dict:
+        """A JSON-ready dict (complex arrays as ``{"re": [...], "im": [...]}``)."""
+        out = {"kind": self.kind, "index": int(self.index), "param": float(self.param),
+               "state": _num(self.state), "status": self.status.value,
+               "precision": float(self.precision), "param_name": self.param_name,
+               "params": self.params, "message": self.message, "data": None}
+        if self.data is not None:
+            tag = next(k for k, c in _DATA.items() if isinstance(self.data, c))
+            out["data"] = {"type": tag, **{k: _num(v) for k, v in vars(self.data).items()}}
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict) -> SpecialPoint:
+        """Inverse of :meth:`to_json`; also reads the flat records of format-1 diagram files."""
+        d = dict(d)
+        if "data" in d:
+            data = d.pop("data")
+            if data is not None:
+                data = dict(data)
+                data = _DATA[data.pop("type")](**{k: _arr(v) for k, v in data.items()})
+        else:  # format 1: every optional field flat on the record
+            data = _legacy_data(d)
+        base = {k: d.get(k) for k in ("kind", "index", "param", "precision", "param_name",
+                                      "params", "message")}
+        return cls(**base, state=_arr(d["state"]), status=Status(d["status"]), data=data)
+
+
+def _legacy_data(d: dict):
+    kind = d["kind"]
+    if kind == "hopf" and d.get("omega") is not None:
+        return HopfData(d["omega"], _arr(d.get("eigenvector")), d.get("l1"),
+                        d.get("criticality"))
+    if kind == "fold":
+        return FoldData(_arr(d.get("eigenvector")))
+    if kind in ("lpc", "pd", "ns", "uz") and d.get("period") is not None:
+        return CycleData(d["period"], _arr(d.get("floquet_multipliers")), _arr(d.get("x_max")),
+                         _arr(d.get("x_min")))
+    return None
+
+
+def _num(v):
+    if v is None or isinstance(v, (str, int, float)):
+        return v
+    a = np.asarray(v)
+    if np.iscomplexobj(a):
+        return {"re": a.real.tolist(), "im": a.imag.tolist()}
+    return a.tolist()
+
+
+def _arr(v):
+    if v is None or isinstance(v, (str, int, float)):
+        return v
+    if isinstance(v, dict):
+        return np.asarray(v["re"]) + 1j * np.asarray(v["im"])
+    return np.asarray(v)
