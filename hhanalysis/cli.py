@@ -125,6 +125,14 @@ def cmd_reproduce(args) -> int:
     print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "
           f"manifold {cmf['manifold_distance_start']:.3g} at t=0 -> "
           f"{cmf['manifold_distance_min']:.3g} within 10 ms")
+    fit = figures.figure_fit(out)
+    written.append(fit["path"])
+    r = fit["result"]
+    print(f"\nfit (classic, hh.fit over hopf_point and lpc_point): gK = {r.params['gK']:.6f}, "
+          f"gNa = {r.params['gNa']:.6f} after {r.steps} steps (|residual| "
+          f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
+          f"Hopf point at I = {fit['hopf_I']:.8f} and its minimum rate "
+          f"{fit['minimum_rate'][1]:.6f} Hz (targets 12 and 60)")
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]

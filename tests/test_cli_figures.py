@@ -20,7 +20,8 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     for name in ("equations.tex", "equilibrium_branches.png", "eigenvalues_vs_I.png",
                  "center_manifold.png", "seed_example_1.png", "seed_example_2.png",
                  "bifurcation_diagram.png", "fi_curve.png", "limit_cycles_Vn.png",
-                 "hysteresis.png", "bifurcation_classic.npz", "bifurcation_brainpy.npz",
+                 "hysteresis.png", "fit_before_after.png", "bifurcation_classic.npz",
+                 "bifurcation_brainpy.npz",
                  "bifurcation_classic/cycles_0.csv"):
         assert (tmp_path / name).stat().st_size > 1000
     # the I = 0 rest states of both presets (AUTO-07p: -70.676169754, -64.996379331 mV)
@@ -45,6 +46,9 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     np.testing.assert_allclose(lpc["brainpy"], [3.4033283702], rtol=1e-6)
     assert "minimum firing rate 50.26 Hz at I = 6.26032" in out
     assert "minimum firing rate 40.08 Hz at I = 3.40332" in out
+    # the fitting example: the diagram recomputed at the fitted values meets both targets
+    fit = [line for line in out.splitlines() if line.startswith("fit (classic")][0]
+    assert "Hopf point at I = 12.00000000" in fit and "minimum rate 60.00000" in fit
     hyst = [line for line in out.splitlines() if line.startswith("hysteresis")][0]
     assert "stops at I = 6.2" in hyst
 

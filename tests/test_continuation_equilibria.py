@@ -205,6 +205,7 @@ def test_corrector_failure_status_and_throw():
     assert ok.status is Status.REACHED_BOUND
 
 
+@pytest.mark.usefixtures("x64")  # the driver is called directly, not through an entry point
 def test_driver_window_on_the_first_of_two_free_parameters():
     """u = (y, a, b) on the circle y^2 + a^2 + b^2 = 1, b = a/2: the window bounds a = u[-2]."""
     import jax.numpy as jnp

@@ -187,12 +187,17 @@ def check_params(model: ODEModel, param: str | None, params: dict) -> None:
             raise ValueError(f"parameter {name!r} must be finite, got {c}")
 
 
-def param_vector(model: ODEModel, base: dict, params: dict):
-    """The parameter vector (traceable): ``base`` values overridden by ``params``."""
-    p = jnp.asarray([float(base[n]) for n in model.param_names], dtype=jnp.float64)
-    for name, v in params.items():
-        p = p.at[model.param_names.index(name)].set(v)
-    return p
+def overrides(model: ODEModel, params: dict):
+    """``(indices, values)`` of the overridden parameters: a static tuple and one stacked array
+    (one operation on tracers; the vector itself is assembled inside the jitted solver)."""
+    idx = tuple(model.param_names.index(name) for name in params)
+    values = (jnp.stack([jnp.asarray(v) for v in params.values()]).astype(jnp.float64)
+              if params else jnp.zeros(0))
+    return idx, values
+
+
+def _set(base, idx, values):
+    return base.at[jnp.asarray(idx, dtype=int)].set(values) if idx else base
 
 
 def _reference(model: ODEModel, base: dict, params: dict) -> dict:
@@ -262,11 +267,12 @@ def _guess_value(guess, name) -> float:
 
 
 @functools.cache
-def _hopf_solver(cm: CompiledModel, k: int):
+def _hopf_solver(cm: CompiledModel, k: int, idx: tuple):
     n = len(cm.state_names)
     system = hopf_problem.hopf_system(cm, k)
 
-    def run(p, y0, p0, c):
+    def run(values, base, y0, p0, c):
+        p = _set(base, idx, values)
         y, ok = solve_point(system, p, y0, p0, c)
         x, lam, omega, vr, vi = hopf_problem.split(y, n)
         q = vr + 1j * vi
@@ -276,7 +282,8 @@ def _hopf_solver(cm: CompiledModel, k: int):
         res = jnp.max(jnp.abs(system.residual(y, p, c)))
         # omega -> 0 is a real double eigenvalue (a neutral saddle or BT point), not a Hopf point
         scale = jnp.max(jnp.abs(cm.jac_x(x, p_at)))
-        return lam, x, omega, q, l1, p_at, ok & (omega > 1e-8 * scale), res
+        ok = ok & (omega > 1e-8 * scale)
+        return lam, x, omega, q, l1, _as_dict(cm.param_names, p_at), ok, res
 
     return jax.jit(run)
 
@@ -323,11 +330,11 @@ def hopf_point(model: ODEModel, param: str, guess, *, throw: bool = True,
     q0 = q0 / np.linalg.norm(q0)
     y0 = np.concatenate([x0, [lam0, om0], q0.real, q0.imag])
     p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
-    p = param_vector(model, base, params)
-    lam, x, omega, q, l1, p_at, ok, res = _hopf_solver(cm, k)(
-        p, y0, p0, (jnp.asarray(q0.real), jnp.asarray(q0.imag)))
+    idx, values = overrides(model, params)
+    lam, x, omega, q, l1, p_at, ok, res = _hopf_solver(cm, k, idx)(
+        values, model.param_vector(**base), y0, p0, (q0.real, q0.imag))
     point = HopfPoint(param=lam, x=x, omega=omega, eigenvector=q, l1=l1,
-                      params=_as_dict(model.param_names, p_at), converged=ok, residual=res,
+                      params=p_at, converged=ok, residual=res,
                       param_name=param, state_names=model.state_names)
     return _finish(point, throw, f"hopf_point({param})")
 
@@ -358,17 +365,18 @@ def _fold_guess(model: ODEModel, param: str, guess, ref: dict):
 
 
 @functools.cache
-def _fold_solver(cm: CompiledModel, k: int):
+def _fold_solver(cm: CompiledModel, k: int, idx: tuple):
     n = len(cm.state_names)
     system = fold_problem.fold_system(cm, k)
 
-    def run(p, y0, p0, c):
+    def run(values, base, y0, p0, c):
+        p = _set(base, idx, values)
         y, ok = solve_point(system, p, y0, p0, c)
         x, lam, v = fold_problem.split(y, n)
         p_at = p.at[k].set(lam)
         a = fold_problem.fold_coefficient(cm, x, p_at, v)
         res = jnp.max(jnp.abs(system.residual(y, p, c)))
-        return lam, x, v / jnp.linalg.norm(v), a, p_at, ok, res
+        return lam, x, v / jnp.linalg.norm(v), a, _as_dict(cm.param_names, p_at), ok, res
 
     return jax.jit(run)
 
@@ -399,10 +407,11 @@ def fold_point(model: ODEModel, param: str, guess, *, throw: bool = True,
     v0 = v0 / np.linalg.norm(v0)
     y0 = np.concatenate([x0, [lam0], v0])
     p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
-    p = param_vector(model, base, params)
-    lam, x, v, a, p_at, ok, res = _fold_solver(cm, k)(p, y0, p0, jnp.asarray(v0))
+    idx, values = overrides(model, params)
+    lam, x, v, a, p_at, ok, res = _fold_solver(cm, k, idx)(
+        values, model.param_vector(**base), y0, p0, v0)
     point = FoldPoint(param=lam, x=x, null_vector=v, a=a,
-                      params=_as_dict(model.param_names, p_at), converged=ok, residual=res,
+                      params=p_at, converged=ok, residual=res,
                       param_name=param, state_names=model.state_names)
     return _finish(point, throw, f"fold_point({param})")
 
@@ -506,18 +515,20 @@ def _pack(X, T, lam, ncol):
 
 
 @functools.cache
-def _orbit_solver(cm: CompiledModel, k: int, ntst: int, ncol: int, lpc: bool):
+def _orbit_solver(cm: CompiledModel, k: int, ntst: int, ncol: int, lpc: bool, idx: tuple):
     from .problems import lpc as lpc_problem
 
     n = len(cm.state_names)
     system = (lpc_problem.lpc_system if lpc else lpc_problem.orbit_system)(cm, k, ntst, ncol)
     s = math.sqrt(ntst * ncol)
 
-    def run(p, u0, p0, c):
+    def run(values, base, u0, p0, c):
+        p = _set(base, idx, values)
         u, ok = solve_point(system, p, u0, p0, c)
         X = u[:-2].reshape(-1, n) * s
         res = jnp.max(jnp.abs(system.residual(u, p, c)))
-        return u[-1], u[-2], X, p.at[k].set(u[-1]), ok, res
+        return (u[-1], u[-2], X, X.max(axis=0), X.min(axis=0),
+                _as_dict(cm.param_names, p.at[k].set(u[-1])), ok, res)
 
     return jax.jit(run)
 
@@ -548,15 +559,15 @@ def _orbit_point(model, guess, index, what, param, params, throw):
     ntst = mesh.size - 1
     u0 = _pack(X0, T0, lam0, ncol)
     p0 = model.param_vector(**base)
-    p = param_vector(model, base, params)
     c = (jnp.asarray(u0), jnp.asarray(np.diff(mesh)))
     if lpc:
         with jax.ensure_compile_time_eval():  # a constant of the system, also inside jit
             c = c + (_lpc_row(cm, k, ntst, ncol)(jnp.asarray(u0), jnp.asarray(p0), c),)
-    lam, T, X, p_at, ok, res = _orbit_solver(cm, k, ntst, ncol, lpc)(p, u0, p0, c)
-    point = PeriodicOrbit(param=lam, period=T, orbit=X, mesh=jnp.asarray(mesh),
-                          x_max=X.max(axis=0), x_min=X.min(axis=0),
-                          params=_as_dict(model.param_names, p_at), converged=ok,
+    idx, values = overrides(model, params)
+    lam, T, X, x_max, x_min, p_at, ok, res = _orbit_solver(cm, k, ntst, ncol, lpc, idx)(
+        values, p0, u0, p0, c)
+    point = PeriodicOrbit(param=lam, period=T, orbit=X, mesh=mesh,
+                          x_max=x_max, x_min=x_min, params=p_at, converged=ok,
                           residual=res, param_name=pname, state_names=model.state_names,
                           ncol=ncol)
     return _finish(point, throw, what)
