@@ -99,7 +99,8 @@ def test_fold_point_gradient_morris_lecar():
 
 def test_fold_coefficient_against_second_differences():
     m = hh.morris_lecar()
-    f = hh.fold_point(m, "I", hh.continue_equilibria(m, "I", -20, 200).folds[0])
+    branch_fold = hh.continue_equilibria(m, "I", -20, 200).folds[0]
+    f = hh.fold_point(m, "I", branch_fold)
     cm = m.compile()
     x, v = np.asarray(f.x), np.asarray(f.null_vector)
     p = np.array([float(f.params[k]) for k in m.param_names])
@@ -110,6 +111,7 @@ def test_fold_coefficient_against_second_differences():
           + np.asarray(cm.f(x - e * v, p))) / e**2
     a = 0.5 * (w @ d2) / (w @ v)
     assert float(f.a) == pytest.approx(a, rel=1e-5)
+    assert branch_fold.data.a == pytest.approx(a, rel=1e-5)  # the branch's record has it too
 
 
 def test_bad_arguments():

@@ -45,6 +45,7 @@ from ..spectra import center_manifold
 from . import driver
 from .engine import ContinuationProblem, ContinuationSettings, initial_tangent
 from .problems.equilibrium import equilibrium_problem, with_param
+from .problems.fold import fold_coefficient
 from .results import ContinuationError, FoldData, HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["continue_equilibria", "EquilibriumBranch"]
@@ -259,8 +260,18 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
                             float(abs(ub[-1] - ua[-1])),
                             message=f"Newton on the fold system failed (residual {float(res):.1e})",
                             data=FoldData(v / np.linalg.norm(v)))
+    v = y[n + 1:] / np.linalg.norm(y[n + 1:])
+    p = np.asarray(p0).copy()
+    p[k] = y[n]
+    a = float(_fold_coefficient(cm)(y[:n], p, v))
     return SpecialPoint("fold", index, float(y[n]), y[:n], Status.CONVERGED, float(prec),
-                        data=FoldData(y[n + 1:] / np.linalg.norm(y[n + 1:])))
+                        data=FoldData(v, a))
+
+
+@functools.cache
+def _fold_coefficient(cm: CompiledModel):
+    """Jitted :func:`~hhanalysis.continuation.problems.fold.fold_coefficient` of ``cm``."""
+    return jax.jit(functools.partial(fold_coefficient, cm))
 
 
 def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:

@@ -266,26 +266,34 @@ def _guess_value(guess, name) -> float:
     return v
 
 
-@functools.cache
-def _hopf_solver(cm: CompiledModel, k: int, idx: tuple):
-    n = len(cm.state_names)
-    system = hopf_problem.hopf_system(cm, k)
+def _jitted(system, idx: tuple, finish):
+    """One jitted call: the parameter vector from ``base`` and the overrides, the located point
+    (:func:`~hhanalysis.continuation.locate.solve_point`), the residual norm, and
+    ``finish(y, p, converged)`` (the fields of the point)."""
 
     def run(values, base, y0, p0, c):
         p = _set(base, idx, values)
         y, ok = solve_point(system, p, y0, p0, c)
+        return finish(y, p, ok), jnp.max(jnp.abs(system.residual(y, p, c)))
+
+    return jax.jit(run)
+
+
+@functools.cache
+def _hopf_solver(cm: CompiledModel, k: int, idx: tuple):
+    n = len(cm.state_names)
+
+    def finish(y, p, ok):
         x, lam, omega, vr, vi = hopf_problem.split(y, n)
         q = vr + 1j * vi
         q = q / jnp.linalg.norm(q)
         p_at = p.at[k].set(lam)
         l1 = hopf_problem.first_lyapunov(cm, x, p_at, omega, q)
-        res = jnp.max(jnp.abs(system.residual(y, p, c)))
         # omega -> 0 is a real double eigenvalue (a neutral saddle or BT point), not a Hopf point
-        scale = jnp.max(jnp.abs(cm.jac_x(x, p_at)))
-        ok = ok & (omega > 1e-8 * scale)
-        return lam, x, omega, q, l1, _as_dict(cm.param_names, p_at), ok, res
+        ok = ok & (omega > 1e-8 * jnp.max(jnp.abs(cm.jac_x(x, p_at))))
+        return lam, x, omega, q, l1, _as_dict(cm.param_names, p_at), ok
 
-    return jax.jit(run)
+    return _jitted(hopf_problem.hopf_system(cm, k), idx, finish)
 
 
 def _finish(point, throw: bool, what: str):
@@ -331,7 +339,7 @@ def hopf_point(model: ODEModel, param: str, guess, *, throw: bool = True,
     y0 = np.concatenate([x0, [lam0, om0], q0.real, q0.imag])
     p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
     idx, values = overrides(model, params)
-    lam, x, omega, q, l1, p_at, ok, res = _hopf_solver(cm, k, idx)(
+    (lam, x, omega, q, l1, p_at, ok), res = _hopf_solver(cm, k, idx)(
         values, model.param_vector(**base), y0, p0, (q0.real, q0.imag))
     point = HopfPoint(param=lam, x=x, omega=omega, eigenvector=q, l1=l1,
                       params=p_at, converged=ok, residual=res,
@@ -367,18 +375,14 @@ def _fold_guess(model: ODEModel, param: str, guess, ref: dict):
 @functools.cache
 def _fold_solver(cm: CompiledModel, k: int, idx: tuple):
     n = len(cm.state_names)
-    system = fold_problem.fold_system(cm, k)
 
-    def run(values, base, y0, p0, c):
-        p = _set(base, idx, values)
-        y, ok = solve_point(system, p, y0, p0, c)
+    def finish(y, p, ok):
         x, lam, v = fold_problem.split(y, n)
         p_at = p.at[k].set(lam)
         a = fold_problem.fold_coefficient(cm, x, p_at, v)
-        res = jnp.max(jnp.abs(system.residual(y, p, c)))
-        return lam, x, v / jnp.linalg.norm(v), a, _as_dict(cm.param_names, p_at), ok, res
+        return lam, x, v / jnp.linalg.norm(v), a, _as_dict(cm.param_names, p_at), ok
 
-    return jax.jit(run)
+    return _jitted(fold_problem.fold_system(cm, k), idx, finish)
 
 
 @float64
@@ -408,7 +412,7 @@ def fold_point(model: ODEModel, param: str, guess, *, throw: bool = True,
     y0 = np.concatenate([x0, [lam0], v0])
     p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
     idx, values = overrides(model, params)
-    lam, x, v, a, p_at, ok, res = _fold_solver(cm, k, idx)(
+    (lam, x, v, a, p_at, ok), res = _fold_solver(cm, k, idx)(
         values, model.param_vector(**base), y0, p0, v0)
     point = FoldPoint(param=lam, x=x, null_vector=v, a=a,
                       params=p_at, converged=ok, residual=res,
@@ -522,15 +526,12 @@ def _orbit_solver(cm: CompiledModel, k: int, ntst: int, ncol: int, lpc: bool, id
     system = (lpc_problem.lpc_system if lpc else lpc_problem.orbit_system)(cm, k, ntst, ncol)
     s = math.sqrt(ntst * ncol)
 
-    def run(values, base, u0, p0, c):
-        p = _set(base, idx, values)
-        u, ok = solve_point(system, p, u0, p0, c)
+    def finish(u, p, ok):
         X = u[:-2].reshape(-1, n) * s
-        res = jnp.max(jnp.abs(system.residual(u, p, c)))
         return (u[-1], u[-2], X, X.max(axis=0), X.min(axis=0),
-                _as_dict(cm.param_names, p.at[k].set(u[-1])), ok, res)
+                _as_dict(cm.param_names, p.at[k].set(u[-1])), ok)
 
-    return jax.jit(run)
+    return _jitted(system, idx, finish)
 
 
 @functools.cache
@@ -564,7 +565,7 @@ def _orbit_point(model, guess, index, what, param, params, throw):
         with jax.ensure_compile_time_eval():  # a constant of the system, also inside jit
             c = c + (_lpc_row(cm, k, ntst, ncol)(jnp.asarray(u0), jnp.asarray(p0), c),)
     idx, values = overrides(model, params)
-    lam, T, X, x_max, x_min, p_at, ok, res = _orbit_solver(cm, k, ntst, ncol, lpc, idx)(
+    (lam, T, X, x_max, x_min, p_at, ok), res = _orbit_solver(cm, k, ntst, ncol, lpc, idx)(
         values, p0, u0, p0, c)
     point = PeriodicOrbit(param=lam, period=T, orbit=X, mesh=mesh,
                           x_max=x_max, x_min=x_min, params=p_at, converged=ok,
