@@ -10,11 +10,17 @@ Prints two tables:
 2. warm wall time of one located Hopf point against ``jax.jacfwd`` of it over all ten HH
    parameters (target: < 3x), and the same for an LPC point over gK.
 
-Run: ``.venv/bin/python benchmarks/bench_points.py``.
+3. with ``--fit``: the docs' fitting example (classic preset, lower Hopf point at I = 12, minimum
+   rate 60 Hz) by ``hh.fit`` (each iterate's points are the next guesses) and by
+   ``optimistix.least_squares`` (Levenberg–Marquardt, forward-mode Jacobian; every evaluation
+   starts from the preset's branch), warm times of the second call.
+
+Run: ``.venv/bin/python benchmarks/bench_points.py [--fit]``.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 import jax
@@ -88,7 +94,51 @@ def cost_table(m, cb):
     t.row("grad lpc_point (gK)", grad, grad / one)
 
 
+def fit_table():
+    import jax.numpy as jnp
+    import optimistix as optx
+
+    from hhanalysis.figures import fit_classic_targets
+
+    t = Table([("solver", ""), ("steps", "d"), ("gK", ".6f"), ("gNa", ".6f"),
+               ("max |r|", ".1e"), ("warm s", ".1f")])
+    t.header()
+    fit_classic_targets()  # compile
+    t0 = time.perf_counter()
+    result, before, _ = fit_classic_targets()
+    t.row("hh.fit", result.steps, result.params["gK"], result.params["gNa"],
+          float(np.max(np.abs(result.residuals))), time.perf_counter() - t0)
+    m = hh.hodgkin_huxley(preset="classic")
+    cycles = before.cycles[0]
+    lowest = int(np.argmin([s.param for s in cycles.lpc_points]))
+    h0 = min(before.hopf_points, key=lambda s: s.param)
+
+    def r(theta, _):
+        ps = {"gK": theta[0], "gNa": theta[1]}
+        h = hh.hopf_point(m, "I", h0, **ps)
+        lpc = hh.lpc_point(m, "I", cycles, lowest, **ps)
+        return jnp.stack([h.param - 12.0, 1000.0 / lpc.period - 60.0])
+
+    def solve():
+        return optx.least_squares(r, optx.LevenbergMarquardt(rtol=1e-10, atol=1e-10),
+                                  jnp.array([36.0, 120.0]), options={"jac": "fwd"},
+                                  max_steps=100, throw=False)
+
+    with jax.enable_x64(True):
+        solve()
+        t0 = time.perf_counter()
+        sol = solve()
+        dt = time.perf_counter() - t0
+        res = float(jnp.max(jnp.abs(r(sol.value, None))))
+    t.row("optimistix LM", int(sol.stats["num_steps"]), float(sol.value[0]),
+          float(sol.value[1]), res, dt)
+
+
 if __name__ == "__main__":
+    jax.config.update("jax_enable_x64", True)  # the derivatives below are traced here
     m, cb = gradient_table()
     print()
     cost_table(m, cb)
+    if "--fit" in sys.argv:
+        print()
+        fit_table()

@@ -281,9 +281,9 @@ def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: fl
     t = (np.arange(n) + 0.5) * dt
     I = np.where(t < ramp_ms, I_low + (I_high - I_low) * t / ramp_ms,
                  I_high - (I_high - I_low) * (t - ramp_ms) / ramp_ms)
-    params = {k: v for k, v in d.model.defaults.items() if k in ("gL", "ENa", "gNa", "EK", "gK",
-                                                                  "EL", "C")}
-    rest = find_equilibria(d.model, I=I_low)[0].x
+    params = {k: v for k, v in d.params.items() if k in ("gL", "ENa", "gNa", "EK", "gK",
+                                                          "EL", "C")}
+    rest = find_equilibria(d.model, **{**d.params, "I": I_low})[0].x
     group = HH(1, V_initializer=float(rest[0]), m_initializer=float(rest[1]),
                h_initializer=float(rest[2]), n_initializer=float(rest[3]), method="rk4",
                **params)

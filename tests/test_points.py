@@ -59,6 +59,20 @@ def test_hopf_gradients_match_finite_differences_of_another_locator(preset):
         assert float(grads[k]) == pytest.approx(fd, rel=1e-6), k
 
 
+def test_branches_keep_parameters_apart_from_the_model():
+    m = hh.hodgkin_huxley()
+    br = hh.continue_equilibria(m, "I", 0, 30, gK=30.0)
+    assert br.model is m and m.defaults["gK"] == 36.0  # the symbolic model is untouched
+    assert br.params["gK"] == 30.0 and br.params["I"] == 0.0
+    (h,) = br.hopf_points
+    assert h.params["gK"] == 30.0
+    # the located point at the same parameters, by the other defining-system code
+    assert float(hh.hopf_point(m, "I", 6.5, gK=30.0).param) == pytest.approx(h.param, rel=1e-10)
+    cycles = hh.continue_cycles(m, h, (0, 30), settings=hh.ContinuationSettings(
+        ds=0.01, ds_max=2.0, max_steps=8, max_newton_iterations=7, target_newton_iterations=4))
+    assert cycles.params["gK"] == 30.0 and cycles.model is m
+
+
 def test_vmap_and_jit_equal_single_calls():
     m = hh.hodgkin_huxley()
     gs = np.array([30.0, 36.0, 42.0])

@@ -88,6 +88,8 @@ class CycleBranch:
         collocation, settings: the discretisation and continuation settings used.
         start: the Hopf point the branch started from (or None).
         notes: remarks, e.g. the check of the Hopf criticality against the branch direction.
+        params: every parameter value of the branch (``param_name`` at the Hopf point);
+            ``model`` is the symbolic model as given, its defaults untouched.
     """
 
     model: ODEModel = field(repr=False)
@@ -109,6 +111,7 @@ class CycleBranch:
     settings: ContinuationSettings = field(repr=False)
     start: SpecialPoint | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.param.size
@@ -314,12 +317,12 @@ def _detect(disc, palc, args, prev, U, T, MU, DS, offset, tiny, user_points=()):
     return found
 
 
-def _check_criticality(model, param, hopf, p_first):
+def _check_criticality(model, params, param, hopf, p_first):
     """Does the side on which the cycles appear agree with the sign of l1?"""
     h = hopf.data
     if h.l1 is None:
         return "criticality not checked: the Hopf point has no l1"
-    eqs = find_equilibria(model, **{param: float(p_first)})
+    eqs = find_equilibria(model, **{**params, param: float(p_first)})
     if len(eqs) == 0:
         return "criticality not checked: no equilibrium beside the first cycle"
     j = int(np.argmin(np.linalg.norm(eqs.x - np.asarray(hopf.state), axis=1)))
@@ -378,19 +381,19 @@ def continue_cycles(
     """
     settings = settings or CYCLE_SETTINGS
     col = collocation or Collocation()
-    param, model, (lo, hi), user_points, max_period = _checked_arguments(
+    param, params, (lo, hi), user_points, max_period = _checked_arguments(
         model, start, stop, user_points, max_period, fixed_params)
     cm = model.compile()
     disc = Discretisation(model.n_states, col.ntst, col.ncol)
     problem = collocation_problem(cm, cm.param_index(param), col.ntst, col.ncol)
     chunk = col.adapt_mesh or 32
     palc = PALC(problem, settings, chunk=chunk)
-    p0 = jnp.asarray(model.param_vector(**{param: start.param}))
+    p0 = jnp.asarray(model.param_vector(**params))  # the parameters, kept apart from the model
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
     args = (p0, jnp.asarray(np.diff(mesh)))
 
     u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
-    notes = [_check_criticality(model, param, start, u[-1])]
+    notes = [_check_criticality(model, params, param, start, u[-1])]
     ends = _EndTests(max_period, _amplitude(disc, [u])[0])
     hooks = _Hooks(disc, col, palc, p0, mesh, mon, ends, user_points,
                    _progress(progress, settings.max_steps))
@@ -399,7 +402,7 @@ def continue_cycles(
                      max_points=settings.max_steps)
     if hooks.bar is not None:
         hooks.bar.close()
-    branch = _branch(model, param, disc, col, settings, raw, hooks, start, notes)
+    branch = _branch(model, params, param, disc, col, settings, raw, hooks, start, notes)
     if throw and branch.status is Status.STEP_TOO_SMALL:
         raise ContinuationError(branch.stop_reason, branch.status, branch)
     return branch
@@ -460,15 +463,15 @@ class _Hooks(driver.Hooks):
 
 
 def _checked_arguments(model, start, stop, user_points, max_period, fixed_params):
-    """Validate the arguments of :func:`continue_cycles`; the model gets the Hopf point's other
-    parameters."""
+    """Validate the arguments of :func:`continue_cycles`; the parameter values (the Hopf
+    point's, overridden by ``fixed_params``) are returned apart from the model."""
     if not isinstance(start, SpecialPoint):
         raise ValueError(f"start must be a Hopf SpecialPoint, got {type(start).__name__}")
     param = start.param_name
     if not param:
         raise ValueError("start has no param_name: take it from continue_equilibria(...)")
-    params = {**(start.params or {}), **fixed_params}
-    model = model.with_params(**{k: v for k, v in params.items() if k != param})
+    model.check_param_names(list(fixed_params))
+    params = {**model.defaults, **(start.params or {}), **fixed_params, param: start.param}
     bounds = _bounds(stop, start.param)
     try:
         user_points = tuple(float(v) for v in np.atleast_1d(user_points))
@@ -478,7 +481,7 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
     max_period = float(max_period) if max_period is not None else 50.0 * T_h
     if not max_period > 0:
         raise ValueError(f"max_period must be > 0, got {max_period}")
-    return param, model, bounds, user_points, max_period
+    return param, params, bounds, user_points, max_period
 
 
 def _first_orbit(palc, start, disc, mesh, args, ds):
@@ -509,13 +512,12 @@ def _bounds(stop, p_h):
     return (v, math.inf) if v < p_h else (-math.inf, v)
 
 
-def _branch(model, param, disc, col, settings, raw, hooks, start, notes):
+def _branch(model, params, param, disc, col, settings, raw, hooks, start, notes):
     X = disc.orbit(raw.u)
     mu, err = np.array(hooks.mu), np.array(hooks.err)
     notes = list(notes)
     if err.max() > 1e-4:
         notes.append(f"trivial multiplier off by up to {err.max():.1e}: consider a larger ntst")
-    params = dict(model.defaults)
     return CycleBranch(
         model=model, param_name=param, param=raw.u[:, -1], period=raw.u[:, -2],
         x_max=X.max(axis=1), x_min=X.min(axis=1), floquet_multipliers=mu, trivial_error=err,
@@ -524,7 +526,8 @@ def _branch(model, param, disc, col, settings, raw, hooks, start, notes):
         special_points=tuple(dataclasses.replace(s, param_name=param,
                                                  params={**params, param: s.param})
                              for s in hooks.specials),
-        stop=raw.stop, collocation=col, settings=settings, start=start, notes=tuple(notes))
+        stop=raw.stop, collocation=col, settings=settings, start=start, notes=tuple(notes),
+        params=params)
 
 
 def _progress(enabled: bool, total: int):

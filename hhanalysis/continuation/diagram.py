@@ -53,10 +53,12 @@ class BifurcationDiagram:
     """Equilibrium and cycle branches in one parameter.
 
     Attributes:
-        model: the model (defaults = the fixed parameters).
+        model: the symbolic model as given.
         param_name: the bifurcation parameter; bounds: its range.
         equilibria: the equilibrium branches.
         cycles: the cycle branches (one per Hopf point not reached by an earlier branch).
+        params: the values of every parameter but ``param_name`` (the model's defaults
+            overridden by the fixed parameters).
     """
 
     model: ODEModel = field(repr=False)
@@ -64,6 +66,7 @@ class BifurcationDiagram:
     bounds: tuple[float, float]
     equilibria: tuple[EquilibriumBranch, ...]
     cycles: tuple[CycleBranch, ...]
+    params: dict = field(default_factory=dict)
 
     @property
     def hopf_points(self) -> tuple[SpecialPoint, ...]:
@@ -138,7 +141,7 @@ class BifurcationDiagram:
         path = Path(path)
         arrays, meta = {}, {
             "format": _FORMAT, "model": self.model.name, "preset": self.model.preset,
-            "params": self.model.defaults, "param_name": self.param_name,
+            "params": self.params or self.model.defaults, "param_name": self.param_name,
             "bounds": list(self.bounds), "equilibria": [], "cycles": []}
         for i, b in enumerate(self.equilibria):
             for key in ("param", "x", "stable", "eigenvalues"):
@@ -170,14 +173,15 @@ class BifurcationDiagram:
                 if meta["model"] != "Hodgkin-Huxley":
                     raise ValueError(f"{path}: pass model= to load a diagram of {meta['model']}")
                 model = hodgkin_huxley(meta["preset"] or "brainpy")
-            model = model.with_params(**meta["params"])
+            params = {**model.defaults, **meta["params"]}
             eqs = tuple(EquilibriumBranch(
                 model=model, param_name=meta["param_name"], param=z[f"eq{i}_param"],
                 x=z[f"eq{i}_x"], eigenvalues=z[f"eq{i}_eigenvalues"], stable=z[f"eq{i}_stable"],
                 newton_iterations=np.zeros(z[f"eq{i}_param"].size, int),
                 ds=np.zeros(z[f"eq{i}_param"].size), stop=_stop_load(m),
                 special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
-                settings=ContinuationSettings()) for i, m in enumerate(meta["equilibria"]))
+                settings=ContinuationSettings(), params=params)
+                for i, m in enumerate(meta["equilibria"]))
             cys = tuple(CycleBranch(
                 model=model, param_name=meta["param_name"], param=z[f"cy{j}_param"],
                 period=z[f"cy{j}_period"], x_max=z[f"cy{j}_x_max"], x_min=z[f"cy{j}_x_min"],
@@ -188,9 +192,9 @@ class BifurcationDiagram:
                 ds=np.zeros(z[f"cy{j}_param"].size),
                 special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
                 stop=_stop_load(m), collocation=Collocation(m["ntst"], m["ncol"]),
-                settings=CYCLE_SETTINGS, notes=tuple(m["notes"]))
+                settings=CYCLE_SETTINGS, notes=tuple(m["notes"]), params=params)
                 for j, m in enumerate(meta["cycles"]))
-        return cls(model, meta["param_name"], tuple(meta["bounds"]), eqs, cys)
+        return cls(model, meta["param_name"], tuple(meta["bounds"]), eqs, cys, params)
 
     def to_csv(self, directory) -> list[Path]:
         """One CSV table per branch (``equilibria_{i}.csv``, ``cycles_{j}.csv``) and
@@ -299,19 +303,20 @@ def _on_branch(branch, value, x) -> bool:
     return False
 
 
-def _equilibrium_branches(model, param, lo, hi, settings, progress):
+def _equilibrium_branches(model, param, lo, hi, settings, progress, fixed):
     """Branches through every equilibrium found at the ends, the middle and 0 of the range
     (an S-shaped curve whose middle branch leaves the range would otherwise hide a part)."""
     branches = []
     for v in dict.fromkeys(v for v in (lo, hi, 0.5 * (lo + hi), 0.0) if lo <= v <= hi):
-        eqs = find_equilibria(model, **{param: v})
+        eqs = find_equilibria(model, **{**fixed, param: v})
         for j in range(len(eqs)):
             if any(_on_branch(b, v, eqs.x[j]) for b in branches):
                 continue
             for end in (hi, lo):
                 if end != v:
                     branches.append(continue_equilibria(model, param, v, end, settings=settings,
-                                                        equilibrium=j, progress=progress))
+                                                        equilibrium=j, progress=progress,
+                                                        **fixed))
     if not branches:
         raise ValueError(f"no equilibrium of {model.name} in its state box at {param} = "
                          f"{lo:g}, {0.5 * (lo + hi):g}, {hi:g} or 0")
@@ -364,8 +369,11 @@ def bifurcation_diagram(
         raise ValueError(f"bounds must be (lo, hi), got {bounds!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"bounds must be finite with lo < hi, got {bounds!r}")
-    model = model.with_params(**fixed_params)
-    eqs = _equilibrium_branches(model, param, lo, hi, settings, progress)
+    model.check_param_names(list(fixed_params))
+    if param in fixed_params:
+        raise ValueError(f"{param!r} is the bifurcation parameter; do not also fix it")
+    fixed = dict(fixed_params)
+    eqs = _equilibrium_branches(model, param, lo, hi, settings, progress, fixed)
     hopfs = _distinct_hopf_points(eqs)
     cycles: list[CycleBranch] = []
     for h in hopfs:
@@ -373,7 +381,8 @@ def bifurcation_diagram(
             continue
         cycles.append(continue_cycles(model, h, (lo, hi), settings=cycle_settings,
                                       collocation=collocation, progress=progress))
-    return BifurcationDiagram(model, param, (lo, hi), tuple(eqs), tuple(cycles))
+    params = dict(zip(model.param_names, map(float, model.param_vector(**fixed))))
+    return BifurcationDiagram(model, param, (lo, hi), tuple(eqs), tuple(cycles), params)
 
 
 def _ends_at(branch: CycleBranch, hopf: SpecialPoint) -> bool:

@@ -71,6 +71,8 @@ class EquilibriumBranch:
         stop: why and where the continuation ended (:class:`Stop`; ``status`` and
             ``stop_reason`` read it).
         settings: the settings used.
+        params: every parameter value of the branch (``param_name`` at the start value);
+            ``model`` is the symbolic model as given, its defaults untouched.
     """
 
     model: ODEModel = field(repr=False)
@@ -84,6 +86,7 @@ class EquilibriumBranch:
     special_points: tuple[SpecialPoint, ...]
     stop: Stop
     settings: ContinuationSettings = field(repr=False)
+    params: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.param.size
@@ -378,8 +381,8 @@ def continue_equilibria(
             raise ValueError(f"{name} must be a finite number, got {v!r}")
     if start == stop:
         raise ValueError(f"start and stop must differ, both are {start}")
-    model = model.with_params(**fixed_params)
-    eqs = find_equilibria(model, **{param: float(start)})
+    p0 = model.param_vector(**fixed_params)  # the parameters, kept apart from the model
+    eqs = find_equilibria(model, **{**fixed_params, param: float(start)})
     if not -len(eqs) <= equilibrium < len(eqs) or len(eqs) == 0:
         raise ValueError(
             f"no equilibrium number {equilibrium} at {param}={start}: found {len(eqs)} "
@@ -387,7 +390,6 @@ def continue_equilibria(
         )
     cm = model.compile()
     k = cm.param_index(param)
-    p0 = model.param_vector()
     problem = _equilibrium_problem(cm, k)
     u0 = np.concatenate([eqs.x[equilibrium], [float(start)]])
     args = jnp.asarray(p0)
@@ -423,6 +425,7 @@ def continue_equilibria(
         special_points=tuple(specials),
         stop=end,
         settings=settings,
+        params={**dict(zip(model.param_names, map(float, p0))), param: float(start)},
     )
     if throw and end.status is Status.STEP_TOO_SMALL:
         raise ContinuationError(branch.stop_reason, end.status, branch)

@@ -506,7 +506,7 @@ def _cycle_guess(model: ODEModel, guess, index, what: str):
         i = int(index)
         if not -len(branch) <= i < len(branch):
             raise ValueError(f"index = {index!r}: the branch has {len(branch)} orbits")
-    params = branch.model.defaults
+    params = {**branch.model.defaults, **getattr(branch, "params", {})}
     params[branch.param_name] = float(branch.param[i])
     return (np.asarray(branch.orbits[i]), np.asarray(branch.mesh[i]), float(branch.period[i]),
             branch.param_name, float(branch.param[i]), params, branch.collocation.ncol)
