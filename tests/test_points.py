@@ -138,6 +138,8 @@ def test_bad_arguments():
         hh.hopf_point(m, "I", "six")
     with pytest.raises(ValueError, match="finite"):
         hh.hopf_point(m, "I", 6.5, gK=float("nan"))
+    with pytest.raises(ValueError, match="'gK' must be a number"):
+        hh.hopf_point(m, "I", 6.5, gK="30")
     with pytest.raises(ValueError, match="cycle branch"):
         hh.lpc_point(m, "I", 3.4)
 

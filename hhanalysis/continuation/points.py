@@ -179,6 +179,10 @@ def check_params(model: ODEModel, param: str | None, params: dict) -> None:
         raise ValueError(f"{param!r} is the bifurcation parameter: give its guess as `guess`, "
                          f"not as {param}=...")
     for name, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number, np.ndarray,
+                                                     jax.Array)):
+            raise ValueError(f"parameter {name!r} must be a number or a JAX scalar, got "
+                             f"{type(v).__name__} {v!r}")
         if jnp.ndim(v) != 0:
             raise ValueError(f"parameter {name!r} must be a scalar (use jax.vmap for many "
                              f"values), got shape {jnp.shape(v)}")
