@@ -327,7 +327,8 @@ class _Hooks(driver.Hooks):
     def accepted(self, before, points, args):
         if self.bar is not None:
             lam = np.concatenate([[float(before[0][-1])], points.u[:, -1]])
-            self.bar.update(float(np.sum(np.abs(np.diff(lam)))))
+            step = float(np.sum(np.abs(np.diff(lam))))  # past folds and the bound: clamp
+            self.bar.update(max(0.0, min(step, self.bar.total - self.bar.n)))
 
     def at_bound(self, base, last, edge, args):
         u = _end_at(self.cm, self.k, self.p0, np.asarray(base[0]), last.u[0], edge)
