@@ -48,7 +48,7 @@ def best_of(fn, repeat=5):
 
 
 def gradient_table():
-    t = Table([("quantity", ""), ("preset", ""), ("AD", ".10g"), ("FD", ".10g"),
+    t = Table([("quantity".ljust(16), ""), ("preset", ""), ("AD", ".10g"), ("FD", ".10g"),
                ("rel diff", ".1e")])
     t.header()
     for preset in ("brainpy", "classic"):
@@ -80,13 +80,21 @@ def gradient_table():
 
 
 def cost_table(m, cb):
-    t = Table([("call", ""), ("warm s", ".4f"), ("ratio", ".2f")])
+    t = Table([("call".ljust(34), ""), ("warm s", ".5f"), ("ratio", ".2f")])
     t.header()
     params = {k: v for k, v in m.defaults.items() if k != "I"}
     one = best_of(lambda: hh.hopf_point(m, "I", 6.5).param)
     jac = best_of(lambda: jax.jacfwd(lambda ps: hh.hopf_point(m, "I", 6.5, **ps).param)(params))
     t.row("hopf_point", one, 1.0)
     t.row(f"jacfwd hopf_point ({len(params)} params)", jac, jac / one)
+
+    def f(ps):
+        return hh.hopf_point(m, "I", 6.5, **ps).param
+
+    jf, jj = jax.jit(f), jax.jit(jax.jacfwd(f))
+    one_jit, jac_jit = best_of(lambda: jf(params)), best_of(lambda: jj(params))
+    t.row("jit(hopf_point)", one_jit, 1.0)
+    t.row(f"jit(jacfwd hopf_point) ({len(params)} params)", jac_jit, jac_jit / one_jit)
     one = best_of(lambda: hh.lpc_point(m, "I", cb).param, repeat=3)
     grad = best_of(lambda: jax.grad(lambda v: hh.lpc_point(m, "I", cb, gK=v).param)(36.0),
                    repeat=3)
@@ -100,7 +108,7 @@ def fit_table():
 
     from hhanalysis.figures import fit_classic_targets
 
-    t = Table([("solver", ""), ("steps", "d"), ("gK", ".6f"), ("gNa", ".6f"),
+    t = Table([("solver".ljust(14), ""), ("steps", "d"), ("gK", ".6f"), ("gNa", ".6f"),
                ("max |r|", ".1e"), ("warm s", ".1f")])
     t.header()
     fit_classic_targets()  # compile
