@@ -40,6 +40,7 @@ from ..codegen import CompiledModel
 from ..equilibria import find_equilibria
 from ..models import ODEModel
 from ..precision import float64
+from .collocation import Discretisation
 from .locate import solve_point
 from .problems import fold as fold_problem
 from .problems import hopf as hopf_problem
@@ -300,6 +301,22 @@ def _hopf_solver(cm: CompiledModel, k: int, idx: tuple):
     return _jitted(hopf_problem.hopf_system(cm, k), idx, finish)
 
 
+def _solve_at(model: ODEModel, param: str, guess, params: dict, guess_fn, pack, solver):
+    """The steps every equilibrium-type point shares: check the arguments, build the guess at
+    concrete parameters (``guess_fn``, also inside ``jit``), ``pack`` it into the unknown
+    vector and the system's constants, and run the jitted ``solver(cm, k, idx)``."""
+    check_params(model, param, params)
+    base = _guess_params(model, guess)
+    ref = _reference(model, base, params)
+    with jax.ensure_compile_time_eval():  # the guess is concrete, also inside jit
+        g, at_ref = guess_fn(model, param, guess, ref)
+    y0, c = pack(*g)
+    cm = model.compile()
+    p0 = model.param_vector(**{**(ref if at_ref else base), param: float(y0[model.n_states])})
+    idx, values = overrides(model, params)
+    return solver(cm, cm.param_index(param), idx)(values, model.param_vector(**base), y0, p0, c)
+
+
 def _finish(point, throw: bool, what: str):
     if throw:
         msg = (f"{what}: Newton on the defining system did not converge (the point may not "
@@ -332,19 +349,12 @@ def hopf_point(model: ODEModel, param: str, guess, *, throw: bool = True,
         ValueError: unknown names, ``param`` also in ``params``, a guess that is neither a number
             nor a point, no complex pair at the guess.
     """
-    check_params(model, param, params)
-    base = _guess_params(model, guess)
-    ref = _reference(model, base, params)
-    with jax.ensure_compile_time_eval():  # the guess is concrete, also inside jit
-        (x0, lam0, om0, q0), at_ref = _hopf_guess(model, param, guess, ref)
-    cm = model.compile()
-    k = cm.param_index(param)
-    q0 = q0 / np.linalg.norm(q0)
-    y0 = np.concatenate([x0, [lam0, om0], q0.real, q0.imag])
-    p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
-    idx, values = overrides(model, params)
-    (lam, x, omega, q, l1, p_at, ok), res = _hopf_solver(cm, k, idx)(
-        values, model.param_vector(**base), y0, p0, (q0.real, q0.imag))
+    def pack(x0, lam0, om0, q0):
+        q0 = q0 / np.linalg.norm(q0)
+        return np.concatenate([x0, [lam0, om0], q0.real, q0.imag]), (q0.real, q0.imag)
+
+    (lam, x, omega, q, l1, p_at, ok), res = _solve_at(model, param, guess, params,
+                                                      _hopf_guess, pack, _hopf_solver)
     point = HopfPoint(param=lam, x=x, omega=omega, eigenvector=q, l1=l1,
                       params=p_at, converged=ok, residual=res,
                       param_name=param, state_names=model.state_names)
@@ -405,19 +415,12 @@ def fold_point(model: ODEModel, param: str, guess, *, throw: bool = True,
     Returns:
         :class:`FoldPoint`.
     """
-    check_params(model, param, params)
-    base = _guess_params(model, guess)
-    ref = _reference(model, base, params)
-    with jax.ensure_compile_time_eval():
-        (x0, lam0, v0), at_ref = _fold_guess(model, param, guess, ref)
-    cm = model.compile()
-    k = cm.param_index(param)
-    v0 = v0 / np.linalg.norm(v0)
-    y0 = np.concatenate([x0, [lam0], v0])
-    p0 = model.param_vector(**{**(ref if at_ref else base), param: lam0})
-    idx, values = overrides(model, params)
-    (lam, x, v, a, p_at, ok), res = _fold_solver(cm, k, idx)(
-        values, model.param_vector(**base), y0, p0, v0)
+    def pack(x0, lam0, v0):
+        v0 = v0 / np.linalg.norm(v0)
+        return np.concatenate([x0, [lam0], v0]), v0
+
+    (lam, x, v, a, p_at, ok), res = _solve_at(model, param, guess, params, _fold_guess, pack,
+                                              _fold_solver)
     point = FoldPoint(param=lam, x=x, null_vector=v, a=a,
                       params=p_at, converged=ok, residual=res,
                       param_name=param, state_names=model.state_names)
@@ -516,22 +519,15 @@ def _cycle_guess(model: ODEModel, guess, index, what: str):
             branch.param_name, float(branch.param[i]), params, branch.collocation.ncol)
 
 
-def _pack(X, T, lam, ncol):
-    ntst = (X.shape[0] - 1) // ncol
-    s = math.sqrt(ntst * ncol)
-    return np.concatenate([np.ravel(X) / s, [T, lam]])
-
-
 @functools.cache
 def _orbit_solver(cm: CompiledModel, k: int, ntst: int, ncol: int, lpc: bool, idx: tuple):
     from .problems import lpc as lpc_problem
 
-    n = len(cm.state_names)
+    disc = Discretisation(len(cm.state_names), ntst, ncol)
     system = (lpc_problem.lpc_system if lpc else lpc_problem.orbit_system)(cm, k, ntst, ncol)
-    s = math.sqrt(ntst * ncol)
 
     def finish(u, p, ok):
-        X = u[:-2].reshape(-1, n) * s
+        X = disc.orbit(u)
         return (u[-1], u[-2], X, X.max(axis=0), X.min(axis=0),
                 _as_dict(cm.param_names, p.at[k].set(u[-1])), ok)
 
@@ -562,7 +558,7 @@ def _orbit_point(model, guess, index, what, param, params, throw):
     cm = model.compile()
     k = cm.param_index(pname)
     ntst = mesh.size - 1
-    u0 = _pack(X0, T0, lam0, ncol)
+    u0 = Discretisation(model.n_states, ntst, ncol).pack(X0, T0, lam0)
     p0 = model.param_vector(**base)
     c = (jnp.asarray(u0), jnp.asarray(np.diff(mesh)))
     if lpc:
