@@ -76,6 +76,7 @@ _persistent_compilation_cache()
 from . import simulate, special  # noqa: E402
 from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
+    BifurcationCurve,
     BifurcationDiagram,
     Collocation,
     ContinuationError,
@@ -90,6 +91,8 @@ from .continuation import (  # noqa: E402
     bifurcation_diagram,
     continue_cycles,
     continue_equilibria,
+    continue_fold,
+    continue_hopf,
     fold_point,
     hopf_point,
     lpc_point,
@@ -118,5 +121,5 @@ __all__ = [
     "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
-    "periodic_orbit", "fit", "FitResult",
+    "periodic_orbit", "fit", "FitResult", "BifurcationCurve", "continue_hopf", "continue_fold",
 ]

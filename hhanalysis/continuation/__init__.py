@@ -1,6 +1,7 @@
 """Continuation: the generic PALC engine and the branch types built on it."""
 
 from .collocation import Collocation
+from .curves import CURVE_SETTINGS, BifurcationCurve, continue_fold, continue_hopf
 from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
 from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
@@ -29,4 +30,5 @@ __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationS
            "HopfData", "FoldData", "CycleData", "ContinuationError", "Collocation",
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
-           "fold_point", "lpc_point", "periodic_orbit"]
+           "fold_point", "lpc_point", "periodic_orbit", "BifurcationCurve", "CURVE_SETTINGS",
+           "continue_hopf", "continue_fold"]

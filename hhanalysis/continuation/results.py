@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Status", "Stop", "SpecialPoint", "HopfData", "FoldData", "CycleData",
-           "ContinuationError"]
+           "BogdanovTakensData", "BautinData", "CuspData", "ZeroHopfData", "DoubleHopfData",
+           "TurningData", "ContinuationError"]
 
 
 class Status(enum.Enum):
@@ -45,6 +46,9 @@ class Status(enum.Enum):
     #: Newton on the defining system of a located point (:func:`~hhanalysis.hopf_point`, ...)
     #: did not converge.
     NO_CONVERGENCE = "no convergence"
+    #: a Hopf curve ended at a Bogdanov–Takens point (beyond it the defining system describes
+    #: neutral saddles, not Hopf points).
+    REACHED_CODIM2 = "reached a codim-2 point"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class Stop:
         if s is Status.PERIOD_TOO_LARGE:
             return (f"period {self.value:.6g} above max_period={self.limit:g} at {p} "
                     f"(approach to a homoclinic orbit?)")
+        if s is Status.REACHED_CODIM2:
+            return (f"ended at a Bogdanov-Takens point ({p}): beyond it the Hopf curve is a "
+                    f"curve of neutral saddles")
         return s.value
 
     def to_json(self) -> dict:
@@ -168,7 +175,60 @@ class CycleData:
     x_min: np.ndarray | None = None
 
 
-_DATA = {"hopf": HopfData, "fold": FoldData, "cycle": CycleData}
+@dataclass(frozen=True, eq=False)
+class BogdanovTakensData:
+    r"""Bogdanov–Takens point: :math:`\dot w_0 = w_1,\ \dot w_1 = a w_0^2 + b w_0 w_1`
+    (normalisation in :mod:`~hhanalysis.continuation.normal_forms`)."""
+
+    a: float
+    b: float
+
+
+@dataclass(frozen=True, eq=False)
+class BautinData:
+    r"""Generalised Hopf (Bautin) point: :math:`\ell_1 = 0`; the second Lyapunov coefficient
+    :math:`\ell_2` decides its type."""
+
+    omega: float
+    l2: float
+
+    @property
+    def period(self) -> float:
+        return 2 * math.pi / self.omega
+
+
+@dataclass(frozen=True, eq=False)
+class CuspData:
+    r"""Cusp point: :math:`\dot\xi = \beta_1 + \beta_2\xi + c\,\xi^3`."""
+
+    c: float
+
+
+@dataclass(frozen=True, eq=False)
+class ZeroHopfData:
+    r"""Zero-Hopf point: eigenvalues :math:`0, \pm i\omega`."""
+
+    omega: float
+
+
+@dataclass(frozen=True, eq=False)
+class DoubleHopfData:
+    r"""Double-Hopf point: eigenvalues :math:`\pm i\omega_1, \pm i\omega_2`."""
+
+    omega1: float
+    omega2: float
+
+
+@dataclass(frozen=True, eq=False)
+class TurningData:
+    """A turning point of a two-parameter curve: the parameter ``param_name`` is extremal."""
+
+    param_name: str
+
+
+_DATA = {"hopf": HopfData, "fold": FoldData, "cycle": CycleData, "bt": BogdanovTakensData,
+         "gh": BautinData, "cusp": CuspData, "zh": ZeroHopfData, "hh": DoubleHopfData,
+         "turn": TurningData}
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +250,10 @@ class SpecialPoint:
         params: all parameter values at the point (so a cycle branch can start from it).
         message: why the location failed, or ''.
         data: the kind's own record: :class:`HopfData` (hopf), :class:`FoldData` (fold),
-            :class:`CycleData` (lpc, pd, ns, uz) or None (bp).
+            :class:`CycleData` (lpc, pd, ns, uz) or None (bp); on two-parameter curves
+            :class:`BogdanovTakensData` (bt), :class:`BautinData` (gh), :class:`CuspData` (cp),
+            :class:`ZeroHopfData` (zh), :class:`DoubleHopfData` (hh), :class:`TurningData`
+            (lp).
     """
 
     kind: str

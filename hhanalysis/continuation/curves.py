@@ -1,0 +1,786 @@
+r"""Curves of Hopf points and folds of equilibria in two parameters, with their codim-2 points.
+
+The curves are the zero sets of the minimally augmented systems of
+:mod:`~hhanalysis.continuation.problems.hopf_curve` (bialternate product) and
+:mod:`~hhanalysis.continuation.problems.fold_curve`, continued by the one driver
+(:func:`hhanalysis.continuation.driver.run`) with two free parameters; the borders of the
+bordered test function are refreshed between chunks.
+
+**Test functions** (evaluated at every point from the eigenvalues :math:`\lambda_k` of
+:math:`f_x`; on a Hopf curve the critical pair :math:`\lambda_i, \lambda_j` is the one with the
+smallest :math:`|\lambda_i + \lambda_j|`, :math:`\kappa = \lambda_i\lambda_j`, and
+:math:`\mu_k` are the other eigenvalues; on a fold curve the critical eigenvalue is the one
+nearest 0):
+
+=========  ===================================================  ==============================
+point      test function                                        curve
+=========  ===================================================  ==============================
+BT         :math:`\kappa` (:math:`\omega^2 \to 0`; the curve     Hopf (then it ends: beyond it
+           becomes a neutral-saddle curve)                      is the neutral-saddle curve)
+GH         :math:`\ell_1`                                       Hopf (where :math:`\kappa > 0`)
+ZH         :math:`\prod_k \mu_k`                                Hopf
+HH         :math:`\prod_{k<l} (\mu_k + \mu_l)`, accepted where  Hopf
+           the new pair is complex
+BT         :math:`\prod_k \mu_k`                                fold
+ZH         :math:`\prod_{k<l} (\mu_k + \mu_l)`, complex pair     fold
+CP         the fold coefficient :math:`a`                       fold
+LP         a parameter component of the tangent (the curve      both
+           turns in that parameter, AUTO's LP on a 2-par curve)
+UZ         :math:`\lambda_i - v` for a requested value v        both
+=========  ===================================================  ==============================
+
+**Location**: each sign change between consecutive points is bracketed and the zero of the
+test function found by Brent's method along the chord, every trial point corrected onto the
+curve by Newton (:math:`F(u) = 0`, :math:`d^T(u - u_{\rm trial}) = 0`). The normal-form
+coefficients at the located points come from :mod:`~hhanalysis.continuation.normal_forms`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.optimize import brentq
+
+from ..codegen import CompiledModel
+from ..equilibria import spectrum_order
+from ..models import ODEModel
+from ..precision import float64
+from . import driver
+from . import normal_forms as nf
+from .engine import ContinuationSettings, initial_tangent
+from .problems.fold import fold_coefficient
+from .problems.fold_curve import curve_params, fold_curve_problem, fold_matrix
+from .problems.hopf import first_lyapunov
+from .problems.hopf_curve import hopf_curve_problem, hopf_matrix
+from .problems.minimal import borders
+from .results import (
+    BautinData,
+    BogdanovTakensData,
+    ContinuationError,
+    CuspData,
+    DoubleHopfData,
+    SpecialPoint,
+    Status,
+    Stop,
+    TurningData,
+    ZeroHopfData,
+)
+
+__all__ = ["BifurcationCurve", "continue_hopf", "continue_fold", "CURVE_SETTINGS"]
+
+#: Default settings of curve continuation (AUTO's usual DS, DSMIN, DSMAX, NMX; EPSL = 1e-10).
+CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=0.5, max_steps=3000)
+
+_NEWTON_TOL = 1e-13  # Newton iterates until the relative step is below this (or 30 steps)
+_CONVERGED = 1e-10  # ... and has converged when the last step is below this (AUTO's EPSL)
+_IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
+
+CODIM2 = ("bt", "gh", "zh", "hh", "cp")
+
+
+@dataclass(frozen=True)
+class BifurcationCurve:
+    r"""A curve of Hopf points or of folds of equilibria in two parameters.
+
+    Points are ordered along the curve; the start point is ``values[start_index]``.
+
+    Attributes:
+        kind: ``'hopf'`` or ``'fold'``.
+        model: the model (its defaults untouched).
+        param_names: the two free parameters ``(p1, p2)``.
+        values: their values along the curve, ``(M, 2)``.
+        x: the equilibrium at every point, ``(M, n)``.
+        eigenvalues: eigenvalues of :math:`f_x` by decreasing real part, ``(M, n)``.
+        omega: Hopf curves: the frequency :math:`\omega = \sqrt{\kappa}` of the critical pair
+            (NaN for fold curves).
+        l1: Hopf curves: the first Lyapunov coefficient at every point (< 0: supercritical).
+        a: fold curves: the quadratic normal-form coefficient at every point.
+        special_points: codim-2 points (kind ``'bt'``, ``'gh'``, ``'zh'``, ``'hh'``, ``'cp'``),
+            turning points ``'lp'`` and requested values ``'uz'``, in curve order; their
+            ``param`` is the value of ``param_names[0]``, ``params`` has both.
+        stops: why the curve ended at its first and at its last point (:class:`Stop`;
+            ``param`` of a REACHED_BOUND is the bound of the parameter ``stop_params`` names).
+        stop_params: the parameter each stop refers to.
+        start_index: the index of the start point.
+        params: the parameter values at the start point (both curve parameters included).
+        settings: the continuation settings.
+    """
+
+    kind: str
+    model: ODEModel = field(repr=False)
+    param_names: tuple[str, str]
+    values: np.ndarray
+    x: np.ndarray
+    eigenvalues: np.ndarray
+    omega: np.ndarray
+    l1: np.ndarray
+    a: np.ndarray
+    special_points: tuple[SpecialPoint, ...]
+    stops: tuple[Stop, Stop]
+    stop_params: tuple[str, str]
+    start_index: int
+    params: dict = field(default_factory=dict, repr=False)
+    settings: ContinuationSettings = field(default=CURVE_SETTINGS, repr=False)
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def param(self, name: str) -> np.ndarray:
+        """The values of one of the two curve parameters along the curve."""
+        if name not in self.param_names:
+            raise ValueError(f"param must be one of {self.param_names}, got {name!r}")
+        return self.values[:, self.param_names.index(name)]
+
+    def state(self, name: str) -> np.ndarray:
+        """One state variable along the curve."""
+        return self.x[:, self.model.state_names.index(name)]
+
+    @property
+    def codim2_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind in CODIM2)
+
+    def points(self, kind: str) -> tuple[SpecialPoint, ...]:
+        """The special points of one kind (e.g. ``'gh'``)."""
+        return tuple(s for s in self.special_points if s.kind == kind)
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the curve ended, at its first and its last point."""
+        return "; ".join(f"{end}: {s.message(name)}" for end, s, name in
+                         zip(("first end", "last end"), self.stops, self.stop_params))
+
+    @property
+    def status(self) -> Status:
+        """STEP_TOO_SMALL if either end failed, else the status of the last end."""
+        bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
+        return bad[0] if bad else self.stops[1].status
+
+    def __repr__(self) -> str:
+        pts = "\n".join(f"  {_describe(s, self.param_names)}" for s in self.special_points)
+        p1, p2 = self.param_names
+        return (f"BifurcationCurve({self.kind}, {self.model.name}, ({p1}, {p2}), {len(self)} "
+                f"points, {p1} in [{self.values[:, 0].min():.6g}, {self.values[:, 0].max():.6g}]"
+                f", {p2} in [{self.values[:, 1].min():.6g}, {self.values[:, 1].max():.6g}])\n"
+                f" {self.stop_reason}\n special points:\n{pts or '  (none)'}")
+
+
+def _describe(s: SpecialPoint, names) -> str:
+    where = ", ".join(f"{k}={s.params[k]:.10g}" for k in names)
+    d = s.data
+    extra = ""
+    if isinstance(d, BogdanovTakensData):
+        extra = f", a={d.a:.6g}, b={d.b:.6g}"
+    elif isinstance(d, BautinData):
+        extra = f", omega={d.omega:.6g}, l2={d.l2:.6g}"
+    elif isinstance(d, CuspData):
+        extra = f", c={d.c:.6g}"
+    elif isinstance(d, ZeroHopfData):
+        extra = f", omega={d.omega:.6g}"
+    elif isinstance(d, DoubleHopfData):
+        extra = f", omega1={d.omega1:.6g}, omega2={d.omega2:.6g}"
+    elif isinstance(d, TurningData):
+        extra = f" (turns in {d.param_name})"
+    status = "" if s.status is Status.CONVERGED else f" [{s.status.value}: {s.message}]"
+    return f"{s.kind.upper()}: {where}{extra}{status}"
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled pieces (one compile per model, kind and parameter pair)
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
+    problem = (hopf_curve_problem if kind == "hopf" else fold_curve_problem)(cm, free)
+    matrix = jax.jit(functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm, free))
+    jac = jax.jacfwd(problem.residual)
+
+    @jax.jit
+    def correct(u_guess, d, args):
+        """Newton on ``F(u) = 0, d.(u - u_guess) = 0``; returns ``(u, converged)``."""
+
+        def G(u):
+            return jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
+
+        def body(c):
+            u, it, _ = c
+            du = jnp.linalg.solve(jnp.vstack([jac(u, args), d[None]]), G(u))
+            u = u - du
+            return u, it + 1, jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u)))
+
+        def cond(c):
+            _, it, err = c
+            return (it < 30) & (err > _NEWTON_TOL) & jnp.isfinite(err)
+
+        u, _, err = jax.lax.while_loop(cond, body, (u_guess, 0, jnp.asarray(1e300)))
+        return u, err <= _CONVERGED
+
+    @jax.jit
+    def tangent(u, d, args):
+        """Unit tangent at ``u`` oriented along ``d``."""
+        K = jnp.vstack([jac(u, args), d[None]])
+        t = jnp.linalg.solve(K, jnp.zeros(u.shape[0]).at[-1].set(1.0))
+        return t / jnp.linalg.norm(t)
+
+    @jax.jit
+    def spectra(U, p0):
+        return jax.vmap(lambda u: jnp.linalg.eigvals(cm.jac_x(u[:-2], curve_params(u, p0, free))
+                                                     ))(U)
+
+    @jax.jit
+    def lyapunov(U, p0, omega, Q):
+        return jax.vmap(lambda u, w, q: first_lyapunov(
+            cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
+
+    @jax.jit
+    def fold_a(U, p0, V):
+        return jax.vmap(lambda u, v: fold_coefficient(
+            cm, u[:-2], curve_params(u, p0, free), v))(U, V)
+
+    return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
+                spectra=spectra, lyapunov=lyapunov, fold_a=fold_a)
+
+
+def _pad(U):
+    """``U`` padded to a power of two rows (few distinct compiled shapes)."""
+    size = max(64, 1 << (len(U) - 1).bit_length())
+    return np.concatenate([U, np.repeat(U[-1:], size - len(U), axis=0)])
+
+
+# --------------------------------------------------------------------------------------------
+# Test functions from the eigenvalues
+# --------------------------------------------------------------------------------------------
+
+
+def _hopf_pair(L):
+    """Per row: indices ``(i, j)`` of the critical pair (smallest |l_i + l_j|)."""
+    n = L.shape[-1]
+    i, j = np.triu_indices(n, 1)
+    k = np.argmin(np.abs(L[..., i] + L[..., j]), axis=-1)
+    return i[k], j[k]
+
+
+def _rest(L, drop):
+    """Per row: the eigenvalues without the columns in ``drop`` (list of index arrays)."""
+    n = L.shape[-1]
+    mask = np.ones(L.shape, bool)
+    rows = np.arange(L.shape[0])
+    for d in drop:
+        mask[rows, d] = False
+    return L[mask].reshape(L.shape[0], n - len(drop))
+
+
+def _pair_sums(M):
+    """Per row: :math:`\\prod_{k<l}(\\mu_k + \\mu_l)` (real part; 1 when fewer than 2)."""
+    m = M.shape[-1]
+    if m < 2:
+        return np.ones(M.shape[0])
+    i, j = np.triu_indices(m, 1)
+    return np.prod(M[:, i] + M[:, j], axis=-1).real
+
+
+def _tests(kind: str, L) -> dict[str, np.ndarray]:
+    """Eigenvalue test functions per row of ``L`` ``(M, n)``."""
+    L = np.atleast_2d(L)
+    if kind == "hopf":
+        i, j = _hopf_pair(L)
+        rows = np.arange(L.shape[0])
+        kappa = (L[rows, i] * L[rows, j]).real
+        rest = _rest(L, [i, j])
+        return {"bt": kappa, "zh": np.prod(rest, axis=-1).real if rest.shape[1] else
+                np.ones(len(L)), "hh": _pair_sums(rest)}
+    i0 = np.argmin(np.abs(L), axis=-1)
+    rest = _rest(L, [i0])
+    return {"bt": np.prod(rest, axis=-1).real, "zh": _pair_sums(rest)}
+
+
+def _new_pair_complex(kind: str, lam) -> tuple[bool, float]:
+    """At a located ZH (fold curve) / HH (Hopf curve): whether the pair of other eigenvalues
+    that sums to zero is complex, and its frequency."""
+    lam = np.asarray(lam)
+    if kind == "hopf":
+        i, j = _hopf_pair(lam[None])
+        rest = _rest(lam[None], [i, j])[0]
+    else:
+        rest = _rest(lam[None], [np.argmin(np.abs(lam[None]), axis=-1)])[0]
+    a, b = np.triu_indices(len(rest), 1)
+    k = np.argmin(np.abs(rest[a] + rest[b]))
+    w = abs(rest[a[k]].imag)
+    return bool(w > _IMAG * max(1.0, abs(rest[a[k]]))), float(w)
+
+
+# --------------------------------------------------------------------------------------------
+# Start, continuation and location
+# --------------------------------------------------------------------------------------------
+
+
+def _start_of(start, kind: str, model: ODEModel) -> tuple[np.ndarray, dict]:
+    """``(x, params)`` of a start point: a :class:`SpecialPoint` of that kind from a branch,
+    a :class:`~hhanalysis.HopfPoint` / :class:`~hhanalysis.FoldPoint`, or a mapping with
+    ``'x'`` (the equilibrium) and ``'params'``."""
+    from .points import FoldPoint, HopfPoint
+
+    want = {"hopf": HopfPoint, "fold": FoldPoint}[kind]
+    if isinstance(start, SpecialPoint):
+        if start.kind != kind:
+            raise ValueError(f"start must be a {kind} point, got a {start.kind!r} point")
+        x, params = np.asarray(start.state, float), dict(start.params or {})
+    elif isinstance(start, want):
+        if not bool(start.converged):
+            raise ValueError(f"start: the {kind} point did not converge")
+        x, params = np.asarray(start.x, float), {k: float(v) for k, v in start.params.items()}
+    elif isinstance(start, dict) and "x" in start:
+        x, params = np.asarray(start["x"], float), dict(start.get("params", {}))
+    else:
+        raise TypeError(f"start must be a {kind} SpecialPoint of a branch, a {want.__name__} "
+                        f"or a dict with 'x' and 'params'; got {type(start).__name__}")
+    if x.shape != (model.n_states,) or not np.all(np.isfinite(x)):
+        raise ValueError(f"start: the state must be {model.n_states} finite numbers, got {x}")
+    return x, params
+
+
+def _check_bounds(bounds, params) -> list[tuple[float, float]]:
+    if bounds is None:
+        return [(-math.inf, math.inf)] * 2
+    if isinstance(bounds, dict):
+        unknown = set(bounds) - set(params)
+        if unknown:
+            raise ValueError(f"bounds: keys must be among the curve parameters {params}, got "
+                             f"{sorted(unknown)}")
+        pairs = [bounds.get(p, (-math.inf, math.inf)) for p in params]
+    else:
+        pairs = list(bounds)
+        if len(pairs) != 2:
+            raise ValueError("bounds must be a dict {param: (lo, hi)} or two (lo, hi) pairs")
+    out = []
+    for name, pair in zip(params, pairs):
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds of {name!r} must be (lo, hi) numbers, got {pair!r}") from None
+        if math.isnan(lo) or math.isnan(hi) or not lo < hi:
+            raise ValueError(f"bounds of {name!r} must satisfy lo < hi, got ({lo}, {hi})")
+        out.append((lo, hi))
+    return out
+
+
+class _Hooks(driver.Hooks):
+    """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
+    Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders."""
+
+    def __init__(self, kind, parts, bounds2, p2_index):
+        self.kind, self.parts, self.bounds2 = kind, parts, bounds2
+
+    def end(self, points, args):
+        lam2 = points.u[:, -1]
+        out = np.nonzero((lam2 < self.bounds2[0]) | (lam2 > self.bounds2[1]))[0]
+        cut, stop = len(points), None
+        if out.size:
+            cut = int(out[0]) + 1
+            edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
+            stop = Stop(Status.REACHED_BOUND, float(edge))
+        if self.kind == "hopf":
+            L = np.asarray(self.parts["spectra"](jnp.asarray(points.u[:cut]), args[0]))
+            bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
+            if bt.size:
+                cut = int(bt[0]) + 1
+                stop = Stop(Status.REACHED_CODIM2, float(points.u[bt[0], -2]))
+        return cut, stop
+
+    def adapt(self, u, t, args):
+        b, c = borders(self.parts["matrix"](u, args[0]))
+        return u, t, (args[0], jnp.asarray(b), jnp.asarray(c))
+
+
+def _locate(parts, args, ua, ub, psi, fa, fb):
+    """The zero of ``psi(u)`` between curve points ``ua``, ``ub`` (``fa``, ``fb`` of opposite
+    signs): Brent's method on the chord coordinate, each trial corrected onto the curve.
+    Returns ``(u, converged, bracket width)``. The borders of ``args`` are replaced by ones
+    computed at ``ua`` (those of the continuation may be far from this point)."""
+    b, c = borders(parts["matrix"](jnp.asarray(ua), args[0]))
+    args = (args[0], jnp.asarray(b), jnp.asarray(c))
+    d = ub - ua
+    length = float(np.linalg.norm(d))
+    d = d / length
+    dj = jnp.asarray(d)
+    memo = {}
+
+    def point(s):
+        if s not in memo:
+            u, ok = parts["correct"](jnp.asarray(ua + s * d), dj, args)
+            memo[s] = (np.asarray(u), bool(ok))
+        return memo[s]
+
+    def g(s):
+        if s == 0.0:
+            return fa
+        if s == length:
+            return fb
+        u, ok = point(s)
+        if not ok:
+            raise _NoConvergence
+        return psi(u, d)
+
+    try:
+        s = brentq(g, 0.0, length, xtol=1e-13 * (1.0 + np.max(np.abs(ua))), rtol=1e-15,
+                   maxiter=100)
+    except (_NoConvergence, ValueError, RuntimeError):
+        return ua + 0.5 * length * d, False, length
+    u, ok = point(s) if 0 < s < length else (ua + s * d, True)
+    return u, ok, 1e-13 * (1.0 + np.max(np.abs(ua)))
+
+
+class _NoConvergence(Exception):
+    pass
+
+
+def _continue(kind, model, start, params, bounds, settings, user_points, direction, throw):
+    if kind not in ("hopf", "fold"):  # pragma: no cover - internal
+        raise ValueError(kind)
+    settings = settings or CURVE_SETTINGS
+    if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
+        raise ValueError(f"params must be two different parameter names, got {params!r}")
+    params = tuple(params)
+    model.check_param_names(list(params), "curve parameter")
+    if direction not in (-1, 0, 1):
+        raise ValueError(f"direction must be -1, 0 (both) or 1, got {direction!r}")
+    box = _check_bounds(bounds, params)
+    user = _check_user_points(user_points, params)
+    x0, pdict = _start_of(start, kind, model)
+    unknown = set(pdict) - set(model.param_names)
+    if unknown:
+        raise ValueError(f"start: unknown parameters {sorted(unknown)}")
+    cm = model.compile()
+    free = (cm.param_index(params[0]), cm.param_index(params[1]))
+    p0 = np.asarray(model.param_vector(**pdict), float)
+    u0 = np.concatenate([x0, p0[list(free)]])
+    for name, v, (lo, hi) in zip(params, u0[-2:], box):
+        if not lo <= v <= hi:
+            raise ValueError(f"start: {name}={v:g} lies outside its bounds [{lo:g}, {hi:g}]")
+    parts = _compiled(cm, kind, free)
+    b, c = borders(parts["matrix"](jnp.asarray(u0), jnp.asarray(p0)))
+    args = (jnp.asarray(p0), jnp.asarray(b), jnp.asarray(c))
+    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
+    u0c, ok = parts["correct"](jnp.asarray(u0), jnp.asarray(t0), args)
+    if not bool(ok):
+        raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
+                         f"start point (is it a {kind} point of equilibria?)")
+    u0 = np.asarray(u0c)
+    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
+    runs = []
+    for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
+        hooks = _Hooks(kind, parts, box[1], free[1])
+        raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
+                         settings, window=box[0], hooks=hooks, free=2)
+        runs.append(_trim(kind, parts, raw, box, params))
+    if direction == 0:
+        (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
+        U = np.concatenate([Ub[::-1], Uf[1:]])
+        T = np.concatenate([-Tb[::-1], Tf[1:]])
+        stops, names, start_index = (stop_b, stop_f), (name_b, name_f), len(Ub) - 1
+    else:
+        U, T, stop, name = runs[0]
+        first = Stop(Status.MAX_STEPS, float(u0[-2]), 0)
+        stops, names, start_index = (first, stop), (params[0], name), 0
+        if direction < 0:
+            U, T = U[::-1], -T[::-1]
+            stops, names, start_index = stops[::-1], names[::-1], len(U) - 1
+    return _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index,
+                  user, settings, throw)
+
+
+def _trim(kind, parts, raw, box, params):
+    """The points of one run, the last one moved onto the bound (or the BT point) it passed;
+    returns ``(U, T, stop, name of the parameter the stop refers to)``."""
+    U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
+    name = params[0]
+    if stop.status is Status.REACHED_BOUND and len(U) >= 2:
+        j = 0 if not box[0][0] <= U[-1, -2] <= box[0][1] else 1
+        name = params[j]
+        edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
+        stop = dataclasses.replace(stop, param=float(edge))
+        args = raw.args[-1]
+        col = -2 + j
+        u, ok, _ = _locate(parts, args, U[-2], U[-1], lambda u, d: u[col] - edge,
+                           U[-2, col] - edge, U[-1, col] - edge)
+        if ok:
+            U = np.concatenate([U[:-1], u[None]])
+            T = np.concatenate([T[:-1], np.asarray(parts["tangent"](jnp.asarray(u),
+                                                                    jnp.asarray(T[-1]),
+                                                                    args))[None]])
+    return U, T, stop, name
+
+
+def _check_user_points(user_points, params) -> list[tuple[int, float]]:
+    if user_points is None:
+        return []
+    if not isinstance(user_points, dict):
+        raise TypeError(f"user_points must be a mapping {{param: [values]}}, got "
+                        f"{type(user_points).__name__}")
+    out = []
+    for name, vals in user_points.items():
+        if name not in params:
+            raise ValueError(f"user_points: {name!r} is not a curve parameter {params}")
+        for v in np.atleast_1d(np.asarray(vals, float)):
+            if not np.isfinite(v):
+                raise ValueError(f"user_points: values of {name!r} must be finite, got {v}")
+            out.append((params.index(name), float(v)))
+    return out
+
+
+def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index, user,
+           settings, throw):
+    U = np.array(U)
+    p0j = args[0]
+    n = model.n_states
+    L = np.array(parts["spectra"](jnp.asarray(_pad(U)), p0j))[:len(U)]
+    tests = _tests(kind, L)
+    omega = np.full(len(U), np.nan)
+    l1 = np.full(len(U), np.nan)
+    a = np.full(len(U), np.nan)
+    if kind == "hopf":
+        kappa = tests["bt"]
+        omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
+        Q = _hopf_vectors(cm, params, p0, U, omega)
+        vals = np.asarray(parts["lyapunov"](jnp.asarray(_pad(U)), p0j,
+                                            jnp.asarray(_pad(np.nan_to_num(omega, nan=1.0))),
+                                            jnp.asarray(_pad(Q))))[:len(U)]
+        l1 = np.where(kappa > 0, vals, np.nan)
+        tests["gh"] = l1
+    else:
+        V = _fold_vectors(L, U, cm, p0, params)
+        a = np.asarray(parts["fold_a"](jnp.asarray(_pad(U)), p0j, jnp.asarray(_pad(V))))[:len(U)]
+        tests["cp"] = a
+    for j in (0, 1):
+        tests[f"lp{j}"] = T[:, -2 + j]
+    for k, (j, v) in enumerate(user):
+        tests[f"uz{k}"] = U[:, -2 + j] - v
+    specials = _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L)
+    stops = list(stops)
+    for e, row in enumerate((0, len(U) - 1)):
+        bt = [s for s in specials if s.kind == "bt" and s.index == min(row, len(U) - 2)]
+        if stops[e].status is Status.REACHED_CODIM2 and bt:
+            # the end point lies past the BT point (a neutral saddle): put the BT point there
+            U[row] = np.concatenate([bt[0].state, [bt[0].params[q] for q in params]])
+            L[row] = np.linalg.eigvals(_jacobians(cm, params, p0, U[row:row + 1])[0])
+            omega[row], l1[row] = 0.0, np.nan
+            stops[e] = dataclasses.replace(stops[e], param=float(U[row, -2]))
+    stops = tuple(stops)
+    order = spectrum_order(L)
+    curve = BifurcationCurve(
+        kind=kind, model=model, param_names=params, values=U[:, -2:], x=U[:, :n],
+        eigenvalues=np.take_along_axis(L, order, axis=-1), omega=omega, l1=l1, a=a,
+        special_points=tuple(specials), stops=stops, stop_params=names,
+        start_index=start_index,
+        params={**dict(zip(model.param_names, map(float, p0)))}, settings=settings)
+    if throw and curve.status is Status.STEP_TOO_SMALL:
+        raise ContinuationError(curve.stop_reason, curve.status, curve)
+    return curve
+
+
+def _hopf_vectors(cm, params, p0, U, omega):
+    """Critical eigenvectors (for :math:`+i\\omega`) at every point (zeros where no pair)."""
+    n = U.shape[1] - 2
+    Q = np.zeros((len(U), n), complex)
+    J = _jacobians(cm, params, p0, U)
+    ev, vecs = np.linalg.eig(J)
+    for_rows = np.isfinite(omega)
+    k = np.argmin(np.abs(ev - 1j * np.nan_to_num(omega)[:, None]), axis=1)
+    Q[for_rows] = vecs[np.arange(len(U)), :, k][for_rows]
+    Q[~for_rows, 0] = 1.0
+    return Q
+
+
+def _fold_vectors(L, U, cm, p0, params):
+    """Unit null vectors of :math:`f_x` along a fold curve, oriented continuously (the sign of
+    the coefficient :math:`a` depends on the orientation of :math:`v`)."""
+    J = _jacobians(cm, params, p0, U)
+    V = np.linalg.svd(J)[2][:, -1, :]
+    flips = np.concatenate([[1.0], np.sign(np.sum(V[1:] * V[:-1], axis=1))])
+    flips[flips == 0] = 1.0
+    return V * np.cumprod(flips)[:, None]
+
+
+def _jacobians(cm, params, p0, U):
+    free = [cm.param_index(p) for p in params]
+    P = np.repeat(np.asarray(p0)[None], len(U), axis=0)
+    P[:, free] = U[:, -2:]
+    return np.asarray(_vjac(cm)(jnp.asarray(U[:, :-2]), jnp.asarray(P)))
+
+
+@functools.cache
+def _vjac(cm):
+    return jax.jit(jax.vmap(cm.jac_x))
+
+
+_NAMES = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
+          "hh": "double Hopf", "cp": "cusp"}
+
+
+def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
+    found = []
+    free = [cm.param_index(p) for p in params]
+    for name, psi_vals in tests.items():
+        with np.errstate(invalid="ignore"):
+            change = np.nonzero(np.sign(psi_vals[:-1]) * np.sign(psi_vals[1:]) < 0)[0]
+        for i in change:
+            sp_ = _locate_one(kind, name, model, cm, parts, params, free, p0, U, args, i,
+                              psi_vals, user)
+            if sp_ is not None:
+                found.append(sp_)
+    cusps = [s for s in found if s.kind == "cp"]
+    found = [s for s in found if not (s.kind == "lp" and any(
+        np.allclose([s.params[k] for k in params], [c.params[k] for k in params], rtol=1e-7)
+        for c in cusps))]  # at a cusp both parameters turn: the CP is the point
+    found.sort(key=lambda s: (s.index, s.kind))
+    return found
+
+
+def _psi(kind, name, cm, parts, params, free, p0, user, ref):
+    """The test function ``name`` as a function of one curve point (``ref``: the curve point
+    the location starts from, which orients null vectors)."""
+
+    def spectrum(u):
+        p = np.asarray(p0).copy()
+        p[free] = u[-2:]
+        return np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(u[:-2]), jnp.asarray(p)))), p
+
+    if name in ("bt", "zh", "hh"):
+        return lambda u, d: float(_tests(kind, spectrum(u)[0][0][None])[name][0])
+    if name == "gh":
+        def gh(u, d):
+            (ev, vecs), p = spectrum(u)
+            kappa = _tests("hopf", ev[None])["bt"][0]
+            w = math.sqrt(abs(kappa))
+            q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
+            return float(first_lyapunov(cm, jnp.asarray(u[:-2]), jnp.asarray(p), w,
+                                        jnp.asarray(q)))
+        return gh
+    if name == "cp":
+        v_ref = _fold_vectors(None, ref[None], cm, p0, params)[0]
+
+        def cp(u, d):
+            _, p = spectrum(u)
+            J = np.asarray(cm.jac_x(jnp.asarray(u[:-2]), jnp.asarray(p)))
+            v = np.linalg.svd(J)[2][-1]
+            v = v if v @ v_ref >= 0 else -v
+            return float(fold_coefficient(cm, jnp.asarray(u[:-2]), jnp.asarray(p),
+                                          jnp.asarray(v)))
+        return cp
+    if name.startswith("lp"):
+        j = int(name[2:])
+        return lambda u, d: float(parts["tangent"](jnp.asarray(u), jnp.asarray(d),
+                                                   parts["_args"])[-2 + j])
+    j, v = user[int(name[2:])]
+    return lambda u, d: float(u[-2 + j] - v)
+
+
+def _locate_one(kind, name, model, cm, parts, params, free, p0, U, args, i, vals, user):
+    if kind == "hopf" and name in ("gh", "zh", "hh"):
+        if not (np.isfinite(vals[i]) and np.isfinite(vals[i + 1])):
+            return None
+    b, c = borders(parts["matrix"](jnp.asarray(U[i]), args[0]))
+    parts = {**parts, "_args": (args[0], jnp.asarray(b), jnp.asarray(c))}
+    psi = _psi(kind, name, cm, parts, params, free, p0, user, U[i])
+    d = (U[i + 1] - U[i]) / np.linalg.norm(U[i + 1] - U[i])
+    fa, fb = psi(U[i], d), psi(U[i + 1], d)  # the test function as located (orientations)
+    if not fa * fb < 0:
+        return None
+    u, ok, width = _locate(parts, args, U[i], U[i + 1], psi, fa, fb)
+    if abs(psi(u, d)) > min(abs(fa), abs(fb)):
+        return None  # a pole of the test function (e.g. a = <w, B(v,v)>/2 at a BT point)
+    p = np.asarray(p0).copy()
+    p[free] = u[-2:]
+    x = u[:-2]
+    lam = np.linalg.eigvals(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
+    kind_out = name[:2]
+    data, message = None, ""
+    if kind_out in ("zh", "hh") and (kind == "fold" or kind_out == "hh"):
+        cplx, w = _new_pair_complex(kind, lam)
+        if not cplx:
+            return None  # a neutral saddle among the other eigenvalues: no bifurcation
+        if kind_out == "hh":
+            w0 = math.sqrt(abs(_tests("hopf", lam[None])["bt"][0]))
+            data = DoubleHopfData(w0, w)
+        else:
+            data = ZeroHopfData(w)
+    elif kind_out == "zh":
+        data = ZeroHopfData(math.sqrt(abs(_tests("hopf", lam[None])["bt"][0])))
+    elif kind_out == "bt":
+        a_, b_ = nf.bogdanov_takens(cm, x, p)
+        data = BogdanovTakensData(a_, b_)
+    elif kind_out == "gh":
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
+        w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
+        q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
+        _, l2 = nf.second_lyapunov(cm, x, p, w, q)
+        data = BautinData(w, l2)
+    elif kind_out == "cp":
+        data = CuspData(nf.cusp(cm, x, p))
+    elif kind_out == "lp":
+        data = TurningData(params[int(name[2:])])
+        kind_out = "lp"
+    if not ok:
+        message = f"location of the {_NAMES.get(kind_out, kind_out)} point did not converge"
+    values = dict(zip(model.param_names, map(float, p)))
+    return SpecialPoint(kind_out, int(i), float(u[-2]), x,
+                        Status.CONVERGED if ok else Status.GUESS, float(width),
+                        param_name=params[0], params=values, message=message, data=data)
+
+
+@float64
+def continue_hopf(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), bounds=None,
+                  *, settings: ContinuationSettings | None = None, user_points=None,
+                  direction: int = 0, throw: bool = False) -> BifurcationCurve:
+    r"""Continue a curve of Hopf points of equilibria in two parameters.
+
+    The curve is the zero set of :math:`f(x, p) = 0`, :math:`g(x, p) = 0` with :math:`g` the
+    bordered test function of the bialternate product :math:`2f_x \odot I`
+    (:mod:`~hhanalysis.continuation.problems.hopf_curve`). Along it the Bogdanov–Takens (where
+    the curve ends: beyond it the system describes neutral saddles), generalised Hopf
+    (:math:`\ell_1 = 0`, with :math:`\ell_2`), zero-Hopf and double-Hopf points and the turning
+    points in either parameter are detected and located; :math:`\ell_1` is given at every point.
+
+    Arguments:
+        model: the model.
+        start: a Hopf point: ``branch.hopf_points[k]`` of a one-parameter branch or diagram, a
+            :class:`~hhanalysis.HopfPoint` (:func:`~hhanalysis.hopf_point`), or a dict with
+            ``'x'`` and ``'params'``. Its parameter values are the fixed ones of the curve.
+        params: the two free parameters; bounds apply to each.
+        bounds: ``{name: (lo, hi)}`` (either or both) or two ``(lo, hi)`` pairs; the curve ends
+            on them.
+        settings: continuation settings (default :data:`CURVE_SETTINGS`).
+        user_points: ``{name: [values]}``: points of the curve where a parameter takes these
+            values are located exactly (kind ``'uz'``).
+        direction: 0 both ways from the start, 1 / -1 one way (the sign of the second
+            parameter's change).
+        throw: raise :class:`ContinuationError` when the corrector fails.
+
+    Returns:
+        :class:`BifurcationCurve`.
+    """
+    return _continue("hopf", model, start, params, bounds, settings, user_points, direction,
+                     throw)
+
+
+@float64
+def continue_fold(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), bounds=None,
+                  *, settings: ContinuationSettings | None = None, user_points=None,
+                  direction: int = 0, throw: bool = False) -> BifurcationCurve:
+    r"""Continue a curve of folds (limit points) of equilibria in two parameters.
+
+    The curve is the zero set of :math:`f(x, p) = 0`, :math:`g(x, p) = 0` with :math:`g` the
+    bordered test function of :math:`f_x` (:mod:`~hhanalysis.continuation.problems.fold_curve`).
+    Along it cusp (with the cubic coefficient :math:`c`), Bogdanov–Takens (with :math:`a, b`)
+    and zero-Hopf points and the turning points in either parameter are located, and the
+    quadratic coefficient :math:`a` is given at every point. Arguments as
+    :func:`continue_hopf`, with a fold point as ``start``.
+    """
+    return _continue("fold", model, start, params, bounds, settings, user_points, direction,
+                     throw)

@@ -1,0 +1,198 @@
+r"""Normal-form coefficients of codim-2 points of equilibria (Kuznetsov's projection method).
+
+Notation (Kuznetsov, *Elements of Applied Bifurcation Theory*, 3rd ed., §8.7 and §10.2;
+Kuznetsov, "Numerical normalization techniques for all codim 2 bifurcations of equilibria in
+ODE's", SIAM J. Numer. Anal. 36, 1999): :math:`A = f_x(x_0, p_0)`,
+:math:`\langle a, b\rangle = \bar a^T b`, and the multilinear forms of the Taylor expansion
+:math:`f(x_0 + \xi) = A\xi + \tfrac12 B(\xi,\xi) + \tfrac16 C(\xi,\xi,\xi) +
+\tfrac1{24} D(\xi,\xi,\xi,\xi) + \tfrac1{120} E(\xi,\xi,\xi,\xi,\xi) + \dots`, evaluated on
+complex vectors by multilinearity and polarization from Taylor-mode derivatives
+(``jax.experimental.jet``) of the generated :math:`f` along real directions (:func:`form`).
+Everything here runs once per located codim-2 point, in NumPy around one jitted, batched jet per
+order :math:`k`.
+
+**Generalised Hopf (Bautin).** :math:`Aq = i\omega q`, :math:`A^Tp = -i\omega p`,
+:math:`\langle q, q\rangle = \langle p, q\rangle = 1`. With :math:`x = x_0 + wq + \bar w\bar q +
+\sum_{j+k\ge2} h_{jk} w^j\bar w^k/(j!k!)`, the restriction to the center manifold is
+:math:`\dot w = i\omega w + \tfrac12 G_{21} w|w|^2 + \tfrac1{12} G_{32} w|w|^4 + \dots`, where
+
+.. math::
+    h_{20} &= (2i\omega - A)^{-1}B(q,q), \quad h_{11} = -A^{-1}B(q,\bar q), \\
+    G_{21} &= \langle p, C(q,q,\bar q) + B(\bar q, h_{20}) + 2B(q, h_{11})\rangle, \\
+    h_{30} &= (3i\omega - A)^{-1}\big[C(q,q,q) + 3B(q,h_{20})\big], \\
+    (i\omega - A)h_{21} &= C(q,q,\bar q) + B(\bar q,h_{20}) + 2B(q,h_{11}) - G_{21}q,
+        \quad \langle p, h_{21}\rangle = 0, \\
+    h_{31} &= (2i\omega - A)^{-1}\big[D(q,q,q,\bar q) + 3C(q,q,h_{11}) + 3C(q,\bar q,h_{20})
+        + 3B(h_{20},h_{11}) + B(\bar q,h_{30}) + 3B(q,h_{21}) - 3G_{21}h_{20}\big], \\
+    h_{22} &= -A^{-1}\big[D(q,q,\bar q,\bar q) + 4C(q,\bar q,h_{11}) + C(\bar q,\bar q,h_{20})
+        + C(q,q,\bar h_{20}) + 2B(h_{11},h_{11}) + 2B(q,\bar h_{21}) + 2B(\bar q,h_{21})
+        + B(\bar h_{20},h_{20}) - 2(G_{21} + \bar G_{21})h_{11}\big], \\
+    G_{32} &= \langle p, E(q,q,q,\bar q,\bar q) + D(q,q,q,\bar h_{20}) + 3D(q,\bar q,\bar q,h_{20})
+        + 6D(q,q,\bar q,h_{11}) + C(\bar q,\bar q,h_{30}) + 3C(q,q,\bar h_{21})
+        + 6C(q,\bar q,h_{21}) + 3C(q,\bar h_{20},h_{20}) + 6C(q,h_{11},h_{11}) \\
+        &\qquad + 6C(\bar q,h_{20},h_{11}) + 2B(\bar q,h_{31}) + 3B(q,h_{22})
+        + B(\bar h_{20},h_{30}) + 3B(\bar h_{21},h_{20}) + 6B(h_{11},h_{21})\rangle,
+
+and :math:`\ell_1 = \mathrm{Re}\,G_{21}/(2\omega)`,
+:math:`\ell_2 = \mathrm{Re}\,G_{32}/(12\omega)` (the same scaling by :math:`\omega` as
+:math:`\ell_1`; at a GH point :math:`\ell_1 = 0` and the sign of :math:`\ell_2` decides the type:
+:math:`\ell_2 < 0`: the fold-of-cycles curve born there lies where :math:`\ell_1 > 0`, carrying
+a stable big cycle around an unstable small one).
+
+**Bogdanov–Takens.** :math:`Aq_0 = 0`, :math:`Aq_1 = q_0`, :math:`A^Tp_1 = 0`,
+:math:`A^Tp_0 = p_1`, :math:`\langle q_0, q_0\rangle = 1`, :math:`\langle q_0, q_1\rangle = 0`,
+:math:`\langle p_1, q_1\rangle = 1` (then :math:`\langle p_0, q_0\rangle = 1`), and
+:math:`\langle p_0, q_1\rangle = 0`. The normal form
+:math:`\dot w_0 = w_1,\ \dot w_1 = a w_0^2 + b w_0w_1` has
+
+.. math:: a = \tfrac12\langle p_1, B(q_0,q_0)\rangle, \qquad
+          b = \langle p_0, B(q_0,q_0)\rangle + \langle p_1, B(q_0,q_1)\rangle.
+
+**Cusp.** :math:`Aq = 0`, :math:`A^Tp = 0`, :math:`\langle q,q\rangle = \langle p,q\rangle = 1`,
+:math:`\tfrac12\langle p, B(q,q)\rangle = 0`; :math:`\dot\xi = \beta_1 + \beta_2\xi + c\,\xi^3`
+with :math:`c = \tfrac16\langle p, C(q,q,q) + 3B(q,h_2)\rangle`,
+:math:`h_2 = -A^{\rm INV}B(q,q)` (the solution with :math:`\langle p, h_2\rangle = 0`).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import jet
+
+from ..codegen import CompiledModel
+from ..precision import float64
+
+__all__ = ["form", "second_lyapunov", "bogdanov_takens", "cusp"]
+
+
+@functools.cache
+def _diagonals(cm: CompiledModel, k: int):
+    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` for a batch of real directions ``W`` ``(N, n)``
+    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`)."""
+
+    def one(x, p, w):
+        zeros = [jnp.zeros_like(w)] * (k - 1)
+        _, series = jet.jet(lambda y: cm.f(y, p), (x,), ((w, *zeros),))
+        return series[k - 1]
+
+    return float64(jax.jit(jax.vmap(one, in_axes=(None, None, 0))))
+
+
+@functools.cache
+def _polarization(k: int):
+    """Signs :math:`\\varepsilon` (first fixed to +1) and weights of the polarization identity
+    :math:`D^k[v_1..v_k] = \\sum_\\varepsilon \\frac{\\prod_i\\varepsilon_i}{2^{k-1}k!}
+    D^k[(\\sum_i \\varepsilon_i v_i)^k]`."""
+    eps = np.array([(1,) + e for e in itertools.product((1, -1), repeat=k - 1)], float)
+    return eps, np.prod(eps, axis=1) / (2 ** (k - 1) * math.factorial(k))
+
+
+def form(cm: CompiledModel, x, p, *vectors) -> np.ndarray:
+    """The ``k``-linear form :math:`D^k f(x, p)[v_1, \\dots, v_k]` (``k = len(vectors)``) for
+    real or complex vectors: each complex argument is split into its real and imaginary parts
+    (:math:`2^k` real forms), each real form is polarized into :math:`2^{k-1}` diagonal values
+    :math:`D^k[w^k]`, and all diagonals are computed in one batched jet."""
+    k = len(vectors)
+    vs = [np.asarray(v, complex) for v in vectors]
+    parts = list(itertools.product((0, 1), repeat=k))  # 0: real part, 1: imaginary part
+    eps, weights = _polarization(k)
+    dirs, coeff = [], []
+    for combo in parts:
+        V = np.stack([v.real if c == 0 else v.imag for v, c in zip(vs, combo)])  # (k, n)
+        dirs.append(eps @ V)
+        coeff.append((1j ** sum(combo)) * weights)
+    W = np.concatenate(dirs)
+    vals = np.asarray(_diagonals(cm, k)(np.asarray(x, float), np.asarray(p, float), W))
+    return np.concatenate(coeff) @ vals
+
+
+def _forms(cm, x, p):
+    return functools.partial(form, cm, np.asarray(x, float), np.asarray(p, float))
+
+
+def _jacobian(cm, x, p) -> np.ndarray:
+    return np.asarray(cm.jac_x(jnp.asarray(x, float), jnp.asarray(p, float)))
+
+
+def _bordered(A, b, c, rhs):
+    """Solve :math:`[[A, b], [c^T, 0]] [y; s] = [rhs; 0]` (``c^T`` without conjugation),
+    return :math:`y`."""
+    n = A.shape[0]
+    K = np.block([[A, b[:, None]], [c[None, :], np.zeros((1, 1))]])
+    return np.linalg.solve(K, np.concatenate([rhs, [0.0]]))[:n]
+
+
+def second_lyapunov(cm: CompiledModel, x, p, omega: float, q) -> tuple[float, float]:
+    r"""``(l1, l2)`` at a Hopf point ``(x, p)`` with frequency ``omega`` and critical
+    eigenvector ``q`` (any length and phase; formulas in the module docstring); :math:`\ell_2`
+    decides the type where :math:`\ell_1 = 0`."""
+    F = _forms(cm, x, p)
+    A = _jacobian(cm, x, p).astype(complex)
+    n = A.shape[0]
+    eye = np.eye(n)
+    q = np.asarray(q, complex)
+    q = q / np.linalg.norm(q)
+    K = np.block([[A.T + 1j * omega * eye, q[:, None]], [q.conj()[None, :], np.zeros((1, 1))]])
+    pv = np.linalg.solve(K, np.concatenate([np.zeros(n), [1.0]]))[:n]
+    pv = pv / np.vdot(pv, q).conj()
+    qb = q.conj()
+    h20 = np.linalg.solve(2j * omega * eye - A, F(q, q))
+    h11 = -np.linalg.solve(A, F(q, qb))
+    r21 = F(q, q, qb) + F(qb, h20) + 2 * F(q, h11)
+    G21 = np.vdot(pv, r21)
+    h30 = np.linalg.solve(3j * omega * eye - A, F(q, q, q) + 3 * F(q, h20))
+    h21 = _bordered(1j * omega * eye - A, q, pv.conj(), r21 - G21 * q)
+    h20b, h21b = h20.conj(), h21.conj()
+    h31 = np.linalg.solve(2j * omega * eye - A,
+                          F(q, q, q, qb) + 3 * F(q, q, h11) + 3 * F(q, qb, h20)
+                          + 3 * F(h20, h11) + F(qb, h30) + 3 * F(q, h21) - 3 * G21 * h20)
+    h22 = -np.linalg.solve(A, F(q, q, qb, qb) + 4 * F(q, qb, h11) + F(qb, qb, h20)
+                           + F(q, q, h20b) + 2 * F(h11, h11) + 2 * F(q, h21b)
+                           + 2 * F(qb, h21) + F(h20b, h20) - 2 * (G21 + G21.conj()) * h11)
+    r32 = (F(q, q, q, qb, qb) + F(q, q, q, h20b) + 3 * F(q, qb, qb, h20) + 6 * F(q, q, qb, h11)
+           + F(qb, qb, h30) + 3 * F(q, q, h21b) + 6 * F(q, qb, h21) + 3 * F(q, h20b, h20)
+           + 6 * F(q, h11, h11) + 6 * F(qb, h20, h11) + 2 * F(qb, h31) + 3 * F(q, h22)
+           + F(h20b, h30) + 3 * F(h21b, h20) + 6 * F(h11, h21))
+    G32 = np.vdot(pv, r32)
+    return float(G21.real / (2 * omega)), float(G32.real / (12 * omega))
+
+
+def _null_vectors(A):
+    """Unit right and left null vectors of a (nearly) singular real ``A`` (smallest singular
+    value), the right one with its largest component positive."""
+    U, _, Vt = np.linalg.svd(A)
+    q, p = Vt[-1], U[:, -1]
+    return q * np.sign(q[np.argmax(np.abs(q))]), p
+
+
+def bogdanov_takens(cm: CompiledModel, x, p) -> tuple[float, float]:
+    """``(a, b)`` of the Bogdanov–Takens normal form at ``(x, p)`` (normalisation in the module
+    docstring); the sign of :math:`ab` tells the two unfoldings apart and does not depend on
+    the normalisation."""
+    F = _forms(cm, x, p)
+    A = _jacobian(cm, x, p)
+    q0, p1 = _null_vectors(A)
+    q1 = _bordered(A, p1, q0, q0)
+    q1 = q1 - (q0 @ q1) * q0
+    p1 = p1 / (p1 @ q1)
+    p0 = _bordered(A.T, q0, p1, p1)
+    p0 = p0 - (p0 @ q1) * p1
+    b00 = F(q0, q0).real
+    return float(0.5 * p1 @ b00), float(p0 @ b00 + p1 @ F(q0, q1).real)
+
+
+def cusp(cm: CompiledModel, x, p) -> float:
+    """The cubic coefficient :math:`c` of the cusp normal form at ``(x, p)``."""
+    F = _forms(cm, x, p)
+    A = _jacobian(cm, x, p)
+    q, pv = _null_vectors(A)
+    pv = pv / (pv @ q)
+    bqq = F(q, q).real
+    h2 = _bordered(A, pv, pv, -(bqq - (pv @ bqq) * q))
+    return float(pv @ (F(q, q, q).real + 3 * F(q, h2).real) / 6.0)

@@ -1,0 +1,240 @@
+"""Two-parameter curves of Hopf points and folds, their codim-2 points and normal forms.
+
+References: AUTO-07p's Hopf curve of the brainpy preset in (I, gK) (tests/data, with its
+provenance), a Bautin normal form with known l1, l2 written in other coordinates, and scipy
+solutions of the defining equations written here from tests/reference_hh.py (complex-step and
+finite-difference derivatives, no code of hhanalysis).
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import reference_hh as ref
+import sympy as sp
+from scipy.optimize import fsolve
+
+import hhanalysis as hh
+from hhanalysis.continuation import normal_forms as nf
+from hhanalysis.continuation.problems.minimal import bialternate
+from hhanalysis.models import ODEModel, Parameter, StateVariable
+
+DATA = Path(__file__).parent / "data"
+
+
+# ------------------------------------------------------------------ independent references
+
+
+def _jac(x, **p):
+    """Complex-step Jacobian of the reference rhs."""
+    n = len(x)
+    J = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n, complex)
+        e[j] = 1e-20j
+        J[:, j] = ref.rhs(x + e, **p).imag / 1e-20
+    return J
+
+
+def _steady(V):
+    am, bm, ah, bh, an, bn = ref.rates(V)
+    return np.array([V, am / (am + bm), ah / (ah + bh), an / (an + bn)])
+
+
+def _current(V, gK):
+    """The injected current that makes V an equilibrium (every gate at its steady state)."""
+    _, m, h, n = _steady(V)
+    return 120 * m**3 * h * (V - 50) + gK * n**4 * (V + 77) + 0.03 * (V + 54.387)
+
+
+def _dI(V, gK, k):
+    """k-th derivative of the I-V curve (complex step, then central differences)."""
+    if k == 1:
+        return _current(V + 1e-20j, gK).imag / 1e-20
+    h = 1e-4
+    return (_dI(V + h, gK, k - 1) - _dI(V - h, gK, k - 1)) / (2 * h)
+
+
+def _char(V, gK):
+    """Coefficients of the characteristic polynomial of J at the equilibrium with voltage V."""
+    x = _steady(V)
+    return np.real(np.poly(_jac(x, gK=gK, I=_current(V, gK))))
+
+
+@pytest.fixture(scope="module")
+def brainpy():
+    return hh.hodgkin_huxley("brainpy")
+
+
+@pytest.fixture(scope="module")
+def hopf_curve(brainpy):
+    h1 = hh.continue_equilibria(brainpy, "I", 0.0, 200.0).hopf_points[0]
+    return hh.continue_hopf(brainpy, h1, ("I", "gK"),
+                            bounds={"I": (-100, 1000), "gK": (0, 200)},
+                            user_points={"gK": [20.0]})
+
+
+@pytest.fixture(scope="module")
+def fold_curve(brainpy):
+    f = hh.continue_equilibria(brainpy, "I", -10.0, 10.0, gK=4.0).folds[0]
+    return hh.continue_fold(brainpy, f, ("I", "gK"), bounds={"I": (-100, 100), "gK": (0, 30)})
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_bialternate_eigenvalues_are_pairwise_sums(x64):
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 4, 6):
+        A = rng.normal(size=(n, n))
+        lam = np.linalg.eigvals(A)
+        i, j = np.triu_indices(n, 1)
+        want = lam[i] + lam[j]
+        got = np.linalg.eigvals(np.asarray(bialternate(A)))
+        assert len(got) == len(want)
+        for z in want:  # as multisets (sorting is ambiguous for equal real parts)
+            k = np.argmin(np.abs(got - z))
+            assert abs(got[k] - z) < 1e-9
+            got = np.delete(got, k)
+
+
+def test_second_lyapunov_of_a_bautin_normal_form_in_other_coordinates():
+    r"""The normal form :math:`\dot z = i\omega z + s_1 z|z|^2 + s_2 z|z|^4` in the real
+    coordinates u, with q = (1, -i)/sqrt(2) and x = w q + conj(w q), has
+    :math:`\dot w = i\omega w + 2 s_1 w|w|^2 + 4 s_2 w|w|^4`, so :math:`\ell_1 = 2 s_1/\omega`,
+    :math:`\ell_2 = 4 s_2/\omega`. Written in x = (u1 + a u2^2, u2) (identity linear part, so the
+    same q), with a third, decoupled stable state: the quadratic terms of the shear exercise every
+    h_jk of the formula."""
+    x1, x2, x3 = sp.symbols("x1 x2 x3")
+    om, s1, s2, a = sp.symbols("omega s1 s2 a")
+    u1, u2 = x1 - a * x2**2, x2
+    rad = s1 * (u1**2 + u2**2) + s2 * (u1**2 + u2**2) ** 2
+    g1, g2 = -om * u2 + u1 * rad, om * u1 + u2 * rad
+    model = ODEModel(
+        "bautin", tuple(StateVariable(f"x{k}", "1", "", (-1, 1)) for k in (1, 2, 3)),
+        (Parameter("omega", 1.3, "1", ""), Parameter("s1", 0.0, "1", ""),
+         Parameter("s2", -0.7, "1", ""), Parameter("a", 0.4, "1", "")),
+        (g1 + 2 * a * u2 * g2, g2, -x3 + x1 * x3))
+    cm = model.compile()
+    q = np.array([1, -1j, 0]) / np.sqrt(2) * 2.0 * np.exp(0.3j)  # any length and phase
+    for s1v in (0.0, 0.25):
+        p = np.asarray(model.param_vector(s1=s1v), float)
+        l1, l2 = nf.second_lyapunov(cm, np.zeros(3), p, 1.3, q)
+        assert l1 == pytest.approx(2 * s1v / 1.3, abs=1e-12)
+        assert l2 == pytest.approx(4 * -0.7 / 1.3, rel=1e-10)
+
+
+def test_hopf_curve_matches_auto07p(hopf_curve):
+    """BT, both GH points and the turn in I of the (I, gK) Hopf curve from H1 within 1e-5
+    (relative) of AUTO-07p's (whose two runs differ by up to 8e-7)."""
+    data = json.loads((DATA / "auto07p_hopf_curve_IgK_brainpy.json").read_text())
+    kinds = {"BT": "bt", "GH": "gh", "LP": "lp"}
+    for point in data["codim2_points_IgK"]:
+        ours = [s for s in hopf_curve.points(kinds[point["type"]])
+                if abs(s.params["gK"] - point["gK"]) < 0.1 * max(1.0, point["gK"])]
+        assert len(ours) == 1, (point, hopf_curve)
+        s = ours[0]
+        assert s.status is hh.Status.CONVERGED
+        for name in ("I", "gK"):
+            assert s.params[name] == pytest.approx(point[name], rel=1e-5, abs=1e-5), (point, s)
+    assert hopf_curve.stops[0].status is hh.Status.REACHED_CODIM2
+    assert hopf_curve.stops[1].status is hh.Status.REACHED_BOUND
+    assert hopf_curve.values[:, 1].min() >= 0.0  # cut at the gK bound
+
+
+def test_hopf_curve_l1_and_omega(hopf_curve, brainpy):
+    """l1 and omega at the start agree with the one-parameter Hopf point; l1 changes sign at
+    each GH point; omega -> 0 at the BT end."""
+    h1 = hh.continue_equilibria(brainpy, "I", 0.0, 200.0).hopf_points[0]
+    k = hopf_curve.start_index
+    assert hopf_curve.l1[k] == pytest.approx(h1.data.l1, rel=1e-6)
+    assert hopf_curve.omega[k] == pytest.approx(h1.data.omega, rel=1e-9)
+    for gh in hopf_curve.points("gh"):
+        i = gh.index
+        assert hopf_curve.l1[i] * hopf_curve.l1[i + 1] < 0
+        assert gh.data.l2 < 0  # both GH points: LPC curves on the subcritical side
+    assert hopf_curve.omega[0] == 0.0
+    assert np.all(hopf_curve.omega[1:] > 0)
+
+
+def test_user_point_on_hopf_curve(hopf_curve):
+    uz = hopf_curve.points("uz")
+    assert len(uz) >= 2  # gK = 20 is crossed on both sides of the curve's maximum
+    for s in uz:
+        assert s.params["gK"] == pytest.approx(20.0, abs=1e-9)
+        # it is a Hopf point: a pair of eigenvalues on the imaginary axis
+        h = hh.hopf_point(hh.hodgkin_huxley("brainpy", gK=20.0), "I", s.params["I"])
+        assert float(h.param) == pytest.approx(s.params["I"], rel=1e-8)
+
+
+def test_bt_on_fold_curve_matches_hopf_curve_and_scipy(fold_curve, hopf_curve):
+    """The BT point located on the fold curve is the Hopf curve's end, and solves
+    det J = 0, c_1 = 0 (a double zero eigenvalue) computed independently."""
+    bt_f, = fold_curve.points("bt")
+    bt_h, = hopf_curve.points("bt")
+    for name in ("I", "gK"):
+        assert bt_f.params[name] == pytest.approx(bt_h.params[name], rel=1e-8, abs=1e-9)
+
+    def eqs(z):
+        V, gK = z
+        c = _char(V, gK)
+        return [c[-1] * 1e3, c[-2] * 1e2]
+
+    V, gK = fsolve(eqs, [bt_f.state[0] + 0.5, bt_f.params["gK"] + 0.3], xtol=1e-13)
+    assert bt_f.params["gK"] == pytest.approx(gK, rel=1e-7)
+    assert bt_f.params["I"] == pytest.approx(_current(V, gK), rel=1e-6, abs=1e-8)
+
+
+def test_bt_coefficients_against_finite_differences(fold_curve):
+    """a, b of the BT normal form against the same normalisation computed from the reference
+    rhs: complex-step Jacobian and central differences for B."""
+    bt, = fold_curve.points("bt")
+    x, pars = bt.state, {k: bt.params[k] for k in ("I", "gK")}
+    A = _jac(x, **pars)
+    U, _, Vt = np.linalg.svd(A)
+    q0, p1 = Vt[-1], U[:, -1]
+    q0 = q0 * np.sign(q0[np.argmax(np.abs(q0))])
+    K = np.block([[A, p1[:, None]], [q0[None, :], np.zeros((1, 1))]])
+    q1 = np.linalg.solve(K, np.concatenate([q0, [0]]))[:4]
+    p1 = p1 / (p1 @ q1)
+    K = np.block([[A.T, q0[:, None]], [p1[None, :], np.zeros((1, 1))]])
+    p0 = np.linalg.solve(K, np.concatenate([p1, [0]]))[:4]
+    p0 = p0 - (p0 @ q1) * p1
+
+    def B(u, v, h=1e-5):
+        return (_jac(x + h * u, **pars) - _jac(x - h * u, **pars)) @ v / (2 * h)
+
+    a = 0.5 * p1 @ B(q0, q0)
+    b = p0 @ B(q0, q0) + p1 @ B(q0, q1)
+    assert bt.data.a == pytest.approx(a, rel=1e-5)
+    assert bt.data.b == pytest.approx(b, rel=1e-5)
+
+
+def test_cusp_on_fold_curve_against_scipy(fold_curve):
+    """The cusp solves dI/dV = d2I/dV2 = 0 on the steady-state I-V curve (computed
+    independently), and the fold curve turns there in both parameters (no separate LP)."""
+    cp, = fold_curve.points("cp")
+    V, gK = fsolve(lambda z: [_dI(z[0], z[1], 1), _dI(z[0], z[1], 2) * 10],
+                   [cp.state[0] + 0.3, cp.params["gK"] - 0.2], xtol=1e-13)
+    assert cp.params["gK"] == pytest.approx(gK, rel=1e-6)
+    assert cp.params["I"] == pytest.approx(_current(V, gK), rel=1e-5)
+    assert not fold_curve.points("lp")
+    assert math.isfinite(cp.data.c) and cp.data.c != 0
+
+
+def test_curve_arguments_are_checked(brainpy, hopf_curve):
+    h = hh.hopf_point(brainpy, "I", 6.5)
+    with pytest.raises(ValueError, match="two different parameter names"):
+        hh.continue_hopf(brainpy, h, ("I", "I"))
+    with pytest.raises(ValueError, match="bounds of 'gK'"):
+        hh.continue_hopf(brainpy, h, ("I", "gK"), bounds={"gK": (5, 1)})
+    with pytest.raises(ValueError, match="outside its bounds"):
+        hh.continue_hopf(brainpy, h, ("I", "gK"), bounds={"I": (50, 100)})
+    with pytest.raises(TypeError, match="start must be a hopf"):
+        hh.continue_hopf(brainpy, 6.5, ("I", "gK"))
+    with pytest.raises(ValueError, match="user_points"):
+        hh.continue_hopf(brainpy, h, ("I", "gK"), user_points={"T": [1.0]})
+    with pytest.raises(ValueError, match="param must be one of"):
+        hopf_curve.param("T")
