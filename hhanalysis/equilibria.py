@@ -290,6 +290,8 @@ def sweep_params(model: ODEModel, params: Mapping) -> np.ndarray:
         if not np.all(np.isfinite(a)):
             raise ValueError(f"parameter {k!r} must be finite; got NaN or inf in {v!r}")
         arrays[k] = a
+        if a.size:  # physical domains (conductances >= 0, C > 0), unless the model allows
+            model.check_param_value(k, a.min()), model.check_param_value(k, a.max())
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
