@@ -171,11 +171,11 @@ def _summary(diags: dict) -> None:
 def cmd_reproduce(args) -> int:
     import time
 
+    _pyplot()  # the Agg backend before figures imports pyplot
     from . import figures
     from .models import HH_PRESETS, hodgkin_huxley
 
     np = _np()
-    _pyplot()
     t0 = time.perf_counter()
     out = _out_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -190,6 +190,8 @@ def cmd_reproduce(args) -> int:
     written = [out / "equations.tex"]
     branches = figures.figure_equilibrium_branches(out)
     written.append(branches["path"])
+    shown = {"equilibrium_branches.png": {
+        p: [h.param for h in b.hopf_points] for p, b in branches["branches"].items()}}
     print("\nHopf points (continuation of equilibria in I, located by Newton):")
     print(f"{'preset':<8} {'I (uA/cm^2)':>14} {'V (mV)':>10} {'omega (rad/ms)':>15} "
           f"{'f (Hz)':>8} {'l1':>12}  criticality")
@@ -198,26 +200,41 @@ def cmd_reproduce(args) -> int:
             d = h.data
             print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {d.omega:15.10f} "
                   f"{1000 * d.omega / (2 * np.pi):8.2f} {d.l1:+12.5e}  {d.criticality}")
-    written.append(figures.figure_eigenvalues(out, branches=branches["branches"])["path"])
+    eig = figures.figure_eigenvalues(out, branches=branches["branches"])
+    written.append(eig["path"])
+    shown["eigenvalues_vs_I.png"] = eig["hopf_I"]
     diags = figures.diagrams(progress=args.progress)
     _summary(diags)
     written.append(figures.figure_bifurcation_diagrams(out, diags)["path"])
-    written.append(figures.figure_fi_curve(out, diags)["path"])
-    written.append(figures.figure_limit_cycles(out, diags)["path"])
+    shown["bifurcation_diagram.png"] = {p: {
+        "hopf": [h.param for h in d.hopf_points],
+        **{kind: [s.param for s in d.special_points(kind)] for kind in ("lpc", "pd")},
+        "minimum_rate": d.minimum_frequency} for p, d in diags.items()}
+    fi = figures.figure_fi_curve(out, diags)
+    written.append(fi["path"])
+    shown["fi_curve.png"] = {p: fi[p] for p in diags}
+    cycles = figures.figure_limit_cycles(out, diags)
+    written.append(cycles["path"])
+    shown["limit_cycles_Vn.png"] = {"orbits": cycles["orbits"]}
     hyst = figures.figure_hysteresis(out, diags)
     written.append(hyst["path"])
+    shown["hysteresis.png"] = {k: hyst[k] for k in ("onset_I", "offset_I", "hopf_I", "lpc_I")}
     print(f"\nhysteresis (classic, slow ramp 4 -> 13 -> 4 uA/cm^2): spiking starts at I = "
           f"{hyst['onset_I']:.3f} on the way up (Hopf {hyst['hopf_I']:.3f}, delayed by the slow "
           f"passage) and stops at I = {hyst['offset_I']:.3f} on the way down (fold of cycles "
           f"{hyst['lpc_I']:.3f})")
     cmf = figures.figure_center_manifold(out)
     written.append(cmf["path"])
+    shown["center_manifold.png"] = {k: cmf[k] for k in (
+        "l1", "manifold_distance_start", "manifold_distance_min")}
     print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "
           f"manifold {cmf['manifold_distance_start']:.3g} at t=0 -> "
           f"{cmf['manifold_distance_min']:.3g} within 10 ms")
     fit = figures.figure_fit(out)
     written.append(fit["path"])
     r = fit["result"]
+    shown["fit_before_after.png"] = {**r.params, "hopf_I": fit["hopf_I"],
+                                     "minimum_rate": fit["minimum_rate"]}
     print(f"\nfit (classic, hh.fit over hopf_point and lpc_point): gK = {r.params['gK']:.6f}, "
           f"gNa = {r.params['gNa']:.6f} after {r.steps} steps (|residual| "
           f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
@@ -226,6 +243,9 @@ def cmd_reproduce(args) -> int:
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]
+    shown["seed_example_1.png"] = {"spikes": ex1["spikes"], "rate_Hz": ex1["rate_Hz"]}
+    shown["seed_example_2.png"] = {"spike_times": ex2["spike_times"]}
+    written.append(figures.write_manifest(out, shown))
     print(f"\nseed example 1: {ex1['spikes']} spikes in 200 ms, tonic rate "
           f"{ex1['rate_Hz']:.1f} Hz; seed example 2: spikes at "
           + "; ".join(", ".join(f"{t:.0f}" for t in ts) + " ms" for ts in ex2["spike_times"]))
