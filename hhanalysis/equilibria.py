@@ -284,6 +284,8 @@ def sweep_params(model: ODEModel, params: Mapping) -> np.ndarray:
     arrays = {}
     for k, v in params.items():
         try:
+            if np.asarray(v).dtype.kind not in "iuf":  # no bools, strings, complex, objects
+                raise TypeError
             a = np.asarray(v, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"parameter {k!r} must be numeric, got {v!r}") from None

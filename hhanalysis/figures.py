@@ -335,7 +335,8 @@ def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: fl
                     alpha=0.8, zorder=1,
                     label=f"{name}: max/min of V over 25 ms" if k == 0 else None)
     ax.set_xlim(I_low, I_high)
-    ax.legend(fontsize=7, loc="center right")
+    # in the empty band between the cycles' maxima and the equilibria, right of the labels
+    ax.legend(fontsize=6.5, loc="center right", bbox_to_anchor=(1.0, 0.6))
     ax.set_title(f"spiking starts at I ≈ {onset:.2f} (Hopf {hopf:.2f}; delayed by the slow "
                  f"passage)\nand stops at I ≈ {offset:.2f} (fold of cycles {lpc:.2f})"
                  if onset and offset else "ramp", fontsize=9)

@@ -384,7 +384,7 @@ def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool
     if inset and ranges:
         lo, hi = ranges[0]
         pad = 0.6 * (hi - lo)
-        ins = ax.inset_axes([0.5, 0.08, 0.46, 0.5])
+        ins = ax.inset_axes([0.5, 0.08, 0.46, 0.42])
         draw(ins, False)
         ins.set_xlim(lo - pad, hi + pad)
         sel = [(b.frequency[(b.param > lo - pad) & (b.param < hi + pad)]) for b in diagram.cycles]

@@ -138,8 +138,9 @@ class BifurcationDiagram:
 
     # ---------------------------------------------------------------- files
     def save(self, path) -> Path:
-        """Write the diagram to ``path`` (the format is in the module docstring). The file is
-        written whole or not at all (a temporary file renamed onto ``path``).
+        """Write the diagram to ``path``, a NumPy ``.npz`` archive (the format is in the API
+        reference, "File format of saved diagrams"). The file is written whole or not at all
+        (a temporary file renamed onto ``path``).
 
         Raises:
             ValueError: ``path`` does not end in ``.npz``.

@@ -268,7 +268,11 @@ class DSRunner:
         target: the :class:`~hhanalysis.simulate.neurons.NeuronGroup` (e.g. :class:`HH`).
         monitors: variable names (list), or ``{name: neuron indices}`` to record a subset.
             Valid: the state variables, ``'spike'``, ``'input'``.
-        inputs: see the module docstring.
+        inputs: ``(name, value)``, ``(name, value, type)`` or ``(name, value, type, op)``, or a
+            list of them: ``name`` is ``'input'`` or a state variable; ``type`` is ``'fix'``
+            (a constant, scalar or per neuron), ``'iter'`` (an array with exactly one row per
+            step of the run) or ``'func'`` (``f(t) -> value`` at the start of each step);
+            ``op`` is ``'+'`` (default) or ``'='``. ``'input'`` is reset to 0 after each step.
         dt: time step in ms (default 0.1).
         progress_bar: show a tqdm bar per chunk.
         chunk_steps: steps per compiled chunk (at most; chunks are cut shorter so that one
@@ -290,7 +294,8 @@ class DSRunner:
             raise ValueError(f"target must be a neuron group (e.g. HH), got {target!r}")
         self.target = target
         self.dt = DEFAULT_DT if dt is None else dt
-        if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
+        if not isinstance(self.dt, (int, float, np.floating, np.integer)) \
+                or isinstance(self.dt, bool) or not math.isfinite(self.dt) or self.dt <= 0:
             raise ValueError(f"dt must be a positive finite number (ms), got {dt!r}")
         self.dt = float(self.dt)
         if int(chunk_steps) != chunk_steps or chunk_steps < 1:
@@ -344,8 +349,8 @@ class DSRunner:
     @float64
     def run(self, duration: float):
         """Advance ``duration`` ms (``round(duration/dt)`` steps); fills ``self.mon``."""
-        if not isinstance(duration, (int, float, np.floating)) or not math.isfinite(duration) \
-                or duration < 0:
+        if not isinstance(duration, (int, float, np.floating, np.integer)) \
+                or isinstance(duration, bool) or not math.isfinite(duration) or duration < 0:
             raise ValueError(f"duration must be a finite number >= 0 (ms), got {duration!r}")
         steps = n_steps(duration, self.dt)
         g = self.target
