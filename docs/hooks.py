@@ -13,8 +13,10 @@ _MATH_ROLE = re.compile(r":math:<code>(.*?)</code>", re.S)
 _MATH_BLOCK = re.compile(
     r"<p>\.\. math::</p>\s*(?:<div class=\"highlight\">)?<pre>(?:<span></span>)?<code>(.*?)"
     r"</code></pre>(?:</div>)?", re.S)
-# a ".. math::" line that markdown merged into the paragraph before its indented block
-_MATH_INLINE_BLOCK = re.compile(r"\.\. math::\s*(?:<br\s*/?>)?\s*</p>", re.S)
+# the same block when markdown kept it in the paragraph (a docstring indented one level): its
+# backslash escapes are already applied, so "\\" (a line break) arrives as "\" at a line end
+_MATH_PARAGRAPH = re.compile(r"<p>\.\. math::\s*(.*?)</p>", re.S)
+_LOST_BREAK = re.compile(r"\\(?=[ \t]*\n)")
 _XREF = re.compile(r":(?:class|func|meth|attr|mod|data|exc|obj|py:\w+):<code>(~?)([^<]*)</code>")
 
 
@@ -32,7 +34,7 @@ def _xref(m) -> str:
 
 def on_page_content(html, **kwargs):
     html = _MATH_BLOCK.sub(lambda m: _display(m.group(1)), html)
-    html = _MATH_INLINE_BLOCK.sub("</p>", html)
+    html = _MATH_PARAGRAPH.sub(lambda m: _display(_LOST_BREAK.sub(r"\\\\", m.group(1))), html)
     html = _MATH_ROLE.sub(lambda m: r'<span class="arithmatex">\(' + m.group(1) + r"\)</span>",
                           html)
     return _XREF.sub(_xref, html)

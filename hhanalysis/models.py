@@ -334,8 +334,8 @@ def hodgkin_huxley(preset: str = "brainpy", nonphysical: bool = False,
 
     .. math::
         C \dot V &= -\bar g_{Na} m^3 h (V - E_{Na}) - \bar g_K n^4 (V - E_K) - g_L (V - E_L) + I \\
-        \dot x &= \phi\,\big(\alpha_x(V)(1 - x) - \beta_x(V)\,x\big), \quad x \in \{m, h, n\},
-        \qquad \phi = 3^{(T - 6.3)/10}
+        \dot x &= \phi\,\big(\alpha_x(V)(1 - x) - \beta_x(V)\,x\big),
+        \quad x \in \lbrace m, h, n \rbrace, \qquad \phi = 3^{(T - 6.3)/10}
 
     with the rates of the seed document (BrainPy's ``HH``). Note that the seed's gating equation
     drops the factor ``x`` of the β term; this is the correct form.
