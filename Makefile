@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 OUT ?= figures
+IMG := docs/img
+IMG_BUILD := build/docs-img
 
-.PHONY: figures test lint bench docs clean
+.PHONY: figures docs-img docs-img-check test lint bench docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,26 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 figures: $(STAMP)
 	$(PY) -m hhanalysis reproduce --out $(OUT)
 
+# The documentation images come from the code: regenerate them all (and docs/img/figures.json,
+# the manifest of the drawing code's fingerprint, each image's SHA-256 and the numbers it shows;
+# tests/test_docs_images.py fails when they are stale).
+docs-img: $(STAMP)
+	rm -rf $(IMG_BUILD)
+	$(PY) -m hhanalysis reproduce --out $(IMG_BUILD)
+	rm -f $(IMG)/*.png
+	cp $(IMG_BUILD)/*.png $(IMG_BUILD)/figures.json $(IMG)/
+
+# Full check (slow): regenerate into build/ and compare every figure's numbers with docs/img.
+docs-img-check: $(STAMP)
+	rm -rf $(IMG_BUILD)
+	$(PY) -m hhanalysis reproduce --out $(IMG_BUILD) > /dev/null
+	$(PY) -c "import json, sys; from hhanalysis.figures import compare_numbers; \
+	a, b = (json.load(open(f + '/figures.json')) for f in ('$(IMG)', '$(IMG_BUILD)')); \
+	d = compare_numbers({k: v['numbers'] for k, v in a['figures'].items()}, \
+	{k: v['numbers'] for k, v in b['figures'].items()}, rtol=1e-5); \
+	d += [] if a['code'] == b['code'] else ['drawing code changed']; \
+	print('\n'.join(d) or 'docs/img is current'); sys.exit(bool(d))"
+
 test: $(DEV_STAMP)
 	$(PY) -m pytest -q
 
@@ -37,4 +59,4 @@ docs: $(DEV_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) $(OUT) site .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) build site .pytest_cache .ruff_cache

@@ -21,13 +21,17 @@ What importing hhanalysis changes in your process:
   something before ``import hhanalysis``. To opt out, set ``XLA_FLAGS`` yourself before the
   import (e.g. ``--xla_cpu_multi_thread_eigen=true``).
 * **JAX's persistent compilation cache**, only if you have not configured one
-  (``jax_compilation_cache_dir`` unset): compiled programs are cached on disk in
+  (``jax_compilation_cache_dir`` unset), from the moment hhanalysis first imports JAX (at once
+  if JAX was imported before hhanalysis, else with the first analysis or simulator module):
+  compiled programs are cached on disk in
   ``~/.cache/hhanalysis/jax`` (``HHANALYSIS_CACHE_DIR`` moves it, ``HHANALYSIS_CACHE_DIR=off``
   turns this off), with ``jax_persistent_cache_min_compile_time_secs = 0.2``, so a new Python
   session does not compile the continuation solvers again. This also caches your own programs
   that take longer than 0.2 s to compile.
 
-It does not import ``matplotlib.pyplot`` nor choose a matplotlib backend.
+It does not import ``matplotlib.pyplot`` nor choose a matplotlib backend. The public names are
+loaded on first use (``hh.find_equilibria`` imports the analysis then), so ``import hhanalysis``
+and ``hhanalysis --help`` start in well under a second.
 """
 
 import os
@@ -48,68 +52,53 @@ for _flag, _value in _XLA_DEFAULTS.items():
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                    + f" --{_flag}={_value}").strip()
 
-import jax  # noqa: E402
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+if "jax" in sys.modules:  # JAX is loaded already: configure its cache now (cheap)
+    from . import precision as _precision  # noqa: E402, F401
+
+# The public names, loaded on first access (PEP 562): ``import hhanalysis`` itself imports
+# neither JAX nor sympy nor matplotlib, so that the command line starts fast. ``hh.X`` and
+# ``from hhanalysis import X`` work for every X below.
+_LAZY = {
+    # submodules that the eager package used to load (``hh.continuation``, ...)
+    **{name: (f".{name}", None) for name in (
+        "simulate", "special", "codegen", "continuation", "equilibria", "fitting", "models",
+        "precision", "spectra")},
+    "CompiledModel": (".codegen", "CompiledModel"), "compile_model": (".codegen", "compile_model"),
+    **{name: (".continuation", name) for name in (
+        "BifurcationDiagram", "Collocation", "ContinuationError", "ContinuationSettings",
+        "CycleBranch", "EquilibriumBranch", "FoldPoint", "HopfPoint", "PeriodicOrbit",
+        "SpecialPoint", "Status", "bifurcation_diagram", "continue_cycles",
+        "continue_equilibria", "fold_point", "hopf_point", "lpc_point", "periodic_orbit",
+        "BifurcationCurve", "continue_hopf", "continue_fold")},
+    **{name: (".equilibria", name) for name in (
+        "Equilibrium", "EquilibriumSet", "find_equilibria")},
+    "FitResult": (".fitting", "FitResult"), "fit": (".fitting", "fit"),
+    **{name: (".models", name) for name in (
+        "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
+        "hodgkin_huxley", "morris_lecar")},
+    "CenterManifold": (".spectra", "CenterManifold"),
+    "center_manifold": (".spectra", "center_manifold"),
+}
 
 
-def _persistent_compilation_cache() -> None:
-    """Keep compiled XLA programs on disk between Python sessions (JAX's persistent cache), so
-    only the first session on a machine pays the jit compilation of the continuation solvers.
-    Location: ``$HHANALYSIS_CACHE_DIR`` or ``~/.cache/hhanalysis/jax``; set
-    ``HHANALYSIS_CACHE_DIR=off`` to disable. A cache directory the user configured for JAX is
-    left alone."""
-    where = os.environ.get("HHANALYSIS_CACHE_DIR",
-                           os.path.join(os.path.expanduser("~"), ".cache", "hhanalysis", "jax"))
-    if where.lower() == "off" or jax.config.jax_compilation_cache_dir:
-        return
+def __getattr__(name: str):
     try:
-        os.makedirs(where, exist_ok=True)
-    except OSError:
-        return
-    jax.config.update("jax_compilation_cache_dir", where)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = importlib.import_module(module, __name__)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
 
 
-_persistent_compilation_cache()
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
-# Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation) and the
-# simulator (its BrainPy-compatible names are in hhanalysis.brainpy, imported on its own).
-from . import simulate, special  # noqa: E402
-from .codegen import CompiledModel, compile_model  # noqa: E402
-from .continuation import (  # noqa: E402
-    BifurcationCurve,
-    BifurcationDiagram,
-    Collocation,
-    ContinuationError,
-    ContinuationSettings,
-    CycleBranch,
-    EquilibriumBranch,
-    FoldPoint,
-    HopfPoint,
-    PeriodicOrbit,
-    SpecialPoint,
-    Status,
-    bifurcation_diagram,
-    continue_cycles,
-    continue_equilibria,
-    continue_fold,
-    continue_hopf,
-    fold_point,
-    hopf_point,
-    lpc_point,
-    periodic_orbit,
-)
-from .equilibria import Equilibrium, EquilibriumSet, find_equilibria  # noqa: E402
-from .fitting import FitResult, fit  # noqa: E402
-from .models import (  # noqa: E402
-    HH_PRESETS,
-    ODEModel,
-    Parameter,
-    StateVariable,
-    fitzhugh_nagumo,
-    hodgkin_huxley,
-    morris_lecar,
-)
-from .spectra import CenterManifold, center_manifold  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -13,28 +13,101 @@ Subcommands (each has ``--help``):
 * ``fi-curve --range LO HI [--preset P] [--set ...] --out FILE`` — firing frequency of the
   Hopf-born cycles against I, with the bistable range and the minimum rate, plus a CSV.
 
-Invalid arguments print one line and exit with status 2.
+Invalid arguments print one line and exit with status 2 before anything is computed; a
+computation that fails (a numerical failure, a full disk) prints one line and exits with status 1.
+Files are written whole or not at all (a temporary file renamed onto the target), so a failed
+command leaves no partial output. The heavy modules (JAX, sympy, matplotlib) are imported only by
+the command that needs them, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from . import equilibria as _eq
-from .models import HH_PRESETS, hodgkin_huxley
-
 __all__ = ["main"]
+
+#: The presets of :func:`hhanalysis.hodgkin_huxley` (``list(HH_PRESETS)``; a test keeps them in
+#: step), named here so that ``--help`` does not import sympy.
+_PRESETS = ("brainpy", "classic")
+#: Largest group whose spike counts are printed one per neuron.
+_LIST_LIMIT = 20
 
 
 class _UsageError(Exception):
     pass
 
 
+def _np():
+    import numpy as np
+
+    return np
+
+
+def _pyplot():
+    """pyplot with the non-interactive Agg backend: the command line only writes files (the
+    library modules never choose a backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+class _Outputs:
+    """The files of one command: each is written to a temporary path first and renamed onto its
+    target by :meth:`commit` (or removed if the command fails), so a failure leaves nothing
+    half-written."""
+
+    def __init__(self):
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self):
+        self._stack.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._stack.__exit__(*exc)
+
+    def file(self, path) -> Path:
+        from ._files import atomic_path
+
+        return self._stack.enter_context(atomic_path(path))
+
+
+def _out_path(value: str, types=(".png", ".svg", ".pdf"), option: str = "--out") -> Path:
+    """``value`` as an output file: a known type, in a directory that can be written."""
+    from ._files import writable_directory
+
+    path = Path(value)
+    if path.suffix.lower() not in types:
+        raise _UsageError(f"{option} {value!r}: the file type must be one of {', '.join(types)}")
+    if path.is_dir():
+        raise _UsageError(f"{option} {value!r} is a directory; give a file name")
+    problem = writable_directory(path.parent)
+    if problem:
+        raise _UsageError(f"{option} {value!r}: {problem}")
+    return path
+
+
+def _out_dir(value: str, option: str = "--out") -> Path:
+    from ._files import writable_directory
+
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise _UsageError(f"{option} {value!r} is a file; give a directory")
+    problem = writable_directory(path)
+    if problem:
+        raise _UsageError(f"{option} {value!r}: {problem}")
+    return path
+
+
 def _parse_sets(items: list[str]) -> dict[str, float]:
+    import math
+
     out = {}
     for item in items or []:
         name, sep, value = item.partition("=")
@@ -44,23 +117,36 @@ def _parse_sets(items: list[str]) -> dict[str, float]:
             out[name] = float(value)
         except ValueError:
             raise _UsageError(f"--set {name}: {value!r} is not a number") from None
+        if not math.isfinite(out[name]):
+            raise _UsageError(f"--set {name}: {value!r} is not a finite number")
     return out
 
 
 def _model(args):
+    from .models import hodgkin_huxley
+
     try:
-        return hodgkin_huxley(preset=args.preset, **_parse_sets(args.set))
+        return hodgkin_huxley(preset=args.preset, nonphysical=args.allow_nonphysical,
+                              **_parse_sets(args.set))
     except ValueError as e:
-        raise _UsageError(str(e)) from None
+        raise _UsageError(f"--set: {e}") from None
+
+
+def _fixed_values(args) -> str:
+    """The ``--set`` values for a title: ``, gK=30, T=10`` (empty without ``--set``)."""
+    return "".join(f", {k}={v:g}" for k, v in _parse_sets(args.set).items())
 
 
 def _print_equilibria(model, title: str) -> None:
-    eqs = _eq.find_equilibria(model)
+    from .equilibria import find_equilibria
+
+    eqs = find_equilibria(model)
     print(f"\n{title}: {len(eqs)} equilibrium(s) at I = {model.defaults['I']:g} uA/cm^2")
     print(eqs)
 
 
 def _summary(diags: dict) -> None:
+    np = _np()
     print("\nBifurcation diagrams (I from -10 to 200 uA/cm^2, cycles by collocation NTST=100, "
           "NCOL=4):")
     print(f"{'preset':<8} {'point':<5} {'I (uA/cm^2)':>14} {'period (ms)':>12} {'f (Hz)':>8}  "
@@ -85,10 +171,13 @@ def _summary(diags: dict) -> None:
 def cmd_reproduce(args) -> int:
     import time
 
+    _pyplot()  # the Agg backend before figures imports pyplot
     from . import figures
+    from .models import HH_PRESETS, hodgkin_huxley
 
+    np = _np()
     t0 = time.perf_counter()
-    out = Path(args.out)
+    out = _out_dir(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = hodgkin_huxley()
     print("Hodgkin-Huxley model (hhanalysis), V in mV, t in ms, I in uA/cm^2")
@@ -96,10 +185,13 @@ def cmd_reproduce(args) -> int:
     for preset in HH_PRESETS:
         m = hodgkin_huxley(preset=preset)
         _print_equilibria(m, f"preset {preset!r} (gL = {m.defaults['gL']:g} mS/cm^2)")
-    (out / "equations.tex").write_text(model.latex() + "\n")
+    with _Outputs() as files:
+        files.file(out / "equations.tex").write_text(model.latex() + "\n")
     written = [out / "equations.tex"]
     branches = figures.figure_equilibrium_branches(out)
     written.append(branches["path"])
+    shown = {"equilibrium_branches.png": {
+        p: [h.param for h in b.hopf_points] for p, b in branches["branches"].items()}}
     print("\nHopf points (continuation of equilibria in I, located by Newton):")
     print(f"{'preset':<8} {'I (uA/cm^2)':>14} {'V (mV)':>10} {'omega (rad/ms)':>15} "
           f"{'f (Hz)':>8} {'l1':>12}  criticality")
@@ -108,26 +200,41 @@ def cmd_reproduce(args) -> int:
             d = h.data
             print(f"{preset:<8} {h.param:14.8f} {h.state[0]:10.4f} {d.omega:15.10f} "
                   f"{1000 * d.omega / (2 * np.pi):8.2f} {d.l1:+12.5e}  {d.criticality}")
-    written.append(figures.figure_eigenvalues(out, branches=branches["branches"])["path"])
+    eig = figures.figure_eigenvalues(out, branches=branches["branches"])
+    written.append(eig["path"])
+    shown["eigenvalues_vs_I.png"] = eig["hopf_I"]
     diags = figures.diagrams(progress=args.progress)
     _summary(diags)
     written.append(figures.figure_bifurcation_diagrams(out, diags)["path"])
-    written.append(figures.figure_fi_curve(out, diags)["path"])
-    written.append(figures.figure_limit_cycles(out, diags)["path"])
+    shown["bifurcation_diagram.png"] = {p: {
+        "hopf": [h.param for h in d.hopf_points],
+        **{kind: [s.param for s in d.special_points(kind)] for kind in ("lpc", "pd")},
+        "minimum_rate": d.minimum_frequency} for p, d in diags.items()}
+    fi = figures.figure_fi_curve(out, diags)
+    written.append(fi["path"])
+    shown["fi_curve.png"] = {p: fi[p] for p in diags}
+    cycles = figures.figure_limit_cycles(out, diags)
+    written.append(cycles["path"])
+    shown["limit_cycles_Vn.png"] = {"orbits": cycles["orbits"]}
     hyst = figures.figure_hysteresis(out, diags)
     written.append(hyst["path"])
+    shown["hysteresis.png"] = {k: hyst[k] for k in ("onset_I", "offset_I", "hopf_I", "lpc_I")}
     print(f"\nhysteresis (classic, slow ramp 4 -> 13 -> 4 uA/cm^2): spiking starts at I = "
           f"{hyst['onset_I']:.3f} on the way up (Hopf {hyst['hopf_I']:.3f}, delayed by the slow "
           f"passage) and stops at I = {hyst['offset_I']:.3f} on the way down (fold of cycles "
           f"{hyst['lpc_I']:.3f})")
     cmf = figures.figure_center_manifold(out)
     written.append(cmf["path"])
+    shown["center_manifold.png"] = {k: cmf[k] for k in (
+        "l1", "manifold_distance_start", "manifold_distance_min")}
     print(f"\ncenter manifold (brainpy, I=10): l1 = {cmf['l1']:+.5e}; distance to the quadratic "
           f"manifold {cmf['manifold_distance_start']:.3g} at t=0 -> "
           f"{cmf['manifold_distance_min']:.3g} within 10 ms")
     fit = figures.figure_fit(out)
     written.append(fit["path"])
     r = fit["result"]
+    shown["fit_before_after.png"] = {**r.params, "hopf_I": fit["hopf_I"],
+                                     "minimum_rate": fit["minimum_rate"]}
     print(f"\nfit (classic, hh.fit over hopf_point and lpc_point): gK = {r.params['gK']:.6f}, "
           f"gNa = {r.params['gNa']:.6f} after {r.steps} steps (|residual| "
           f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
@@ -136,6 +243,9 @@ def cmd_reproduce(args) -> int:
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]
+    shown["seed_example_1.png"] = {"spikes": ex1["spikes"], "rate_Hz": ex1["rate_Hz"]}
+    shown["seed_example_2.png"] = {"spike_times": ex2["spike_times"]}
+    written.append(figures.write_manifest(out, shown))
     print(f"\nseed example 1: {ex1['spikes']} spikes in 200 ms, tonic rate "
           f"{ex1['rate_Hz']:.1f} Hz; seed example 2: spikes at "
           + "; ".join(", ".join(f"{t:.0f}" for t in ts) + " ms" for ts in ex2["spike_times"]))
@@ -149,125 +259,234 @@ def cmd_reproduce(args) -> int:
 
 def cmd_equilibria(args) -> int:
     model = _model(args)
-    _print_equilibria(model, f"preset {args.preset!r}")
+    _print_equilibria(model, f"preset {args.preset!r}{_fixed_values(args)}")
     return 0
 
 
-_FIGURE_TYPES = (".png", ".svg", ".pdf")
-
-
-def _figure_path(value: str) -> Path:
-    path = Path(value)
-    if path.suffix.lower() not in _FIGURE_TYPES:
-        raise _UsageError(f"--out {value!r}: the file type must be one of "
-                          f"{', '.join(_FIGURE_TYPES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _range(values) -> tuple[float, float]:
+    import math
+
     lo, hi = values
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise _UsageError(f"--range {lo:g} {hi:g}: need finite LO < HI")
     return lo, hi
 
 
-def _diagram(args):
-    from .continuation import bifurcation_diagram
-
+def _diagram_args(args):
+    """The model, parameter and range of ``bifurcation`` / ``fi-curve``, validated (names,
+    physical range, ``--variable``) before anything is computed."""
     model = _model(args)
     param = getattr(args, "param", "I")
+    lo, hi = _range(args.range)
     try:
         model.check_param_names([param], "--param")
-        return bifurcation_diagram(model, param, _range(args.range), progress=args.progress)
+        if param in _parse_sets(args.set):
+            raise ValueError(f"{param!r} is the --param; do not also --set it")
+        model.check_param_range(param, lo, hi, "--range")
     except ValueError as e:
         raise _UsageError(str(e)) from None
+    variable = getattr(args, "variable", None)
+    if variable is not None and variable not in model.state_names:
+        raise _UsageError(f"--variable {variable!r}: not a state of {model.name}; states: "
+                          f"{', '.join(model.state_names)}")
+    return model, param, (lo, hi)
+
+
+def _diagram(model, param, bounds, progress):
+    from .continuation import bifurcation_diagram
+
+    return bifurcation_diagram(model, param, bounds, progress=progress)
+
+
+def _diagram_title(d, args) -> str:
+    return f"{d.model.name}, preset {d.model.preset!r}{_fixed_values(args)}"
 
 
 def cmd_bifurcation(args) -> int:
-    import matplotlib.pyplot as plt
-
     from .plotting import plot_bifurcation_diagram
 
-    path = _figure_path(args.out)
-    d = _diagram(args)
+    path = _out_path(args.out)
+    model, param, bounds = _diagram_args(args)
+    plt = _pyplot()
+    d = _diagram(model, param, bounds, args.progress)
     print(d)
-    ax = plot_bifurcation_diagram(d, variable=args.variable,
-                                  title=f"{d.model.name}, preset {d.model.preset!r}")
-    ax.figure.savefig(path, dpi=130)
-    plt.close(ax.figure)
-    data = d.save(path.with_suffix(".npz"))
-    tables = d.to_csv(path.parent / f"{path.stem}_tables")
-    print(f"wrote {path}, {data} and {len(tables)} CSV tables in {tables[0].parent}")
+    ax = plot_bifurcation_diagram(d, variable=args.variable, title=_diagram_title(d, args))
+    tables_dir = path.parent / f"{path.stem}_tables"
+    with _Outputs() as files:
+        ax.figure.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(ax.figure)
+        d.save(path.with_suffix(".npz"))
+        tables = d.to_csv(tables_dir)
+    print(f"wrote {path}, {path.with_suffix('.npz')} and {len(tables)} CSV tables in "
+          f"{tables_dir}")
     return 0
 
 
 def cmd_fi_curve(args) -> int:
     import csv
 
-    import matplotlib.pyplot as plt
-
     from .plotting import plot_frequency_curve
 
-    path = _figure_path(args.out)
-    d = _diagram(args)
-    ax = plot_frequency_curve(d, title=f"{d.model.name}, preset {d.model.preset!r}")
-    ax.figure.savefig(path, dpi=130)
-    plt.close(ax.figure)
+    path = _out_path(args.out)
+    model, param, bounds = _diagram_args(args)
+    plt = _pyplot()
+    d = _diagram(model, param, bounds, args.progress)
+    if not d.cycles:
+        hopf = ", ".join(f"{h.param:.6g}" for h in d.hopf_points) or "none"
+        print(f"hhanalysis: no cycle branch for {param} in [{bounds[0]:g}, {bounds[1]:g}] "
+              f"(Hopf points in the range: {hopf}); widen --range to include a Hopf point. "
+              "Nothing written.", file=sys.stderr)
+        return 1
+    ax = plot_frequency_curve(d, title=_diagram_title(d, args))
     table = path.with_suffix(".csv")
-    with open(table, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([d.param_name, "frequency_Hz", "period_ms", "stable"])
-        for b in d.cycles:
-            for k in range(len(b)):
-                w.writerow([b.param[k], b.frequency[k], b.period[k], bool(b.stable[k])])
+    with _Outputs() as files:
+        ax.figure.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(ax.figure)
+        with open(files.file(table), "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([d.param_name, "frequency_Hz", "period_ms", "stable"])
+            for b in d.cycles:
+                for k in range(len(b)):
+                    w.writerow([b.param[k], b.frequency[k], b.period[k], bool(b.stable[k])])
     fmin = d.minimum_frequency
-    print(f"minimum firing rate {fmin[1]:.3f} Hz at {d.param_name} = {fmin[0]:.6f}; bistable "
-          f"for {d.param_name} in "
-          + ", ".join(f"[{a:.6f}, {b:.6f}]" for a, b in d.bistable_ranges()))
+    ranges = ", ".join(f"[{a:.6f}, {b:.6f}]" for a, b in d.bistable_ranges()) or "none"
+    rate = ("no stable cycle" if fmin is None
+            else f"minimum firing rate {fmin[1]:.3f} Hz at {d.param_name} = {fmin[0]:.6f}")
+    print(f"{rate}; bistable for {d.param_name} in {ranges}")
     print(f"wrote {path} and {table}")
     return 0
 
 
+#: Largest CSV the simulate command writes (text, ~20 bytes per number); beyond it, NPZ.
+_CSV_LIMIT = 256 * 2**20
+
+
+def _simulation_plan(args):
+    """Validate the simulate arguments and estimate the memory and the data file before the
+    run: ``(model parameters, steps, recorded neurons, data path)``."""
+    import math
+    import shutil
+
+    from .simulate.integrators import check_method
+    from .simulate.resources import STATE_COPIES, format_bytes, memory_budget
+
+    for name in ("duration", "dt"):
+        v = getattr(args, name)
+        if not (math.isfinite(v) and v > 0):
+            raise _UsageError(f"--{name} {v:g}: must be a finite number > 0 (ms)")
+    if not math.isfinite(args.input):
+        raise _UsageError(f"--input {args.input:g}: must be a finite number (µA/cm²)")
+    if args.size < 1:
+        raise _UsageError(f"--size {args.size}: must be >= 1")
+    record = args.size if args.record is None else args.record
+    if not 1 <= record <= args.size:
+        raise _UsageError(f"--record {record}: must lie in [1, --size {args.size}]")
+    if args.monitor_every < 1:
+        raise _UsageError(f"--monitor-every {args.monitor_every}: must be >= 1")
+    if args.threshold != "auto":
+        try:
+            thr = float(args.threshold)
+        except ValueError:
+            thr = math.nan
+        if not math.isfinite(thr):
+            raise _UsageError(f"--threshold {args.threshold!r}: give 'auto' or a number (mV)")
+    try:
+        check_method(args.method)
+    except ValueError as e:
+        raise _UsageError(f"--method: {e}") from None
+    data = _out_path(args.data or str(Path(args.out).with_suffix(".csv")), (".csv", ".npz"),
+                     "--data")
+    steps = math.ceil(args.duration / args.dt - 1e-9)
+    rows = steps // args.monitor_every
+    values = rows * (record + 1)
+    memory = STATE_COPIES * 4 * args.size * 8 + 2 * 8 * values
+    ways = ("--record K (fewer neurons in the output), --monitor-every K (every K-th step), "
+            "a smaller --size, "
+            "a shorter --duration or a larger --dt")
+    if memory > memory_budget():
+        raise _UsageError(f"this run needs about {format_bytes(memory)} of memory ({args.size} "
+                          f"neurons, {rows} rows x {record} recorded), more than the "
+                          f"{format_bytes(memory_budget())} it may use; use {ways}")
+    text = data.suffix.lower() == ".csv"
+    size = values * (20 if text else 8)
+    if text and size > _CSV_LIMIT:
+        raise _UsageError(f"the CSV would take about {format_bytes(size)} ({rows} rows x "
+                          f"{record + 1} columns); write binary with --data FILE.npz (8 bytes "
+                          f"a value), or use {ways}")
+    free = shutil.disk_usage(_existing(data.parent)).free
+    if size > free:
+        raise _UsageError(f"--data {data}: needs about {format_bytes(size)}, but only "
+                          f"{format_bytes(free)} are free there; use {ways}")
+    return steps, record, data
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def _write_traces(path: Path, ts, V) -> None:
+    """The recorded traces as CSV (``t_ms, V0_mV, ...``; written in blocks of rows) or NPZ
+    (arrays ``t_ms (rows,)`` and ``V_mV (rows, neurons)``)."""
+    np = _np()
+    if path.suffix.lower() == ".npz":
+        with open(path, "wb") as fh:
+            np.savez(fh, t_ms=ts, V_mV=V)
+        return
+    with open(path, "w", newline="") as fh:
+        fh.write(",".join(["t_ms", *[f"V{k}_mV" for k in range(V.shape[1])]]) + "\n")
+        block = max(1, 2**20 // (V.shape[1] + 1))
+        for lo in range(0, len(ts), block):
+            np.savetxt(fh, np.column_stack([ts[lo:lo + block], V[lo:lo + block]]),
+                       delimiter=",", fmt="%.17g")
+
+
+def _spike_summary(counts) -> str:
+    """Spike counts: one per neuron for small groups, else their distribution."""
+    np = _np()
+    if len(counts) <= _LIST_LIMIT:
+        return f"spikes per neuron: {list(map(int, counts))}"
+    c = np.asarray(counts)
+    return (f"spikes per neuron ({c.size} recorded): min {c.min()}, median "
+            f"{np.median(c):g}, mean {c.mean():.3g}, max {c.max()}; {int((c == 0).sum())} "
+            "silent")
+
+
 def cmd_simulate(args) -> int:
-    import csv
-
-    import matplotlib.pyplot as plt
-
+    np = _np()
+    path = _out_path(args.out)
+    steps, record, data = _simulation_plan(args)
+    model = _model(args)  # the preset with --set applied (names and values validated)
+    plt = _pyplot()
     from .simulate import HH, DSRunner, spike_times
     from .simulate.rng import random as global_random
 
-    path = _figure_path(args.out)
-    if not args.duration > 0:
-        raise _UsageError(f"--duration must be > 0 ms, got {args.duration:g}")
-    model = _model(args)  # the preset with --set applied (names and values validated)
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
     global_random.seed(args.seed)
-    try:
-        group = HH(args.size, method=args.method, **kw)
-        runner = DSRunner(group, monitors=["V"], inputs=("input", args.input), dt=args.dt,
-                          progress_bar=args.progress)
-        runner.run(args.duration)
-    except ValueError as e:
-        raise _UsageError(str(e)) from None
+    group = HH(args.size, method=args.method, nonphysical=args.allow_nonphysical, **kw)
+    monitors = {"V": list(range(record))} if record < args.size else ["V"]
+    runner = DSRunner(group, monitors=monitors, inputs=("input", args.input), dt=args.dt,
+                      progress_bar=args.progress, monitor_every=args.monitor_every)
+    runner.run(args.duration)
     ts, V = np.asarray(runner.mon.ts), np.asarray(runner.mon.V)
+    threshold = "auto" if args.threshold == "auto" else float(args.threshold)
+    counts = [len(t) for t in spike_times(ts, V, threshold)]
     fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
     for k in range(min(V.shape[1], 10)):
         ax.plot(ts, V[:, k], lw=1, label=f"neuron {k}")
     ax.set_xlabel("t (ms)")
     ax.set_ylabel("V (mV)")
-    ax.set_title(f"HH({args.size}), preset {args.preset!r}, input {args.input:g} µA/cm², "
-                 f"{args.method}, dt = {args.dt:g} ms", fontsize=10)
+    ax.set_title(f"HH({args.size}), preset {args.preset!r}{_fixed_values(args)}, input "
+                 f"{args.input:g} µA/cm², {args.method}, dt = {args.dt:g} ms", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    table = path.with_suffix(".csv")
-    with open(table, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["t_ms", *[f"V{k}_mV" for k in range(V.shape[1])]])
-        w.writerows(np.column_stack([ts, V]).tolist())
-    counts = [len(t) for t in spike_times(ts, V, kw["V_th"])]
-    print(f"spikes per neuron: {counts}; wrote {path} and {table}")
+    with _Outputs() as files:
+        fig.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(fig)
+        _write_traces(files.file(data), ts, V)
+    rule = ("threshold auto: midpoint of each trace's range" if threshold == "auto"
+            else f"threshold {threshold:g} mV")
+    print(f"{_spike_summary(counts)} ({rule}); wrote {path} and {data}")
     return 0
 
 
@@ -276,64 +495,113 @@ def _parser() -> argparse.ArgumentParser:
         def error(self, message):
             raise _UsageError(message)
 
-    parser = Parser(prog="hhanalysis", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    p = sub.add_parser("reproduce", help="reproduce the documentation figures and summary")
-    p.add_argument("--out", default="figures", help="output directory (default: figures)")
+    class fmt(argparse.ArgumentDefaultsHelpFormatter):
+        """Shows a default where there is one worth showing (not for flags and empty lists)."""
+
+        def _get_help_string(self, action):
+            if action.default in (None, True, False, []) or action.default is argparse.SUPPRESS:
+                return action.help
+            return super()._get_help_string(action)
+
+    parser = Parser(prog="hhanalysis", formatter_class=fmt, description=(
+        "Dynamical-systems analysis of the Hodgkin-Huxley neuron: equilibria, bifurcation "
+        "diagrams, f-I curves, simulations and the documentation figures. Invalid arguments "
+        "exit with status 2, failed computations with 1; files are written whole or not at "
+        "all."))
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser,
+                                metavar="COMMAND")
+
+    def add(name, help, func):
+        q = sub.add_parser(name, help=help, description=help, formatter_class=fmt)
+        q.set_defaults(func=func)
+        return q
+
+    p = add("reproduce", "every documentation figure, its data and a printed summary",
+            cmd_reproduce)
+    p.add_argument("--out", default="figures", help="output directory")
     p.add_argument("--progress", action="store_true", help="progress bars")
-    p.set_defaults(func=cmd_reproduce)
 
     def model_args(p):
-        p.add_argument("--preset", default="brainpy", choices=list(HH_PRESETS),
-                       help="parameter preset (default: brainpy, the seed's defaults)")
-        p.add_argument("--set", nargs="*", metavar="NAME=VALUE",
-                       help="parameter values, e.g. gK=30 T=10")
+        p.add_argument("--preset", default="brainpy", choices=_PRESETS,
+                       help="parameter preset: brainpy (the seed's defaults, gL=0.03) or "
+                            "classic (Hodgkin & Huxley 1952, gL=0.3)")
+        p.add_argument("--set", nargs="*", metavar="NAME=VALUE", default=[],
+                       help="parameter values, e.g. gK=30 T=10 (names: ENa gNa EK gK EL gL "
+                            "V_th C I T)")
+        p.add_argument("--allow-nonphysical", action="store_true",
+                       help="accept negative conductances and C <= 0")
 
-    p = sub.add_parser("equilibria", help="equilibria with eigenvalues and stability")
+    p = add("equilibria", "equilibria with eigenvalues and stability", cmd_equilibria)
     model_args(p)
-    p.set_defaults(func=cmd_equilibria)
-    p = sub.add_parser("bifurcation", help="bifurcation diagram (equilibria and cycles)")
-    p.add_argument("--param", default="I", help="bifurcation parameter (default: I)")
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"))
-    p.add_argument("--variable", default="V", help="state on the vertical axis (default: V)")
+    p = add("bifurcation", "bifurcation diagram (equilibria and cycles) with its NPZ data and "
+            "CSV tables", cmd_bifurcation)
+    p.add_argument("--param", default="I", help="bifurcation parameter")
+    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"),
+                   help="range of the parameter")
+    p.add_argument("--variable", default="V", help="state on the vertical axis (V, m, h, n)")
     model_args(p)
     p.add_argument("--out", default="diagram.png", help="figure file (.png, .svg or .pdf)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    p.set_defaults(func=cmd_bifurcation)
-    p = sub.add_parser("fi-curve", help="firing frequency against I from the cycle branches")
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"))
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+    p = add("fi-curve", "firing frequency against I from the cycle branches, with a CSV",
+            cmd_fi_curve)
+    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"),
+                   help="range of I")
     model_args(p)
     p.add_argument("--out", default="fi.png", help="figure file (.png, .svg or .pdf)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    p.set_defaults(func=cmd_fi_curve)
-    p = sub.add_parser("simulate", help="simulate an HH group with a constant input")
-    p.add_argument("--duration", type=float, default=200.0, help="ms (default 200)")
-    p.add_argument("--input", type=float, default=10.0, help="µA/cm² (default 10)")
-    p.add_argument("--size", type=int, default=2, help="number of neurons (default 2)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+    p = add("simulate", "simulate an HH group with a constant input: traces (figure and "
+            "data) and spike counts", cmd_simulate)
+    p.add_argument("--duration", type=float, default=200.0, help="ms")
+    p.add_argument("--input", type=float, default=10.0, help="µA/cm²")
+    p.add_argument("--size", type=int, default=2, help="number of neurons")
     p.add_argument("--method", default="exp_auto",
                    help="integrator: exp_auto, euler, rk2, rk4, dopri5, kvaerno5")
-    p.add_argument("--dt", type=float, default=0.01, help="time step in ms (default 0.01)")
+    p.add_argument("--dt", type=float, default=0.01, help="time step in ms")
     p.add_argument("--seed", type=int, default=0, help="seed of the random initial V")
+    p.add_argument("--threshold", default="auto",
+                   help="spike threshold in mV, or 'auto': an upward crossing of the midpoint "
+                        "of each trace's range (traces spanning less than 10 mV have none)")
+    p.add_argument("--record", type=int, default=None, metavar="K",
+                   help="record (and write) the first K neurons only (default: all)")
+    p.add_argument("--monitor-every", type=int, default=1, metavar="K",
+                   help="record every K-th step")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="traces file, .csv or .npz (default: --out with .csv)")
     model_args(p)
     p.add_argument("--out", default="trace.png", help="figure file (.png, .svg or .pdf)")
-    p.add_argument("--no-progress", dest="progress", action="store_false")
-    p.set_defaults(func=cmd_simulate)
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line. It only writes figure files, so it selects matplotlib's
-    non-interactive Agg backend first (the library modules never choose a backend)."""
-    import matplotlib
+    """Run the command line; returns the exit status (0 done, 1 failed, 2 invalid arguments).
 
-    matplotlib.use("Agg")
-    np.set_printoptions(precision=6, suppress=False)
+    The commands that draw select matplotlib's non-interactive Agg backend (they only write
+    files; the library modules never choose a backend)."""
+    import warnings
+
+    warnings.formatwarning = lambda message, category, *rest: (
+        f"hhanalysis: warning: {message}\n")
     try:
         args = _parser().parse_args(argv)
+        _np().set_printoptions(precision=6, suppress=False)
         return args.func(args)
-    except _UsageError as e:
+    except (_UsageError, ValueError) as e:  # ValueError: the API's checks of the arguments
         print(f"hhanalysis: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError as e:  # the simulator's resource guard (ResourceError)
+        print(f"hhanalysis: error: {e}", file=sys.stderr)
+        return 2
+    except (FloatingPointError, OSError, RuntimeError) as e:
+        # numerical failures (ContinuationError is a RuntimeError) and file-system errors
+        print(f"hhanalysis: failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hhanalysis: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

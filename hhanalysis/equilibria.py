@@ -284,12 +284,16 @@ def sweep_params(model: ODEModel, params: Mapping) -> np.ndarray:
     arrays = {}
     for k, v in params.items():
         try:
+            if np.asarray(v).dtype.kind not in "iuf":  # no bools, strings, complex, objects
+                raise TypeError
             a = np.asarray(v, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"parameter {k!r} must be numeric, got {v!r}") from None
         if not np.all(np.isfinite(a)):
             raise ValueError(f"parameter {k!r} must be finite; got NaN or inf in {v!r}")
         arrays[k] = a
+        if a.size:  # physical domains (conductances >= 0, C > 0), unless the model allows
+            model.check_param_value(k, a.min()), model.check_param_value(k, a.max())
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:

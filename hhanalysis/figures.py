@@ -22,7 +22,11 @@ from .spectra import center_manifold
 __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_branches",
            "figure_seed_example_1", "figure_seed_example_2", "trajectory", "diagrams",
            "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
-           "figure_hysteresis", "fit_classic_targets", "figure_fit"]
+           "figure_hysteresis", "fit_classic_targets", "figure_fit", "code_fingerprint",
+           "write_manifest", "compare_numbers", "MANIFEST"]
+
+#: The manifest ``reproduce`` writes beside the figures (and ``make docs-img`` into docs/img).
+MANIFEST = "figures.json"
 
 
 def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
@@ -43,6 +47,16 @@ def trajectory(model, x0, t_end: float, n_out: int = 4001, **params):
     return ts, sol.sol(ts).T
 
 
+def _save(fig, path: Path, dpi: int = 130) -> Path:
+    """Save and close ``fig``: written whole or not at all (temporary file, then renamed)."""
+    from ._files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=Path(path).suffix[1:].lower())
+    plt.close(fig)
+    return Path(path)
+
+
 def _preset_panels(out: Path, filename: str, presets, draw) -> tuple[Path, dict]:
     """One panel per HH preset, side by side; ``draw(ax, preset)`` fills a panel and returns
     what the figure reports for it."""
@@ -52,8 +66,7 @@ def _preset_panels(out: Path, filename: str, presets, draw) -> tuple[Path, dict]
     for ax in axes[1:]:
         ax.set_ylabel("")
     path = Path(out) / filename
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     return path, info
 
 
@@ -77,7 +90,7 @@ def figure_eigenvalues(out: Path, I_max: float = 200.0, branches: dict | None = 
         ax.set_title(_preset_title(model, "HH equilibrium eigenvalues, "), fontsize=10)
         return hopf
 
-    path, info = _preset_panels(out, "eigenvalues_vs_I.png", ("brainpy", "classic"), draw)
+    path, info = _preset_panels(out, "eigenvalues_vs_I.png", ("classic", "brainpy"), draw)
     return {"path": path, "hopf_I": info}
 
 
@@ -112,8 +125,7 @@ def figure_center_manifold(out: Path, preset: str = "brainpy", I: float = 10.0,
     axes[2].legend(fontsize=8, loc="upper left")
     axes[2].set_title("V–n projection", fontsize=10)
     path = Path(out) / "center_manifold.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     near = proj.distance_to_manifold[ts <= 10.0]
     return {"path": path, "l1": cm.l1, "eigenvalues": eq.eigenvalues,
             "manifold_distance_start": float(near[0]), "manifold_distance_min": float(near.min()),
@@ -145,8 +157,10 @@ def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
     runner = DSRunner(group, monitors=["V"], inputs=("input", 10.0))
     runner.run(200.0)
     fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
-    for k, style in enumerate(("-", "--")):
-        ax.plot(runner.mon.ts, runner.mon.V[:, k], style, lw=1.2, label=f"neuron {k}")
+    # neuron 0 wide and light, neuron 1 thin and dark on top: both visible where they lock
+    ax.plot(runner.mon.ts, runner.mon.V[:, 0], "-", lw=3.2, color="tab:blue", alpha=0.45,
+            label="neuron 0")
+    ax.plot(runner.mon.ts, runner.mon.V[:, 1], "--", lw=1.0, color="black", label="neuron 1")
     ax.set_xlabel("t (ms)")
     ax.set_ylabel("V (mV)")
     ax.set_title("Seed example 1 (preset 'brainpy'): HH(2), input 10 µA/cm², exp_auto, "
@@ -154,8 +168,7 @@ def figure_seed_example_1(out: Path, seed: int = 0) -> dict:
     ax.legend(fontsize=8, loc="upper right", title="random V0; both lock to one cycle",
               title_fontsize=8)
     path = Path(out) / "seed_example_1.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     times = spike_times(runner.mon.ts, runner.mon.V, 20.0)
     isi = np.diff(times[0][times[0] > 50.0])
     return {"path": path, "spikes": [len(t) for t in times],
@@ -188,8 +201,7 @@ def figure_seed_example_2(out: Path, seed: int = 0) -> dict:
                  "preset 'brainpy'", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
     path = Path(out) / "seed_example_2.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     times = [t[t > 10.0] for t in spike_times(runner.mon.ts, runner.mon.V, 20.0)]
     return {"path": path, "spike_times": times}
 
@@ -214,8 +226,7 @@ def figure_bifurcation_diagrams(out: Path, diags: dict) -> dict:
         d.save(Path(out) / f"bifurcation_{preset}.npz")
         d.to_csv(Path(out) / f"bifurcation_{preset}")
     path = Path(out) / "bifurcation_diagram.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     return {"path": path}
 
 
@@ -229,8 +240,7 @@ def figure_fi_curve(out: Path, diags: dict) -> dict:
         info[preset] = {"minimum_rate": d.minimum_frequency, "bistable": d.bistable_ranges()}
     axes[1].set_ylabel("")
     path = Path(out) / "fi_curve.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     return {"path": path, **info}
 
 
@@ -240,7 +250,7 @@ def figure_limit_cycles(out: Path, diags: dict, preset: str = "classic",
     unstable (blue, dashed) cycles, with the equilibrium of each current."""
     d = diags[preset]
     br = d.cycles[0]
-    fig, ax = plt.subplots(figsize=(10, 5.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(12, 5.2), constrained_layout=True)
     colours = plt.get_cmap("tab10").colors
     shown = []
     for c, I in enumerate(currents):
@@ -252,7 +262,8 @@ def figure_limit_cycles(out: Path, diags: dict, preset: str = "classic",
             ax.plot(x[:, 0], x[:, 3], color=colours[c % 10],
                     ls="-" if br.stable[k] else "--", lw=1.8 if br.stable[k] else 1.0,
                     label=f"I = {br.param[k]:.3g} µA/cm², "
-                          f"{'stable' if br.stable[k] else 'unstable'}, T = {br.period[k]:.2f} ms")
+                          f"{'stable' if br.stable[k] else 'unstable'}, period "
+                          f"{br.period[k]:.2f} ms")
             shown.append((float(br.param[k]), bool(br.stable[k]), float(br.period[k])))
     for b in d.equilibria:
         ax.plot(b.x[:, 0], b.x[:, 3], color="0.5", lw=1, label=None)
@@ -262,10 +273,10 @@ def figure_limit_cycles(out: Path, diags: dict, preset: str = "classic",
     ax.set_xlim(-80, 45)
     ax.set_ylim(0.25, 0.8)
     ax.set_title(_preset_title(d.model, "HH limit cycles in the V–n plane, "), fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    # the legend beside the axes, where it cannot cover an orbit
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     path = Path(out) / "limit_cycles_Vn.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     return {"path": path, "orbits": shown}
 
 
@@ -309,7 +320,7 @@ def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: fl
     ax.set_title(f"Slow ramp {I_low:g} → {I_high:g} → {I_low:g} µA/cm² over "
                  f"{2 * ramp_ms / 1000:g} s (rk4, dt = {dt:g} ms)", fontsize=10)
     ax = axes[1]
-    plotting.plot_bifurcation_diagram(d, ax=ax)
+    plotting.plot_bifurcation_diagram(d, ax=ax, inset=False)
     # envelope of V over 25 ms windows against the current: rest (a point) or spiking (max, min)
     w = int(round(25.0 / dt))
     nb = n // w
@@ -319,17 +330,19 @@ def figure_hysteresis(out: Path, diags: dict, preset: str = "classic", I_low: fl
     for sl, colour, name, mk in ((slice(0, half), "tab:purple", "ramp up", "^"),
                                  (slice(half, nb), "tab:orange", "ramp down", "v")):
         for k, env in enumerate((Vb.max(axis=1), Vb.min(axis=1))):
-            ax.plot(Ib[sl], env[sl], mk, color=colour, ms=3, alpha=0.8,
+            # small hollow markers under the branches (zorder 1): the lines stay visible
+            ax.plot(Ib[sl], env[sl], mk, mfc="none", mec=colour, ms=3.5, mew=0.7,
+                    alpha=0.8, zorder=1,
                     label=f"{name}: max/min of V over 25 ms" if k == 0 else None)
     ax.set_xlim(I_low, I_high)
-    ax.legend(fontsize=7, loc="center right")
+    # in the empty band between the cycles' maxima and the equilibria, right of the labels
+    ax.legend(fontsize=6.5, loc="center right", bbox_to_anchor=(1.0, 0.6))
     ax.set_title(f"spiking starts at I ≈ {onset:.2f} (Hopf {hopf:.2f}; delayed by the slow "
                  f"passage)\nand stops at I ≈ {offset:.2f} (fold of cycles {lpc:.2f})"
                  if onset and offset else "ramp", fontsize=9)
     fig.suptitle(_preset_title(d.model, "Hysteresis, "), fontsize=10)
     path = Path(out) / "hysteresis.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, path, 130)
     return {"path": path, "onset_I": onset, "offset_I": offset, "hopf_I": hopf, "lpc_I": lpc}
 
 
@@ -376,7 +389,8 @@ def figure_fit(out: Path, hopf_I: float = 12.0, rate_Hz: float = 60.0) -> dict:
     f_hi = max(max(b.frequency.max() for b in d.cycles) for d in (before, after))
     for col, (key, d) in enumerate((("before", before), ("after", after))):
         top, bottom = axes[0, col], axes[1, col]
-        plotting.plot_bifurcation_diagram(d, ax=top, title=f"{key}: {labels[key]}")
+        plotting.plot_bifurcation_diagram(d, ax=top, title=f"{key}: {labels[key]}",
+                                          inset=False)
         plotting.plot_frequency_curve(d, ax=bottom, title=f"f–I curve, {key}")
         top.axvline(hopf_I, color="tab:orange", ls=":", lw=1.2,
                     label=f"target Hopf I = {hopf_I:g}")
@@ -388,8 +402,87 @@ def figure_fit(out: Path, hopf_I: float = 12.0, rate_Hz: float = 60.0) -> dict:
         top.legend(loc="upper left", fontsize=8, ncols=2)
         bottom.legend(loc="upper left", fontsize=8, ncols=2)
     path = Path(out) / "fit_before_after.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, 110)
     h_after = min(after.hopf_points, key=lambda s: s.param)
     return {"path": path, "result": result, "hopf_I": h_after.param,
             "minimum_rate": after.minimum_frequency}
+
+
+# --------------------------------------------------------------------------------------------
+# The manifest: which code drew the figures, the numbers each one shows, the bytes of each file
+# --------------------------------------------------------------------------------------------
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of the drawing code (this module and :mod:`hhanalysis.plotting`) as syntax
+    trees without docstrings: comments, docstrings and formatting do not change it, any change
+    to what is drawn does (matplotlib's PNG bytes vary between versions, so the images
+    themselves cannot be compared across machines)."""
+    import ast
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("figures.py", "plotting.py"):
+        tree = ast.parse((Path(__file__).parent / name).read_text())
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                    and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+        digest.update(ast.dump(tree).encode())
+    return digest.hexdigest()
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x)
+    return x
+
+
+def write_manifest(out: Path, shown: dict) -> Path:
+    """Write :data:`MANIFEST` in ``out``: the code fingerprint, and per figure file its SHA-256
+    and the numbers it shows (``shown[file name]``)."""
+    import hashlib
+    import json
+
+    from ._files import atomic_path
+
+    figures = {name: {"sha256": hashlib.sha256((Path(out) / name).read_bytes()).hexdigest(),
+                      "numbers": _jsonable(numbers)} for name, numbers in sorted(shown.items())}
+    path = Path(out) / MANIFEST
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"code": code_fingerprint(), "figures": figures}, indent=1)
+                       + "\n")
+    return path
+
+
+def compare_numbers(expected, actual, rtol: float = 1e-6, atol: float = 1e-9,
+                    where: str = "") -> list[str]:
+    """Where two nested structures of numbers (from :func:`write_manifest`) differ beyond
+    ``rtol``/``atol``; an empty list when they agree."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if set(expected) != set(actual):
+            return [f"{where}: keys {sorted(expected)} != {sorted(actual)}"]
+        return [d for k in expected
+                for d in compare_numbers(expected[k], actual[k], rtol, atol, f"{where}/{k}")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{where}: {len(expected)} entries != {len(actual)}"]
+        return [d for k, (a, b) in enumerate(zip(expected, actual))
+                for d in compare_numbers(a, b, rtol, atol, f"{where}[{k}]")]
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) \
+            and not isinstance(expected, bool):
+        ok = abs(expected - actual) <= atol + rtol * abs(expected)
+        return [] if ok else [f"{where}: {expected!r} != {actual!r}"]
+    return [] if expected == actual else [f"{where}: {expected!r} != {actual!r}"]

@@ -61,15 +61,36 @@ class Parameter:
         default: default value (finite float).
         unit: physical unit.
         description: one line for tables and docs.
+        domain: the physical range of values: ``'real'`` (any finite number, the default),
+            ``'nonnegative'`` (conductances, rate factors) or ``'positive'`` (a capacitance).
+            :meth:`ODEModel.with_params` rejects values outside it unless the model is built
+            with ``nonphysical=True``.
     """
 
     name: str
     default: float
     unit: str = "1"
     description: str = ""
+    domain: str = "real"
+
+    def __post_init__(self):
+        if self.domain not in _DOMAINS:
+            raise ValueError(f"Parameter {self.name!r}: domain must be one of "
+                             f"{list(_DOMAINS)}, got {self.domain!r}")
+
+
+#: The parameter domains: name -> (test, words for messages).
+_DOMAINS = {
+    "real": (lambda v: True, "any finite number"),
+    "nonnegative": (lambda v: v >= 0, ">= 0"),
+    "positive": (lambda v: v > 0, "> 0"),
+}
 
 
 def _check_finite_real(name: str, value) -> float:
+    if isinstance(value, (str, bytes, bool, complex)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
+        raise ValueError(f"parameter {name!r} must be a real number, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -97,6 +118,8 @@ class ODEModel:
         time_unit: unit of time (``'ms'`` for the neuron models); used for frequencies.
         definitions: optional named sub-expressions (e.g. the HH rates) shown by :meth:`equations`.
         preset: name of the parameter preset the defaults come from, if any.
+        nonphysical: accept parameter values outside their :attr:`Parameter.domain` (e.g. a
+            negative conductance) in :meth:`with_params` and :meth:`param_vector`.
     """
 
     name: str
@@ -106,6 +129,7 @@ class ODEModel:
     time_unit: str = "1"
     definitions: tuple[tuple[str, sp.Expr], ...] = ()
     preset: str | None = None
+    nonphysical: bool = False
     _symbols: dict = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -162,21 +186,54 @@ class ODEModel:
                 f"valid names: {list(self.param_names)}"
             )
 
-    def with_params(self, **overrides) -> ODEModel:
-        """A copy with other parameter defaults. Unknown names or non-finite values raise."""
+    def check_param_value(self, name: str, value, argument: str | None = None) -> float:
+        """``value`` as a float if it is a finite real number in the domain of parameter
+        ``name`` (:attr:`Parameter.domain`; any real number if the model is ``nonphysical``);
+        otherwise ``ValueError`` naming ``argument`` (default: the parameter) and the range."""
+        v = _check_finite_real(name, value)
+        domain = next((p.domain for p in self.parameters if p.name == name), "real")
+        test, words = _DOMAINS[domain]
+        if not self.nonphysical and not test(v):
+            raise ValueError(
+                f"{argument or f'parameter {name!r}'} = {v:g} is not physical: {name} must be "
+                f"{words} (build the model with nonphysical=True, or pass --allow-nonphysical "
+                f"on the command line, if you mean it)")
+        return v
+
+    def check_param_range(self, name: str, lo, hi, argument: str = "range") -> None:
+        """Raise ``ValueError`` if the interval ``[lo, hi]`` of parameter ``name`` leaves its
+        domain (e.g. a continuation of C through 0)."""
+        self.check_param_names([name], argument)
+        for end in (lo, hi):
+            self.check_param_value(name, end, f"{argument} end {name}")
+
+    def with_params(self, nonphysical: bool | None = None, **overrides) -> ODEModel:
+        """A copy with other parameter defaults.
+
+        Arguments:
+            nonphysical: accept values outside the parameters' domains from now on (``None``:
+                keep this model's setting).
+            **overrides: new defaults (finite real numbers).
+
+        Raises:
+            ValueError: unknown names, non-numeric or non-finite values, or values outside a
+                parameter's domain (a negative conductance, C <= 0) unless nonphysical.
+        """
         self.check_param_names(overrides)
-        values = {k: _check_finite_real(k, v) for k, v in overrides.items()}
+        model = self if nonphysical is None else replace(self, nonphysical=bool(nonphysical))
+        values = {k: model.check_param_value(k, v) for k, v in overrides.items()}
         params = tuple(
             replace(p, default=values[p.name]) if p.name in values else p
             for p in self.parameters
         )
-        return replace(self, parameters=params)
+        return replace(model, parameters=params)
 
     def param_vector(self, **overrides) -> np.ndarray:
-        """The float64 parameter vector, defaults overridden by ``overrides`` (scalars)."""
+        """The float64 parameter vector, defaults overridden by ``overrides`` (scalars in the
+        parameters' domains, see :meth:`check_param_value`)."""
         self.check_param_names(overrides)
         values = self.defaults
-        values.update({k: _check_finite_real(k, v) for k, v in overrides.items()})
+        values.update({k: self.check_param_value(k, v) for k, v in overrides.items()})
         return np.array([values[n] for n in self.param_names], dtype=np.float64)
 
     def state_vector(self, **values) -> np.ndarray:
@@ -246,13 +303,13 @@ HH_PRESETS: Mapping[str, Mapping[str, float]] = {
 
 _HH_PARAMETERS = (
     Parameter("ENa", 50.0, "mV", "sodium reversal potential"),
-    Parameter("gNa", 120.0, "mS/cm^2", "maximal sodium conductance"),
+    Parameter("gNa", 120.0, "mS/cm^2", "maximal sodium conductance", "nonnegative"),
     Parameter("EK", -77.0, "mV", "potassium reversal potential"),
-    Parameter("gK", 36.0, "mS/cm^2", "maximal potassium conductance"),
+    Parameter("gK", 36.0, "mS/cm^2", "maximal potassium conductance", "nonnegative"),
     Parameter("EL", -54.387, "mV", "leak reversal potential"),
-    Parameter("gL", 0.03, "mS/cm^2", "leak conductance"),
+    Parameter("gL", 0.03, "mS/cm^2", "leak conductance", "nonnegative"),
     Parameter("V_th", 20.0, "mV", "spike-detection threshold (not in the equations)"),
-    Parameter("C", 1.0, "uF/cm^2", "membrane capacitance"),
+    Parameter("C", 1.0, "uF/cm^2", "membrane capacitance", "positive"),
     Parameter("I", 0.0, "uA/cm^2", "injected current"),
     Parameter("T", 6.3, "degC", "temperature; gating rates scale by 3^((T-6.3)/10)"),
 )
@@ -271,13 +328,14 @@ def hh_rates(V: sp.Expr) -> dict[str, sp.Expr]:
     }
 
 
-def hodgkin_huxley(preset: str = "brainpy", **overrides) -> ODEModel:
+def hodgkin_huxley(preset: str = "brainpy", nonphysical: bool = False,
+                   **overrides) -> ODEModel:
     r"""The Hodgkin–Huxley neuron (states V, m, h, n; V in mV, t in ms, I in µA/cm²).
 
     .. math::
         C \dot V &= -\bar g_{Na} m^3 h (V - E_{Na}) - \bar g_K n^4 (V - E_K) - g_L (V - E_L) + I \\
-        \dot x &= \phi\,\big(\alpha_x(V)(1 - x) - \beta_x(V)\,x\big), \quad x \in \{m, h, n\},
-        \qquad \phi = 3^{(T - 6.3)/10}
+        \dot x &= \phi\,\big(\alpha_x(V)(1 - x) - \beta_x(V)\,x\big),
+        \quad x \in \lbrace m, h, n \rbrace, \qquad \phi = 3^{(T - 6.3)/10}
 
     with the rates of the seed document (BrainPy's ``HH``). Note that the seed's gating equation
     drops the factor ``x`` of the β term; this is the correct form.
@@ -286,11 +344,13 @@ def hodgkin_huxley(preset: str = "brainpy", **overrides) -> ODEModel:
         preset: ``'brainpy'`` (default; the seed's defaults, gL = 0.03 mS/cm², rest ≈ −70.68 mV) or
             ``'classic'`` (Hodgkin & Huxley 1952, gL = 0.3 mS/cm², rest ≈ −65.00 mV, the
             parameters of the bifurcation figure shown in the seed).
-        **overrides: any of ENa, gNa, EK, gK, EL, gL, V_th, C, I, T (finite scalars).
+        nonphysical: accept negative conductances and C <= 0 (rejected by default).
+        **overrides: any of ENa, gNa, EK, gK, EL, gL, V_th, C, I, T (finite real numbers;
+            gNa, gK, gL >= 0 and C > 0 unless ``nonphysical``).
 
     Raises:
         ValueError: unknown preset, unknown parameter name (the message lists the valid ones),
-            or a non-finite value.
+            a non-numeric or non-finite value, or a value outside the parameter's domain.
     """
     if preset not in HH_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; valid presets: {list(HH_PRESETS)}")
@@ -324,7 +384,7 @@ def hodgkin_huxley(preset: str = "brainpy", **overrides) -> ODEModel:
         definitions=tuple((k, v) for k, v in rates.items()) + (("phi", phi),),
         preset=preset,
     )
-    return model.with_params(**{**HH_PRESETS[preset], **overrides})
+    return model.with_params(nonphysical=nonphysical, **{**HH_PRESETS[preset], **overrides})
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,12 +444,12 @@ def morris_lecar(**overrides) -> ODEModel:
         states=(StateVariable("V", "mV", "membrane potential", (-100.0, 150.0)),
                 StateVariable("w", "1", "potassium activation", (0.0, 1.0))),
         parameters=(
-            Parameter("C", 20.0, "uF/cm^2", "membrane capacitance"),
-            Parameter("gL", 2.0, "mS/cm^2", "leak conductance"),
+            Parameter("C", 20.0, "uF/cm^2", "membrane capacitance", "positive"),
+            Parameter("gL", 2.0, "mS/cm^2", "leak conductance", "nonnegative"),
             Parameter("EL", -60.0, "mV", "leak reversal potential"),
-            Parameter("gCa", 4.0, "mS/cm^2", "calcium conductance"),
+            Parameter("gCa", 4.0, "mS/cm^2", "calcium conductance", "nonnegative"),
             Parameter("ECa", 120.0, "mV", "calcium reversal potential"),
-            Parameter("gK", 8.0, "mS/cm^2", "potassium conductance"),
+            Parameter("gK", 8.0, "mS/cm^2", "potassium conductance", "nonnegative"),
             Parameter("EK", -84.0, "mV", "potassium reversal potential"),
             Parameter("V1", -1.2, "mV", "m_inf midpoint"),
             Parameter("V2", 18.0, "mV", "m_inf slope"),

@@ -107,11 +107,27 @@ def plot_center_projection(ts, projection: CenterProjection, axes=None, time_uni
     points = a.scatter(z[:stop].real, z[:stop].imag, c=ts[:stop], s=3, cmap="viridis")
     a.plot(z[:stop].real, z[:stop].imag, color="0.75", lw=0.5, zorder=0)
     a.plot([0], [0], "k+", ms=10, label="equilibrium")
-    a.plot(z[:1].real, z[:1].imag, "o", mfc="none", mec="tab:red", ms=8, label="start")
+    a.plot(z[:1].real, z[:1].imag, "o", mfc="none", mec="tab:red", ms=8, label="start",
+           zorder=5)
     a.set_xlabel("Re z")
     a.set_ylabel("Im z")
     a.set_aspect("equal", adjustable="datalim")
-    a.legend(fontsize=8, loc="upper right")
+    a.legend(fontsize=8, loc="upper left")
+    r0 = float(np.abs(z[0]))
+    if stop > 1 and r0 < 0.1 * float(np.abs(z[:stop]).max()):
+        # the start lies next to the equilibrium: a zoomed view keeps the two apart
+        ins = a.inset_axes([0.64, 0.56, 0.34, 0.34])
+        near = np.abs(z[:stop]) <= 3 * r0
+        first = int(np.argmin(near)) if not near.all() else stop
+        ins.plot(z[:first].real, z[:first].imag, color="0.5", lw=0.8)
+        ins.plot([0], [0], "k+", ms=9)
+        ins.plot(z[:1].real, z[:1].imag, "o", mfc="none", mec="tab:red", ms=7)
+        ins.set_xlim(-2.5 * r0, 2.5 * r0)
+        ins.set_ylim(-2.5 * r0, 2.5 * r0)
+        ins.set_aspect("equal")
+        ins.tick_params(labelsize=6)
+        ins.text(0.04, 0.96, f"zoom: start at |z| = {r0:.2g}", transform=ins.transAxes,
+                 fontsize=6.5, va="top")
     bounded = "" if z_max is None else f" (until |z| > {z_max:g})"
     a.set_title("center coordinate z" + bounded, fontsize=10)
     a.figure.colorbar(points, ax=a, label=f"t ({time_unit})")
@@ -129,7 +145,7 @@ def plot_phase_projection(model, states, x: str = "V", y: str = "n", ax=None, la
                           equilibrium=None, **kwargs):
     """Projection of a trajectory ``states`` (T, n) onto two state variables."""
     ax = _axes(ax, figsize=(5.2, 4.4))
-    i, j = model.state_names.index(x), model.state_names.index(y)
+    i, j = _state_index(model, x), _state_index(model, y)
     ax.plot(states[:, i], states[:, j], label=label, **kwargs)
     if equilibrium is not None:
         ax.plot(equilibrium[i], equilibrium[j], "k+", ms=10, label="equilibrium")
@@ -149,7 +165,7 @@ def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: 
     ax.plot(p, np.where(uns, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
             label="unstable equilibrium")
     if label_points:
-        idx = branch.model.state_names.index(variable)
+        idx = _state_index(branch.model, variable)
         for s in branch.special_points:
             tag = {"hopf": "H", "fold": "LP", "bp": "BP"}.get(s.kind, s.kind)
             ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=5)
@@ -165,7 +181,7 @@ def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool =
     """Max and min of ``variable`` over the orbits of a cycle branch: green where stable, blue
     dashed where unstable; LPC / PD / NS points marked."""
     ax = _axes(ax)
-    i = branch.model.state_names.index(variable)
+    i = _state_index(branch.model, variable)
     p, stable = branch.param, branch.stable
     uns = _unstable_joined(stable)
     for k, values in enumerate((branch.x_max[:, i], branch.x_min[:, i])):
@@ -201,34 +217,136 @@ def plot_cycle_branch(branch, variable: str = "V", ax=None, label_points: bool =
     return ax
 
 
-def plot_bifurcation_diagram(diagram, ax=None, variable: str = "V", title: str | None = None):
-    """The seed's bifurcation figure from a :class:`~hhanalysis.BifurcationDiagram`."""
+def _state_index(model, name: str) -> int:
+    if name not in model.state_names:
+        raise ValueError(f"unknown state {name!r} of {model.name}; states: "
+                         f"{list(model.state_names)}")
+    return model.state_names.index(name)
+
+
+def _cycle_points(diagram, idx):
+    """``(param, max, min, kind)`` of every located cycle point (LPC, PD, NS) of a diagram."""
+    out = []
+    for b in diagram.cycles:
+        for s in b.special_points:
+            if s.kind == "uz":
+                continue
+            j = int(np.clip(s.index + 1, 0, len(b) - 1))
+            hi, lo = ((s.data.x_max[idx], s.data.x_min[idx])
+                      if s.data is not None and getattr(s.data, "x_max", None) is not None
+                      else (b.x_max[j, idx], b.x_min[j, idx]))
+            out.append((float(s.param), float(hi), float(lo), s.kind.upper()))
+    return sorted(out)
+
+
+def _crowded(points, width):
+    """The largest group of points whose parameters lie within ``width`` of their neighbours
+    (at least two points), or ``[]``."""
+    groups, best = [], []
+    for p in points:
+        if groups and p[0] - groups[-1][-1][0] <= width:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    for g in groups:
+        if len(g) >= 2 and len(g) > len(best):
+            best = g
+    return best
+
+
+def _marker_legend(ax, has_cycle_points):
+    """Legend entries for the markers: H (square) and the cycle points (open circle)."""
+    ax.plot([], [], "ks", ms=5, label="H: Hopf point")
+    if has_cycle_points:
+        ax.plot([], [], "o", mfc="white", mec="black", ms=5,
+                label="LPC / PD: fold / period doubling of cycles")
+
+
+def plot_bifurcation_diagram(diagram, ax=None, variable: str = "V", title: str | None = None,
+                             inset: bool = True):
+    """The seed's bifurcation figure from a :class:`~hhanalysis.BifurcationDiagram`.
+
+    The vertical range frames every cycle (maxima and minima) and the equilibria near them (an
+    equilibrium branch may run far off, e.g. V -> -387 mV at I = -10 for the brainpy preset).
+    Where located cycle points crowd together (the classic preset's "twist": two folds and two
+    period doublings within 0.1 µA/cm²), ``inset`` adds a zoomed view that labels each one.
+    """
     ax = _axes(ax, figsize=(7.0, 4.6))
+    idx = _state_index(diagram.model, variable)
     for k, b in enumerate(diagram.equilibria):
         plot_equilibrium_branch(b, variable, ax=ax, label_points=False)
         if k > 0:  # one legend entry per kind
             for line in ax.lines[-2:]:
                 line.set_label(None)
+    points = _cycle_points(diagram, idx)
+    lo_b, hi_b = diagram.bounds
+    crowd = _crowded(points, 0.005 * (hi_b - lo_b)) if inset else []
     for k, b in enumerate(diagram.cycles):
-        plot_cycle_branch(b, variable, ax=ax, legend=k == 0)
-    idx = diagram.model.state_names.index(variable)
+        plot_cycle_branch(b, variable, ax=ax, legend=k == 0, label_points=not crowd)
+    if crowd:  # the points outside the crowd keep their labels in the main axes
+        for p, hi, lo, kind in points:
+            ax.plot([p, p], [hi, lo], "o", mfc="white", mec="black", ms=5, zorder=6)
+            if (p, hi, lo, kind) not in crowd:
+                ax.annotate(kind, (p, hi), xytext=(4, 4), textcoords="offset points",
+                            fontsize=8)
     for s in diagram.hopf_points:
         ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=6)
         ax.annotate("H", (s.param, s.state[idx]), xytext=(4, -13), textcoords="offset points",
                     fontsize=9)
+    _marker_legend(ax, bool(points))
     ax.set_xlim(*diagram.bounds)
     if diagram.cycles:
-        # frame the cycles (an equilibrium may run far off, e.g. V -> -387 mV at I = -10 for
-        # the brainpy preset's small leak)
         top = max(b.x_max[:, idx].max() for b in diagram.cycles)
         bottom = min(b.x_min[:, idx].min() for b in diagram.cycles)
         pad = 0.12 * (top - bottom)
         eq_lo = min(b.x[:, idx].min() for b in diagram.equilibria)
-        ax.set_ylim(max(eq_lo, bottom - 2 * pad) - 0.5 * pad, top + pad)
-    ax.legend(fontsize=8, loc="best")
+        # every cycle minimum inside; equilibria below it shown down to 2 pads further
+        ax.set_ylim(min(bottom, max(eq_lo, bottom - 2 * pad)) - 0.5 * pad, top + pad)
+    if crowd:
+        _twist_inset(ax, diagram, idx, crowd, variable)
+        ax.legend(fontsize=7, loc="lower right", ncols=2)
+    else:
+        ax.legend(fontsize=8, loc="best")
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _twist_inset(ax, diagram, idx, crowd, variable):
+    """A zoomed view (upper right) of crowded cycle points, each labelled with its parameter;
+    the zoomed window is outlined in the main axes."""
+    ps = [c[0] for c in crowd]
+    his = [c[1] for c in crowd]
+    dx = max(0.6 * (max(ps) - min(ps)), 1e-3 * (abs(max(ps)) + 1))
+    dy = max(0.35 * (max(his) - min(his)), 0.5)
+    ins = ax.inset_axes([0.56, 0.52, 0.42, 0.42])
+    for b in diagram.cycles:
+        plot_cycle_branch(b, variable, ax=ins, legend=False, label_points=False)
+    x0, x1 = min(ps) - dx, max(ps) + dx
+    y0, y1 = min(his) - dy, max(his) + dy
+    # points that would overlap in the inset share one label
+    groups = []
+    for p, hi, _lo, kind in sorted(crowd, key=lambda c: (c[0], c[1])):
+        ins.plot(p, hi, "o", mfc="white", mec="black", ms=5, zorder=6)
+        if groups and abs(p - groups[-1][0][0]) < 0.04 * (x1 - x0) \
+                and abs(hi - groups[-1][0][1]) < 0.08 * (y1 - y0):
+            groups[-1].append((p, hi, kind))
+        else:
+            groups.append([(p, hi, kind)])
+    for k, g in enumerate(groups):
+        text = "\n".join(f"{kind} {diagram.param_name}={p:.5f}" for p, _, kind in g)
+        right = k % 2 == 0
+        ins.annotate(text, (g[0][0], g[0][1]), xytext=(6 if right else -6, 0),
+                     textcoords="offset points", fontsize=6.5, va="center",
+                     ha="left" if right else "right")
+    ins.set_xlim(x0, x1)
+    ins.set_ylim(y0, y1)
+    ins.set_xlabel("")
+    ins.set_ylabel("")
+    ins.tick_params(labelsize=7)
+    ins.text(0.02, 0.97, f"zoom: max of {variable}", transform=ins.transAxes, fontsize=7,
+             va="top")
+    ax.indicate_inset_zoom(ins, edgecolor="0.4")
 
 
 def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool = True):
@@ -266,7 +384,7 @@ def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool
     if inset and ranges:
         lo, hi = ranges[0]
         pad = 0.6 * (hi - lo)
-        ins = ax.inset_axes([0.5, 0.08, 0.46, 0.5])
+        ins = ax.inset_axes([0.5, 0.08, 0.46, 0.42])
         draw(ins, False)
         ins.set_xlim(lo - pad, hi + pad)
         sel = [(b.frequency[(b.param > lo - pad) & (b.param < hi + pad)]) for b in diagram.cycles]

@@ -10,11 +10,16 @@ transformations you trace yourself (e.g. ``jax.vmap(compiled.f)`` or ``jax.jacfw
 functions compute in the precision of your trace, so enable x64 for such code. The JAX helpers of
 :mod:`hhanalysis.special`, made to be traced inside generated functions, likewise follow the
 caller's precision.
+
+Importing this module (which every module that computes with JAX does) also turns on JAX's
+persistent compilation cache, as :mod:`hhanalysis` documents: only the first session on a machine
+pays the jit compilation of the continuation solvers.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 
 import jax
 
@@ -45,3 +50,24 @@ def float64(fn):
 def _traced(args, kwargs) -> bool:
     return any(isinstance(leaf, jax.core.Tracer)
                for leaf in jax.tree_util.tree_leaves((args, kwargs)))
+
+
+def _persistent_compilation_cache() -> None:
+    """Keep compiled XLA programs on disk between Python sessions (JAX's persistent cache), so
+    only the first session on a machine pays the jit compilation of the continuation solvers.
+    Location: ``$HHANALYSIS_CACHE_DIR`` or ``~/.cache/hhanalysis/jax``; set
+    ``HHANALYSIS_CACHE_DIR=off`` to disable. A cache directory the user configured for JAX is
+    left alone."""
+    where = os.environ.get("HHANALYSIS_CACHE_DIR",
+                           os.path.join(os.path.expanduser("~"), ".cache", "hhanalysis", "jax"))
+    if where.lower() == "off" or jax.config.jax_compilation_cache_dir:
+        return
+    try:
+        os.makedirs(where, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", where)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+_persistent_compilation_cache()

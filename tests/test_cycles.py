@@ -268,15 +268,30 @@ def classic_diagram():
     return hh.bifurcation_diagram(hh.hodgkin_huxley(preset="classic"), "I", (-10, 200))
 
 
+def test_auto_md_quotes_the_diagram_as_printed(classic_diagram):
+    """docs/auto.md shows the printed classic diagram: every line is the code's output (a line
+    cut with '…' is a prefix of it), so no number there can go stale."""
+    text = (Path(__file__).parents[1] / "docs" / "auto.md").read_text()
+    block = text.split('print(hh.bifurcation_diagram(hh.hodgkin_huxley(preset="classic")')[1]
+    block = block.split("```text\n")[1].split("```")[0].splitlines()
+    printed = repr(classic_diagram).splitlines()[1:]
+    assert len(block) == len(printed)
+    for doc, code in zip(block, printed):
+        head, cut, tail = doc.partition("…")
+        assert (code.startswith(head) and code.endswith(tail)) if cut else doc == code, (doc, code)
+
+
 def test_diagram_numbers_and_roundtrip(classic_diagram, tmp_path):
     d = classic_diagram
     assert len(d.cycles) == 1 and len(d.hopf_points) == 2
     (lo, hi), = d.bistable_ranges()
     assert lo == pytest.approx(REF["classic"]["LPC"][0]["I"], rel=1e-6)
     assert hi == pytest.approx(REF["classic"]["hopf"][0]["I"], rel=1e-8)
+    # the slowest stable orbit is the lowest fold of cycles (AUTO-07p's, tests/data)
+    lowest = min(REF["classic"]["LPC"], key=lambda p: p["I"])
     I_min, f_min = d.minimum_frequency
-    assert I_min == pytest.approx(6.2603212745, rel=1e-6)
-    assert f_min == pytest.approx(1000 / 19.895240712, rel=1e-6)
+    assert I_min == pytest.approx(lowest["I"], rel=1e-6)
+    assert f_min == pytest.approx(1000 / lowest["period_ms"], rel=1e-6)
     path = d.save(tmp_path / "diagram.npz")
     e = hh.BifurcationDiagram.load(path)
     np.testing.assert_array_equal(e.cycles[0].period, d.cycles[0].period)
@@ -360,12 +375,31 @@ def test_bad_input_is_named():
         hh.bifurcation_diagram(model, "Iext", (0, 10))
 
 
+BAD_NTST = st.one_of(st.integers(-5, 1), st.floats(2, 50))
+BAD_NCOL = st.one_of(st.integers(-3, 1), st.integers(8, 20), st.floats(2, 7))
+
+
 @settings(max_examples=30, deadline=None)
-@given(ntst=st.one_of(st.integers(-5, 1), st.floats(2, 50)),
-       ncol=st.one_of(st.integers(-3, 1), st.integers(8, 20)))
-def test_collocation_settings_validated(ntst, ncol):
-    with pytest.raises(ValueError, match=r"Collocation\.(ntst|ncol)"):
+@given(ntst=BAD_NTST, ncol=st.integers(2, 7))
+def test_collocation_ntst_validated(ntst, ncol):
+    """Only ntst is invalid: deleting the ntst check makes this fail."""
+    with pytest.raises(ValueError, match=r"Collocation\.ntst"):
         Collocation(ntst=ntst, ncol=ncol)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ntst=st.integers(2, 400), ncol=BAD_NCOL)
+def test_collocation_ncol_validated(ntst, ncol):
+    """Only ncol is invalid: deleting the ncol check makes this fail."""
+    with pytest.raises(ValueError, match=r"Collocation\.ncol"):
+        Collocation(ntst=ntst, ncol=ncol)
+
+
+@settings(max_examples=20, deadline=None)
+@given(ntst=st.integers(2, 400), ncol=st.integers(2, 7))
+def test_collocation_valid_settings_accepted(ntst, ncol):
+    c = Collocation(ntst=ntst, ncol=ncol)
+    assert (c.ntst, c.ncol) == (ntst, ncol)
 
 
 def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():

@@ -22,6 +22,11 @@ def test_mkdocs_builds_strict(tmp_path):
     for name in ("continue_cycles", "bifurcation_diagram", "CycleBranch", "Collocation"):
         assert name in api
     assert (tmp_path / "site" / "img" / "bifurcation_diagram.png").exists()
+    # the docstrings' reST (roles, math blocks) is rendered, not shown raw (docs/hooks.py)
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text()
+        for raw in (".. math::", ":class:", ":func:", ":mod:", ":meth:", ":attr:", ":data:"):
+            assert raw not in html, (page, raw)
 
 
 def test_every_image_the_docs_show_exists():

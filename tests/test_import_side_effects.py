@@ -106,3 +106,36 @@ def test_xla_flags_the_user_set_are_kept():
     assert "--xla_cpu_multi_thread_eigen=true" in out
     assert "--xla_cpu_multi_thread_eigen=false" not in out
     assert "--xla_cpu_prefer_vector_width=512" in out
+
+
+def test_import_is_lazy_and_every_public_name_still_resolves():
+    """``import hhanalysis`` and ``hhanalysis --help`` load neither JAX nor sympy nor matplotlib
+    (cold start); every name of ``__all__`` resolves on first access, and JAX's persistent cache
+    is configured as soon as hhanalysis imports JAX."""
+    run_fresh("""
+        import os, sys
+        import hhanalysis as hh
+        heavy = [m for m in ("jax", "sympy", "matplotlib", "diffrax", "scipy") if m in sys.modules]
+        assert heavy == [], heavy
+        assert "--xla_cpu_multi_thread_eigen=false" in os.environ["XLA_FLAGS"]
+        from hhanalysis import cli
+        try:
+            cli.main(["--help"])
+        except SystemExit as e:
+            assert e.code == 0
+        heavy = [m for m in ("jax", "sympy", "matplotlib") if m in sys.modules]
+        assert heavy == [], heavy
+        missing = [name for name in hh.__all__ if getattr(hh, name, None) is None]
+        assert missing == [], missing
+        import jax
+        assert jax.config.jax_compilation_cache_dir == os.environ["HHANALYSIS_CACHE_DIR"]
+        assert hh.continuation.bifurcation_diagram is hh.bifurcation_diagram
+    """, HHANALYSIS_CACHE_DIR=os.path.join(os.environ.get("TMPDIR", "/tmp"), "hh-cache-test"))
+
+
+def test_jax_imported_first_gets_the_cache_at_import():
+    run_fresh("""
+        import os, jax
+        import hhanalysis
+        assert jax.config.jax_compilation_cache_dir == os.environ["HHANALYSIS_CACHE_DIR"]
+    """, HHANALYSIS_CACHE_DIR=os.path.join(os.environ.get("TMPDIR", "/tmp"), "hh-cache-test"))

@@ -82,8 +82,12 @@ def test_property_unknown_names_always_named(name):
 @given(value=st.floats(allow_nan=True, allow_infinity=True))
 def test_property_values_finite_or_rejected(value):
     m = hh.hodgkin_huxley()
-    if math.isfinite(value):
+    if math.isfinite(value) and value >= 0:
         assert m.with_params(gK=value).defaults["gK"] == value
+    elif math.isfinite(value):  # a negative conductance: only when the user means it
+        with pytest.raises(ValueError, match="gK must be >= 0"):
+            m.with_params(gK=value)
+        assert m.with_params(gK=value, nonphysical=True).defaults["gK"] == value
     else:
         with pytest.raises(ValueError, match="finite"):
             m.with_params(gK=value)

@@ -151,7 +151,10 @@ def test_traced_call_without_x64_says_so():
 
 
 def test_failure_is_a_value_or_an_exception():
-    m = hh.hodgkin_huxley()
+    # a negative conductance is not physical: only a model that allows it gets this far
+    with pytest.raises(ValueError, match="gK must be >= 0"):
+        hh.hopf_point(hh.hodgkin_huxley(), "I", 6.5, gK=-500.0)
+    m = hh.hodgkin_huxley(nonphysical=True)
     h = hh.hopf_point(m, "I", 6.5)
     # gK = -500: the Hopf point is lost on the path from gK = 36
     p = hh.hopf_point(m, "I", h, gK=-500.0, throw=False)

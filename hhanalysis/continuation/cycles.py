@@ -128,6 +128,8 @@ class CycleBranch:
         return self.stop.message(self.param_name)
 
     def _state(self, name):
+        if name not in self.model.state_names:  # one line naming the valid states
+            raise ValueError(f"unknown state {name!r}; states: {list(self.model.state_names)}")
         return self.model.state_names.index(name)
 
     @property
@@ -473,6 +475,9 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
     model.check_param_names(list(fixed_params))
     params = {**model.defaults, **(start.params or {}), **fixed_params, param: start.param}
     bounds = _bounds(stop, start.param)
+    if not bounds[0] <= start.param <= bounds[1]:  # the branch would end at once
+        raise ValueError(f"stop = {stop!r}: the Hopf point at {param} = {start.param:.6g} lies "
+                         f"outside [{bounds[0]:g}, {bounds[1]:g}]; the bounds must contain it")
     try:
         user_points = tuple(float(v) for v in np.atleast_1d(user_points))
     except (TypeError, ValueError):

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_path
 from ..equilibria import find_equilibria
 from ..models import ODEModel, hodgkin_huxley
 from ..precision import float64
@@ -137,8 +138,17 @@ class BifurcationDiagram:
 
     # ---------------------------------------------------------------- files
     def save(self, path) -> Path:
-        """Write the diagram to ``path`` (``.npz``; the format is in the module docstring)."""
+        """Write the diagram to ``path``, a NumPy ``.npz`` archive (the format is in the API
+        reference, "File format of saved diagrams"). The file is written whole or not at all
+        (a temporary file renamed onto ``path``).
+
+        Raises:
+            ValueError: ``path`` does not end in ``.npz``.
+        """
         path = Path(path)
+        if path.suffix.lower() != ".npz":
+            raise ValueError(f"path {str(path)!r}: a diagram is saved as a NumPy archive, so the "
+                             "file name must end in .npz")
         arrays, meta = {}, {
             "format": _FORMAT, "model": self.model.name, "preset": self.model.preset,
             "params": self.params or self.model.defaults, "param_name": self.param_name,
@@ -158,42 +168,53 @@ class BifurcationDiagram:
                 "ntst": b.collocation.ntst, "ncol": b.collocation.ncol,
                 "special_points": [s.to_json() for s in b.special_points]})
         text = json.dumps(meta, default=lambda o: o.item() if hasattr(o, "item") else str(o))
-        np.savez_compressed(path, meta=np.asarray(text), **arrays)
-        return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, meta=np.asarray(text), **arrays)
+        return path
 
     @classmethod
     def load(cls, path, model: ODEModel | None = None) -> BifurcationDiagram:
         """Read a diagram written by :meth:`save`. ``model`` is needed for models other than
-        :func:`~hhanalysis.hodgkin_huxley` (whose preset and parameters are stored)."""
-        with np.load(Path(path), allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") not in (1, _FORMAT):
-                raise ValueError(f"{path}: unknown diagram format {meta.get('format')!r}")
-            if model is None:
-                if meta["model"] != "Hodgkin-Huxley":
-                    raise ValueError(f"{path}: pass model= to load a diagram of {meta['model']}")
-                model = hodgkin_huxley(meta["preset"] or "brainpy")
-            params = {**model.defaults, **meta["params"]}
-            eqs = tuple(EquilibriumBranch(
-                model=model, param_name=meta["param_name"], param=z[f"eq{i}_param"],
-                x=z[f"eq{i}_x"], eigenvalues=z[f"eq{i}_eigenvalues"], stable=z[f"eq{i}_stable"],
-                newton_iterations=np.zeros(z[f"eq{i}_param"].size, int),
-                ds=np.zeros(z[f"eq{i}_param"].size), stop=_stop_load(m),
-                special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
-                settings=ContinuationSettings(), params=params)
-                for i, m in enumerate(meta["equilibria"]))
-            cys = tuple(CycleBranch(
-                model=model, param_name=meta["param_name"], param=z[f"cy{j}_param"],
-                period=z[f"cy{j}_period"], x_max=z[f"cy{j}_x_max"], x_min=z[f"cy{j}_x_min"],
-                floquet_multipliers=z[f"cy{j}_floquet_multipliers"],
-                trivial_error=z[f"cy{j}_trivial_error"], stable=z[f"cy{j}_stable"],
-                orbits=z[f"cy{j}_orbits"], mesh=z[f"cy{j}_mesh"],
-                newton_iterations=np.zeros(z[f"cy{j}_param"].size, int),
-                ds=np.zeros(z[f"cy{j}_param"].size),
-                special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
-                stop=_stop_load(m), collocation=Collocation(m["ntst"], m["ncol"]),
-                settings=CYCLE_SETTINGS, notes=tuple(m["notes"]), params=params)
-                for j, m in enumerate(meta["cycles"]))
+        :func:`~hhanalysis.hodgkin_huxley` (whose preset and parameters are stored).
+
+        Raises:
+            ValueError: no such file, not an ``.npz`` archive, an archive without the diagram's
+                entries, or entries that do not fit together (one line naming the file).
+        """
+        try:
+            with _open_archive(path) as z:
+                meta = json.loads(str(z["meta"]))
+                if meta.get("format") not in (1, _FORMAT):
+                    raise ValueError(f"{path}: unknown diagram format {meta.get('format')!r}")
+                if model is None:
+                    if meta["model"] != "Hodgkin-Huxley":
+                        raise ValueError(f"{path}: pass model= to load a diagram of "
+                                         f"{meta['model']}")
+                    model = hodgkin_huxley(meta["preset"] or "brainpy")
+                params = {**model.defaults, **meta["params"]}
+                eqs = tuple(EquilibriumBranch(
+                    model=model, param_name=meta["param_name"], param=z[f"eq{i}_param"],
+                    x=z[f"eq{i}_x"], eigenvalues=z[f"eq{i}_eigenvalues"], stable=z[f"eq{i}_stable"],
+                    newton_iterations=np.zeros(z[f"eq{i}_param"].size, int),
+                    ds=np.zeros(z[f"eq{i}_param"].size), stop=_stop_load(m),
+                    special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
+                    settings=ContinuationSettings(), params=params)
+                    for i, m in enumerate(meta["equilibria"]))
+                cys = tuple(CycleBranch(
+                    model=model, param_name=meta["param_name"], param=z[f"cy{j}_param"],
+                    period=z[f"cy{j}_period"], x_max=z[f"cy{j}_x_max"], x_min=z[f"cy{j}_x_min"],
+                    floquet_multipliers=z[f"cy{j}_floquet_multipliers"],
+                    trivial_error=z[f"cy{j}_trivial_error"], stable=z[f"cy{j}_stable"],
+                    orbits=z[f"cy{j}_orbits"], mesh=z[f"cy{j}_mesh"],
+                    newton_iterations=np.zeros(z[f"cy{j}_param"].size, int),
+                    ds=np.zeros(z[f"cy{j}_param"].size),
+                    special_points=tuple(SpecialPoint.from_json(s) for s in m["special_points"]),
+                    stop=_stop_load(m), collocation=Collocation(m["ntst"], m["ncol"]),
+                    settings=CYCLE_SETTINGS, notes=tuple(m["notes"]), params=params)
+                    for j, m in enumerate(meta["cycles"]))
+        except (KeyError, TypeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path} is not a complete diagram file ({type(e).__name__}: "
+                             f"{e}); write one with BifurcationDiagram.save") from None
         return cls(model, meta["param_name"], tuple(meta["bounds"]), eqs, cys, params)
 
     def to_csv(self, directory) -> list[Path]:
@@ -225,8 +246,26 @@ class BifurcationDiagram:
         return out
 
 
+def _open_archive(path):
+    """``np.load`` of a diagram file; ``ValueError`` with one line for anything else."""
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a diagram file (not a NumPy .npz archive); write one "
+                         "with BifurcationDiagram.save")
+    z = np.load(path, allow_pickle=False)
+    if "meta" not in z.files:
+        z.close()
+        raise ValueError(f"{path} is a NumPy archive but not a diagram file (no 'meta' entry); "
+                         "write one with BifurcationDiagram.save")
+    return z
+
+
 def _write(path, head, rows):
-    with open(path, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(head)
         w.writerows(rows)
@@ -369,6 +408,7 @@ def bifurcation_diagram(
         raise ValueError(f"bounds must be (lo, hi), got {bounds!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"bounds must be finite with lo < hi, got {bounds!r}")
+    model.check_param_range(param, lo, hi, "bounds")  # e.g. C through 0: not physical
     model.check_param_names(list(fixed_params))
     if param in fixed_params:
         raise ValueError(f"{param!r} is the bifurcation parameter; do not also fix it")

@@ -104,7 +104,7 @@ class EquilibriumBranch:
 
     def state(self, name: str) -> np.ndarray:
         """One state variable along the branch."""
-        return self.x[:, self.model.state_names.index(name)]
+        return self.x[:, _state_index(self.model, name)]
 
     @property
     def hopf_points(self) -> tuple[SpecialPoint, ...]:
@@ -115,7 +115,10 @@ class EquilibriumBranch:
         return tuple(s for s in self.special_points if s.kind == "fold")
 
     def __repr__(self) -> str:
-        pts = "\n".join(f"  {s!r}" for s in self.special_points) or "  (none)"
+        pts = "\n".join(f"  {s!r}" for s in self.special_points) or (
+            f"  (none between {self.param_name} = {self.param.min():.6g} and "
+            f"{self.param.max():.6g}: the equilibrium keeps its stability there; a wider "
+            "range may reach the Hopf points or folds)")
         return (
             f"EquilibriumBranch({self.model.name}, {self.param_name} in "
             f"[{self.param.min():.6g}, {self.param.max():.6g}], {len(self)} points, "
@@ -335,6 +338,14 @@ class _Hooks(driver.Hooks):
         return dataclasses.replace(last, u=u[None])
 
 
+def _state_index(model, name: str) -> int:
+    """Index of state ``name``; ``ValueError`` listing the states if there is none."""
+    if name not in model.state_names:
+        raise ValueError(f"unknown state {name!r} of {model.name}; states: "
+                         f"{list(model.state_names)}")
+    return model.state_names.index(name)
+
+
 @float64
 def continue_equilibria(
     model: ODEModel,
@@ -382,6 +393,7 @@ def continue_equilibria(
             raise ValueError(f"{name} must be a finite number, got {v!r}")
     if start == stop:
         raise ValueError(f"start and stop must differ, both are {start}")
+    model.check_param_range(param, start, stop, "start/stop")  # e.g. C through 0
     p0 = model.param_vector(**fixed_params)  # the parameters, kept apart from the model
     eqs = find_equilibria(model, **{**fixed_params, param: float(start)})
     if not -len(eqs) <= equilibrium < len(eqs) or len(eqs) == 0:

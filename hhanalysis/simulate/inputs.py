@@ -23,13 +23,15 @@ DEFAULT_DT = 0.1
 
 def _dt(dt):
     dt = DEFAULT_DT if dt is None else dt
-    if not isinstance(dt, (int, float, np.floating)) or not math.isfinite(dt) or dt <= 0:
+    if not isinstance(dt, (int, float, np.floating)) or isinstance(dt, bool) \
+            or not math.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt must be a positive finite number (ms), got {dt!r}")
     return float(dt)
 
 
 def _ratio(t, dt, name):
-    if not isinstance(t, (int, float, np.floating, np.integer)) or not math.isfinite(t):
+    if not isinstance(t, (int, float, np.floating, np.integer)) or isinstance(t, bool) \
+            or not math.isfinite(t):
         raise ValueError(f"{name} must be a finite number (ms), got {t!r}")
     if t < 0:
         raise ValueError(f"{name} must be >= 0, got {t}")

@@ -23,6 +23,7 @@ from ..models import ODEModel, hodgkin_huxley
 from ..precision import float64
 from .initializers import Initializer, OneInit, SteadyState, Uniform
 from .integrators import AdaptiveSettings, check_method
+from .resources import STATE_COPIES, check_memory
 
 __all__ = ["NeuronGroup", "HH"]
 
@@ -72,7 +73,9 @@ class NeuronGroup:
     """``N`` neurons of one model, integrated together.
 
     Arguments:
-        model: the model (its parameter defaults are used where ``params`` says nothing).
+        model: the model (its parameter defaults are used where ``params`` says nothing;
+            values outside a parameter's domain, such as a negative conductance, raise unless
+            the model is ``nonphysical``).
         size: int or tuple: the group's shape.
         params: parameter values (scalar, array of the group's shape, initializer, callable).
         initial: initial values of the state variables (same kinds).
@@ -93,6 +96,9 @@ class NeuronGroup:
         self.model = model
         self.size = _size(size)
         self.num = math.prod(self.size)
+        check_memory(STATE_COPIES * model.n_states * self.num * 8,
+                     f"a group of {self.num} neurons",
+                     "simulate fewer neurons (run several groups one after another)")
         self.keep_size = bool(keep_size)
         self.varshape = self.size if self.keep_size else (self.num,)
         self.method = check_method(method)
@@ -115,6 +121,10 @@ class NeuronGroup:
         self.params = {}
         for p in model.param_names:
             arr = _resolve(p, params.get(p, defaults[p]), self.size, self.dtype)
+            if p in params and arr.size:
+                # the extreme values, so that the model's domain check names the parameter
+                model.check_param_value(p, float(arr.min()))
+                model.check_param_value(p, float(arr.max()))
             self.params[p] = arr.reshape(-1) if arr.ndim else arr
         self._initial = dict(initial or {})
         unknown = [k for k in self._initial if k not in model.state_names]
@@ -218,15 +228,19 @@ class HH(NeuronGroup):
     trajectories agree with the float64 analysis (spike times to ~1e-9 ms); float32 (BrainPy's
     default) is about 2.5x as fast for large groups (twice the vector width, cheaper
     exponentials), at the price of spike times that drift by ~1e-4 ms over hundreds of ms.
+
+    Negative conductances (gNa, gK, gL) and C <= 0 raise ``ValueError`` unless
+    ``nonphysical=True`` (an argument BrainPy does not have).
     """
 
     def __init__(self, size, ENa=50.0, gNa=120.0, EK=-77.0, gK=36.0, EL=-54.387, gL=0.03,
                  V_th=20.0, C=1.0, V_initializer=_V_INIT,
                  m_initializer=_M_INIT, h_initializer=_H_INIT,
                  n_initializer=_N_INIT, method="exp_auto", keep_size=False, name=None,
-                 dtype=None, adaptive: AdaptiveSettings | None = None):
+                 dtype=None, adaptive: AdaptiveSettings | None = None, nonphysical=False):
         params = dict(ENa=ENa, gNa=gNa, EK=EK, gK=gK, EL=EL, gL=gL, V_th=V_th, C=C)
         initial = dict(V=V_initializer, m=m_initializer, h=h_initializer, n=n_initializer)
-        super().__init__(hodgkin_huxley(), size, params=params, initial=initial, method=method,
+        super().__init__(hodgkin_huxley(nonphysical=nonphysical), size, params=params,
+                         initial=initial, method=method,
                          dtype=dtype, keep_size=keep_size, input_param="I", spike_variable="V",
                          threshold="V_th", adaptive=adaptive, name=name)

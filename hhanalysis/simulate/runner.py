@@ -20,12 +20,24 @@ advances per chunk. On the CPU, large groups run in blocks of neurons, each thro
 a chunk, on one host thread per core (:mod:`~hhanalysis.simulate.execution`); monitors and final
 states are the same as an unblocked run's.
 A second ``run`` continues from the current state and time.
+
+**Memory.** Before a run starts, its memory (time stamps, monitors, one chunk on the device) is
+estimated and compared with :func:`~hhanalysis.simulate.resources.memory_budget`; a run that
+would not fit raises :class:`~hhanalysis.simulate.resources.ResourceError` with the estimate and
+the ways out (monitor fewer neurons or variables, ``monitor_every``, shorter runs one after
+another). Chunks are shortened so that one chunk's monitors stay below ~256 MiB.
+
+**Plausibility.** After a run, a :class:`RuntimeWarning` says when the spike variable (V) left
+[-200, 200] (mV for HH: an input far outside the physiological range, or an integration that is
+unstable at this ``dt``) or when a gating variable with bounds [0, 1] left them by more than
+1e-6 (the method is unstable at this ``dt``: reduce it or use ``'exp_auto'``).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 
 import jax
@@ -37,8 +49,14 @@ from .execution import Execution, from_blocks, layout, run_concurrently, to_bloc
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
 from .neurons import NeuronGroup
+from .resources import check_memory
 
 __all__ = ["DSRunner", "Monitors", "Execution"]
+
+#: Largest size (bytes) of one chunk's monitor outputs; longer chunks are cut shorter.
+CHUNK_MONITOR_BYTES = 256 * 2**20
+#: Plausible range of the spike variable (mV for the neuron models); outside it a warning.
+V_PLAUSIBLE = (-200.0, 200.0)
 
 
 class Monitors:
@@ -250,10 +268,17 @@ class DSRunner:
         target: the :class:`~hhanalysis.simulate.neurons.NeuronGroup` (e.g. :class:`HH`).
         monitors: variable names (list), or ``{name: neuron indices}`` to record a subset.
             Valid: the state variables, ``'spike'``, ``'input'``.
-        inputs: see the module docstring.
+        inputs: ``(name, value)``, ``(name, value, type)`` or ``(name, value, type, op)``, or a
+            list of them: ``name`` is ``'input'`` or a state variable; ``type`` is ``'fix'``
+            (a constant, scalar or per neuron), ``'iter'`` (an array with exactly one row per
+            step of the run) or ``'func'`` (``f(t) -> value`` at the start of each step);
+            ``op`` is ``'+'`` (default) or ``'='``. ``'input'`` is reset to 0 after each step.
         dt: time step in ms (default 0.1).
         progress_bar: show a tqdm bar per chunk.
-        chunk_steps: steps per compiled chunk.
+        chunk_steps: steps per compiled chunk (at most; chunks are cut shorter so that one
+            chunk's monitors stay below :data:`CHUNK_MONITOR_BYTES`).
+        monitor_every: record every ``monitor_every``-th step only (row ``j`` of the monitors is
+            the state after step ``(j + 1) * monitor_every``), to keep long runs small.
         t0: start time (ms).
         jit: accepted for BrainPy compatibility; runs are always compiled.
         execution: how large groups are spread over the CPU cores
@@ -264,17 +289,22 @@ class DSRunner:
     @float64
     def __init__(self, target: NeuronGroup, monitors=None, inputs=(), dt=None,
                  progress_bar=False, chunk_steps: int = 20_000, t0: float = 0.0, jit=True,
-                 execution: Execution | None = None):
+                 execution: Execution | None = None, monitor_every: int = 1):
         if not isinstance(target, NeuronGroup):
             raise ValueError(f"target must be a neuron group (e.g. HH), got {target!r}")
         self.target = target
         self.dt = DEFAULT_DT if dt is None else dt
-        if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
+        if not isinstance(self.dt, (int, float, np.floating, np.integer)) \
+                or isinstance(self.dt, bool) or not math.isfinite(self.dt) or self.dt <= 0:
             raise ValueError(f"dt must be a positive finite number (ms), got {dt!r}")
         self.dt = float(self.dt)
         if int(chunk_steps) != chunk_steps or chunk_steps < 1:
             raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
         self.chunk_steps = int(chunk_steps)
+        if isinstance(monitor_every, bool) or not isinstance(monitor_every, (int, np.integer)) \
+                or monitor_every < 1:
+            raise ValueError(f"monitor_every must be a positive integer, got {monitor_every!r}")
+        self.monitor_every = int(monitor_every)
         if execution is not None and not isinstance(execution, Execution):
             raise ValueError(f"execution must be an hh.simulate.Execution, got {execution!r}")
         self.execution = execution or Execution()
@@ -284,6 +314,13 @@ class DSRunner:
         self.mon = Monitors(self.monitor_spec)
         self.t = float(t0)
         target.t = self.t
+
+    def _monitor_bytes_per_step(self) -> int:
+        """Bytes one step adds to the monitors."""
+        g = self.target
+        item = np.dtype(g.dtype).itemsize
+        return sum((g.num if idx is None else len(idx)) * (1 if name == "spike" else item)
+                   for name, idx in self.monitor_spec.items())
 
     # -- inputs ------------------------------------------------------------------------------
     def _input_arrays(self, steps, ts_start):
@@ -312,14 +349,24 @@ class DSRunner:
     @float64
     def run(self, duration: float):
         """Advance ``duration`` ms (``round(duration/dt)`` steps); fills ``self.mon``."""
-        if not isinstance(duration, (int, float, np.floating)) or not math.isfinite(duration) \
-                or duration < 0:
+        if not isinstance(duration, (int, float, np.floating, np.integer)) \
+                or isinstance(duration, bool) or not math.isfinite(duration) or duration < 0:
             raise ValueError(f"duration must be a finite number >= 0 (ms), got {duration!r}")
         steps = n_steps(duration, self.dt)
         g = self.target
-        ts_start = self.t + self.dt * np.arange(steps)
+        every = self.monitor_every
+        per_step = self._monitor_bytes_per_step()
+        check_memory(
+            16 * steps + (2 * (steps // every) + min(self.chunk_steps, steps)) * per_step,
+            f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
+            f"{list(self.monitor_spec) or 'none'})",
+            "monitor fewer neurons ({'V': indices}) or variables, record every k-th step "
+            "(monitor_every=k), or run a shorter duration several times (each run continues)")
+        ts_start = self.t + self.dt * np.arange(steps) if any(
+            spec.kind == "func" for spec in self.inputs) else None
         fixed, iters, funcs = self._input_arrays(steps, ts_start)
-        chunk = min(self.chunk_steps, max(steps, 1))
+        chunk = min(self.chunk_steps, max(steps, 1),
+                    max(1, CHUNK_MONITOR_BYTES // max(per_step, 1)))
         targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
                    tuple(k for k, _ in funcs))
         dtype = g.dtype
@@ -335,6 +382,8 @@ class DSRunner:
         mon_idx = [{name: jnp.asarray(table[w]) for name, (table, _) in mon_plan.items()}
                    for w in range(lay.workers)]
         outputs = {name: [] for name in self.monitor_spec}
+        v_name = g.spike_variable
+        extremes = [math.inf, -math.inf]  # of the monitored spike variable
         bar = _bar(self.progress_bar, steps)
         # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
         for lo in range(0, steps, chunk):
@@ -352,10 +401,15 @@ class DSRunner:
             results = run_concurrently(runner, args)
             X = shares.join([r[0] for r in results])
             last_spike = shares.join([r[2] for r in results])
+            first = (every - (lo + 1) % every) % every  # rows of steps (j+1)*every in chunk
             for name in outputs:
                 arr = shares.join([np.asarray(r[1][name]) for r in results],
                                   trim=name not in mon_plan)
-                outputs[name].append(arr[:, mon_plan[name][1]] if name in mon_plan else arr)
+                arr = arr[:, mon_plan[name][1]] if name in mon_plan else arr
+                if name == v_name and arr.size:
+                    extremes = [min(extremes[0], float(np.min(arr))),
+                                max(extremes[1], float(np.max(arr)))]
+                outputs[name].append(arr[first::every] if every > 1 else arr)
             if bar is not None:
                 bar.update(hi - lo)
         if bar is not None:
@@ -364,14 +418,19 @@ class DSRunner:
             raise FloatingPointError(
                 f"the simulation produced NaN/inf (method {g.method!r}, dt={self.dt}); "
                 "reduce dt or use method='exp_auto' or 'kvaerno5'")
+        _warn_implausible(g, X, extremes, self.dt)
         g.X = X
         g.spike = last_spike
         g.input = jnp.zeros(g.num, dtype)
-        self.mon.ts = self.t + self.dt * np.arange(1, steps + 1)
+        rows = steps // every
+        self.mon.ts = self.t + self.dt * np.arange(every, rows * every + 1, every)
         for name, chunks in outputs.items():
-            arr = np.concatenate(chunks) if chunks else np.zeros((0,))
-            if self.monitor_spec[name] is None and g.keep_size:
-                arr = arr.reshape((steps,) + g.size)
+            idx = self.monitor_spec[name]
+            width = (g.num,) if idx is None else (len(idx),)
+            arr = (np.concatenate(chunks) if chunks
+                   else np.zeros((0,) + width, bool if name == "spike" else dtype))
+            if idx is None and g.keep_size:
+                arr = arr.reshape((rows,) + g.size)
             setattr(self.mon, name, arr)
         self.t += steps * self.dt
         g.t = self.t
@@ -424,6 +483,31 @@ def _monitor_plan(idx, lay):
     table = np.zeros((n_blocks, k), np.int32)
     table[block, slot] = local
     return table.reshape(lay.workers, lay.blocks, k), block * k + slot
+
+
+def _warn_implausible(g, X, extremes, dt) -> None:
+    """RuntimeWarning when the spike variable left :data:`V_PLAUSIBLE` (monitored or final) or a
+    [0, 1]-bounded state left its bounds (an integration unstable at this ``dt``)."""
+    names = g.model.state_names
+    v = X[names.index(g.spike_variable)]
+    lo = min(extremes[0], float(jnp.min(v)))
+    hi = max(extremes[1], float(jnp.max(v)))
+    if lo < V_PLAUSIBLE[0] or hi > V_PLAUSIBLE[1]:
+        warnings.warn(
+            f"{g.spike_variable} reached [{lo:.4g}, {hi:.4g}], outside the plausible range "
+            f"{list(V_PLAUSIBLE)}: the input is far outside the physiological range, or the "
+            f"method {g.method!r} is unstable at dt = {dt:g} (reduce dt)", RuntimeWarning,
+            stacklevel=3)
+    for s in g.model.states:
+        if s.bounds == (0.0, 1.0):
+            x = X[names.index(s.name)]
+            xlo, xhi = float(jnp.min(x)), float(jnp.max(x))
+            if xlo < -1e-6 or xhi > 1 + 1e-6:
+                warnings.warn(
+                    f"the gate {s.name} left [0, 1] (reached [{xlo:.4g}, {xhi:.4g}]): the "
+                    f"method {g.method!r} is unstable at dt = {dt:g}; reduce dt or use "
+                    "'exp_auto'", RuntimeWarning, stacklevel=3)
+                break
 
 
 def _evaluate(fn, ts):
