@@ -106,6 +106,16 @@ from .models import (  # noqa: E402
     hodgkin_huxley,
     morris_lecar,
 )
+from .phase import (  # noqa: E402
+    DirectPhaseResponse,
+    Interaction,
+    PhaseResponse,
+    direct_phase_response,
+    gap_junction,
+    interaction_function,
+    phase_response,
+    synapse,
+)
 from .spectra import CenterManifold, center_manifold  # noqa: E402
 
 __version__ = "0.1.0"
@@ -119,4 +129,6 @@ __all__ = [
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult",
+    "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
+    "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
 ]
