@@ -1106,3 +1106,46 @@ def interaction_function(model: ODEModel, prc: PhaseResponse, coupling) -> Inter
     slope = np.array([_trig(dc, np.atleast_1d(r), P)[0] for r in roots])
     return Interaction(phase=phi, H=H, H_odd=H_odd, locked=roots, stable=slope > 0,
                        period=float(prc.period), coupling=cp.description)
+
+
+# --------------------------------------------------------------------------------------------
+# Figure
+# --------------------------------------------------------------------------------------------
+
+
+def plot_phase_response(prc: PhaseResponse, direct: DirectPhaseResponse | None = None,
+                        state: str | None = None, *, axes=None, title: str | None = None):
+    r"""Two panels: :math:`Z_{state}(\theta)` (line; the direct pulse PRC as markers if given)
+    and the orbit's first state over the same phases.
+
+    Returns the two matplotlib axes (a new figure unless ``axes`` is given)."""
+    import matplotlib.pyplot as plt
+
+    state = state or (direct.state if direct is not None else prc.state_names[0])
+    if axes is None:
+        fig, axes = plt.subplots(2, 1, figsize=(7, 5.6), sharex=True, height_ratios=[2, 1],
+                                 constrained_layout=True)
+    ax, ax2 = axes
+    theta = np.append(prc.phase, 1.0)
+    z = np.append(prc[state], prc[state][0])
+    unit = f"{prc.time_unit}/{_state_unit(prc, state)}"
+    ax.plot(theta, z, lw=1.6, color="C0", label="adjoint (collocation)")
+    if direct is not None:
+        kind = ("kick" if direct.duration == 0 else f"{direct.duration:g} {prc.time_unit} pulse")
+        ax.plot(direct.phase, direct.slope, "o", ms=4, mfc="none", color="C3",
+                label=f"direct: ±{direct.kick:.2g} {kind}, RK4")
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_ylabel(f"$Z_{{{state}}}$ ({unit})")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(title or f"phase response, period {float(prc.period):.5g} {prc.time_unit}",
+                 fontsize=10)
+    v0 = prc.state_names[0]
+    ax2.plot(theta, np.append(prc.state(v0), prc.state(v0)[0]), color="k", lw=1.2)
+    ax2.set_ylabel(f"{v0} on the orbit")
+    ax2.set_xlabel(f"phase θ (fraction of the period; 0 at the {prc.zero_phase_event})")
+    ax2.set_xlim(0.0, 1.0)
+    return ax, ax2
+
+
+def _state_unit(prc, state):
+    return {"V": "mV"}.get(state, "unit")

@@ -12,7 +12,9 @@ Oracles:
   (Ermentrout 1996; Brown, Moehlis & Holmes 2004), checked through Fourier coefficients.
 """
 
+import json
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -113,6 +115,16 @@ def test_interaction_function_and_locked_states(sl):
 # ------------------------------------------------------------------ HH and Morris-Lecar
 
 
+AUTO = json.loads((Path(__file__).parent / "data" / "auto07p_hh_cycles.json").read_text())
+
+
+def _auto_uz(I):
+    """AUTO-07p's orbit on the classic HH branch at I (period, Vmax)."""
+    uz = next(u for u in AUTO["classic"]["branches"]["from_HB1"]["uz"]
+              if abs(u["I"] - I) < 1e-6 and u["stable"])
+    return uz["period_ms"], uz["Vmax"]
+
+
 @pytest.fixture(scope="module")
 def hh10():
     m = hh.hodgkin_huxley(preset="classic")
@@ -123,9 +135,12 @@ def hh10():
 @pytest.mark.parametrize("I", [10.0, 50.0])
 def test_hh_adjoint_prc_matches_direct_pulses(hh10, I):
     m, orbit10 = hh10
-    orbit = orbit10 if I == 10.0 else hh.periodic_orbit(m, orbit10, I=I)
+    orbit = orbit10 if I == 10.0 else phase.orbit_from_simulation(m, I=I)  # its own mesh
     prc = phase.phase_response(m, orbit)
     assert prc.normalisation_error < 1e-9
+    period, v_max = _auto_uz(I)
+    assert prc.period == pytest.approx(period, rel=1e-8)
+    assert prc.state("V")[0] == pytest.approx(v_max, abs=5e-3)  # theta = 0 at the peak of V
     direct = phase.direct_phase_response(m, prc, every=8)
     z = prc["V"][::8]
     scale = np.abs(prc["V"]).max()
@@ -140,7 +155,7 @@ def test_morris_lecar_near_snic_type_I_and_1_minus_cos():
     (theta = 0 at the spike): a1/a0 -> -1, b1/a0 and the higher harmonics -> 0; the skew b1/a0
     shrinks as the period grows; the adjoint matches the direct pulses there too."""
     m = hh.morris_lecar()
-    fold = hh.fold_point(m, "I", 40.0)
+    fold = hh.fold_point(m, "I", 39.9)
     assert float(fold.param) == pytest.approx(39.9632, abs=1e-4)
     coeffs = []
     for dI in (0.24, 0.01):
