@@ -133,6 +133,7 @@ def cmd_reproduce(args) -> int:
           f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
           f"Hopf point at I = {fit['hopf_I']:.8f} and its minimum rate "
           f"{fit['minimum_rate'][1]:.6f} Hz (targets 12 and 60)")
+    written.append(figures.figure_phase_response(out)["path"])
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]

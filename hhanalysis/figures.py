@@ -441,7 +441,8 @@ def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) 
         ax.plot(np.append(H.phase, 1.0), np.append(H.H_odd, H.H_odd[0]), color=f"C{k}",
                 label=label)
         for v, s in zip(H.locked, H.stable):
-            ax.plot(v, 0.0, "o", ms=7, color=f"C{k}", mfc=f"C{k}" if s else "white", zorder=3)
+            ax.plot(v, 0.0, "o", ms=10 - 4 * k, color=f"C{k}", mfc=f"C{k}" if s else "white",
+                    zorder=3 + k, clip_on=False)  # smaller markers on top: both visible
         locked[label] = (H.locked, H.stable)
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlim(0.0, 1.0)
@@ -462,7 +463,9 @@ def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) 
     ax.set_xlabel("phase θ")
     ax.set_ylabel("$Z_V$ (ms/mV)")
     ax.set_title("near the supercritical Hopf point (I_H = 154.52)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    lo, hi = float(near["V"].min()), float(near["V"].max())
+    ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.45 * (hi - lo))
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
     path = Path(out) / "phase_response.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1133,15 +1133,18 @@ def plot_phase_response(prc: PhaseResponse, direct: DirectPhaseResponse | None =
     if direct is not None:
         kind = ("kick" if direct.duration == 0 else f"{direct.duration:g} {prc.time_unit} pulse")
         ax.plot(direct.phase, direct.slope, "o", ms=4, mfc="none", color="C3",
-                label=f"direct: ±{direct.kick:.2g} {kind}, RK4")
+                label=f"direct: ±{direct.kick:.2g} {_state_unit(prc, state)} {kind}, RK4")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_ylabel(f"$Z_{{{state}}}$ ({unit})")
-    ax.legend(fontsize=8, loc="best")
+    lo, hi = float(z.min()), float(z.max())
+    ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.3 * (hi - lo))  # room for the legend
+    ax.set_xlim(0.0, 1.0)
+    ax.legend(fontsize=8, loc="upper left")
     ax.set_title(title or f"phase response, period {float(prc.period):.5g} {prc.time_unit}",
                  fontsize=10)
     v0 = prc.state_names[0]
     ax2.plot(theta, np.append(prc.state(v0), prc.state(v0)[0]), color="k", lw=1.2)
-    ax2.set_ylabel(f"{v0} on the orbit")
+    ax2.set_ylabel(f"{v0} on the orbit ({_state_unit(prc, v0)})")
     ax2.set_xlabel(f"phase θ (fraction of the period; 0 at the {prc.zero_phase_event})")
     ax2.set_xlim(0.0, 1.0)
     return ax, ax2

@@ -223,3 +223,14 @@ def test_bad_arguments(sl):
         phase.phase_response(model, mu=-0.5)
     with pytest.raises(ValueError, match="coupling"):
         phase.interaction_function(model, prc, 3.0)
+
+
+def test_cli_prc_rejects_bad_arguments(capsys, tmp_path):
+    from hhanalysis.cli import main
+
+    for args, word in ((["--points", "3"], "--points"), (["--every", "0"], "--every"),
+                       (["--state", "q"], "--state"), (["--set", "I=x"], "--set")):
+        assert main(["prc", *args, "--out", str(tmp_path / "prc.png")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("hhanalysis: error:") and word in err and "\n" not in err
+    assert not list(tmp_path.iterdir())
