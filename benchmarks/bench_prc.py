@@ -3,8 +3,9 @@
 Prints two tables (HH classic preset, NTST = 100, NCOL = 4, 256 phases):
 
 1. warm wall time (best of 5, after a compiling call) of the PRC of one orbit
-   (``hh.phase_response(model, orbit)``, target < 10 ms) and of every orbit of a 100-orbit cycle
-   branch at once (``hh.phase_response(branch)``, target < 0.5 s), with their compile times;
+   (``hh.phase_response(model, orbit)``, target < 10 ms) and of 100 orbits of a cycle branch at
+   once (``hh.phase_response(branch, indices)``, target < 0.5 s; also with 128 phases), with
+   their compile times (first call in a session without JAX's persistent cache);
 2. accuracy at I = 10 and 50: max |Z.f - 1| over the mesh points and phases, the adjoint from the
    interval-by-interval left null vector against one transposed solve of the bordered structured
    collocation solver (mesh values, relative), and against the direct PRC of +-kick pulses
@@ -52,11 +53,14 @@ def main():
     sel = np.linspace(0, len(branch) - 1, 100).round().astype(int)
     _, coldb = timed(lambda: hh.phase_response(branch, sel))
     _, warmb = best_of(lambda: hh.phase_response(branch, sel))
+    _, coldb2 = timed(lambda: hh.phase_response(branch, sel, points=128))
+    _, warmb2 = best_of(lambda: hh.phase_response(branch, sel, points=128))
     t = Table([("PRC (HH classic, NTST=100)", ""), ("compile+run s", ".2f"),
                ("warm ms", ".2f"), ("target ms", ".0f")])
     t.header()
     t.row("one orbit (I = 10)", cold1, 1e3 * warm1, 10)
     t.row(f"{sel.size} orbits of a branch (vmap)", coldb, 1e3 * warmb, 500)
+    t.row(f"{sel.size} orbits, 128 phases", coldb2, 1e3 * warmb2, 500)
     print()
 
     cm = m.compile()
