@@ -111,7 +111,8 @@ from .precision import float64
 
 __all__ = ["PhaseResponse", "DirectPhaseResponse", "Interaction", "Coupling", "phase_response",
            "direct_phase_response", "interaction_function", "gap_junction", "synapse",
-           "fourier_coefficients"]
+           "fourier_coefficients", "orbit_from_simulation", "adjoint_mesh_values",
+           "plot_phase_response"]
 
 
 def _pytree(cls):
@@ -418,10 +419,10 @@ def _prc_function(cm: CompiledModel, ncol: int, points: int, zero_phase: tuple):
 # --------------------------------------------------------------------------------------------
 
 
-def _zero_phase_spec(model: ODEModel, zero_phase):
+def _zero_phase_spec(names, zero_phase):
     """``('peak', j, 0.0)`` or ``('level', j, value)`` from None, a state name or
-    ``(name, level)``."""
-    names = model.state_names
+    ``(name, level)``; ``names``: the state names."""
+    names = tuple(names)
     if zero_phase is None:
         return ("peak", 0, 0.0)
     if isinstance(zero_phase, str):
@@ -520,7 +521,7 @@ def _from_orbit(model, orbit: PeriodicOrbit, zero_phase, points):
     from .codegen import _CACHE  # the compiled model of the orbit's state and parameter names
 
     cm = _compiled_for(orbit, model, _CACHE)
-    spec = _zero_phase_names(orbit.state_names, zero_phase)
+    spec = _zero_phase_spec(orbit.state_names, zero_phase)
     p = jnp.stack([jnp.asarray(orbit.params[name], dtype=float) for name in cm.param_names])
     fn = _prc_function(cm, orbit.ncol, points, spec)  # one compiled (batched) function
     Z, x, err, Zn, tau0 = jax.tree_util.tree_map(lambda a: a[0], fn(
@@ -552,15 +553,6 @@ def _compiled_for(orbit, model, cache):
     return found[0]
 
 
-def _zero_phase_names(state_names, zero_phase):
-    class _M:  # the part of ODEModel _zero_phase_spec reads
-        pass
-
-    m = _M()
-    m.state_names = tuple(state_names)
-    return _zero_phase_spec(m, zero_phase)
-
-
 def _spec_names(state_names, spec):
     kind, j, level = spec
     return (kind, state_names[j], level)
@@ -570,7 +562,7 @@ def _from_branch(branch, index, zero_phase, points):
     model = branch.model
     cm = model.compile()
     k = cm.param_index(branch.param_name)
-    spec = _zero_phase_spec(model, zero_phase)
+    spec = _zero_phase_spec(model.state_names, zero_phase)
     M = len(branch)
     if index is None:
         sel = np.arange(M)
