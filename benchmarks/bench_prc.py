@@ -11,11 +11,15 @@ Prints two tables (HH classic preset, NTST = 100, NCOL = 4, 256 phases):
    collocation solver (mesh values, relative), and against the direct PRC of +-kick pulses
    (RK4, central differences), relative to max |Z_V|.
 
-Run: ``.venv/bin/python benchmarks/bench_prc.py``.
+3. with ``--grad``: ``jax.jacfwd`` of Z_V in gK (HH classic, I = 10, 64 phases) through
+   ``hh.periodic_orbit``'s implicit derivative against central differences (h = 1e-4).
+
+Run: ``.venv/bin/python benchmarks/bench_prc.py [--grad]``.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 import jax
@@ -68,7 +72,7 @@ def main():
                ("bordered vs transfer", ".1e"), ("direct vs adjoint", ".1e")])
     t.header()
     for I in (10.0, 50.0):
-        o = orbit if I == 10.0 else hh.periodic_orbit(m, orbit, I=I)
+        o = orbit if I == 10.0 else phase.orbit_from_simulation(m, I=I)  # its own mesh
         prc = hh.phase_response(m, o)
         with jax.enable_x64(True):
             args = (jnp.asarray(o.orbit), jnp.asarray(o.period),
@@ -81,6 +85,26 @@ def main():
         t.row(f"HH classic I = {I:g}", float(prc.period), float(prc.normalisation_error),
               np.abs(z1 - z2).max() / np.abs(z1).max(),
               np.abs(direct.slope - zv[::8]).max() / np.abs(zv).max())
+
+    if "--grad" in sys.argv:
+        print()
+        gradient_check(m, orbit)
+
+
+def gradient_check(m, orbit):
+    def zv(g):
+        return hh.phase_response(m, hh.periodic_orbit(m, orbit, gK=g), points=64)["V"]
+
+    with jax.enable_x64(True):
+        d, secs = timed(lambda: np.asarray(jax.jacfwd(zv)(36.0)))
+    h = 1e-4
+    fd = (np.asarray(zv(36.0 + h)) - np.asarray(zv(36.0 - h))) / (2 * h)
+    t = Table([("dZ_V/dgK (HH classic, I = 10)", ""), ("max|dZ/dgK|", ".4g"),
+               ("max|jacfwd - FD|", ".1e"), ("relative", ".1e"), ("compile+run s", ".1f")])
+    t.header()
+    err = np.abs(d - fd).max()
+    t.row("jax.jacfwd vs central differences", np.abs(fd).max(), err, err / np.abs(fd).max(),
+          secs)
 
 
 if __name__ == "__main__":

@@ -522,17 +522,19 @@ def _from_orbit(model, orbit: PeriodicOrbit, zero_phase, points):
 
     cm = _compiled_for(orbit, model, _CACHE)
     spec = _zero_phase_spec(orbit.state_names, zero_phase)
-    p = jnp.stack([jnp.asarray(orbit.params[name], dtype=float) for name in cm.param_names])
+    traced = any(isinstance(a, jax.core.Tracer) for a in jax.tree_util.tree_leaves(orbit))
+    xp = jnp if traced else np  # concrete inputs go to the compiled function as numpy arrays
+    p = xp.stack([xp.asarray(orbit.params[name], dtype=float) for name in cm.param_names])
     fn = _prc_function(cm, orbit.ncol, points, spec)  # one compiled (batched) function
-    Z, x, err, Zn, tau0 = jax.tree_util.tree_map(lambda a: a[0], fn(
-        jnp.asarray(orbit.orbit)[None], jnp.asarray(orbit.period)[None], p[None],
-        jnp.asarray(orbit.mesh)[None]))
-    return _numpy(PhaseResponse(phase=jnp.arange(points) / points, Z=Z, orbit=x,
-                                period=orbit.period,
-                         normalisation_error=err, params=dict(orbit.params), Z_mesh=Zn,
-                         mesh=jnp.asarray(orbit.mesh), tau0=tau0,
-                         state_names=orbit.state_names, time_unit=_time_unit(model),
-                         zero_phase=_spec_names(orbit.state_names, spec), ncol=orbit.ncol))
+    out = fn(xp.asarray(orbit.orbit)[None], xp.asarray(orbit.period)[None], p[None],
+             xp.asarray(orbit.mesh)[None])
+    Z, x, err, Zn, tau0 = (a[0] for a in (out if traced else jax.device_get(out)))
+    result = PhaseResponse(phase=np.arange(points) / points, Z=Z, orbit=x, period=orbit.period,
+                           normalisation_error=err, params=dict(orbit.params), Z_mesh=Zn,
+                           mesh=orbit.mesh, tau0=tau0, state_names=orbit.state_names,
+                           time_unit=_time_unit(model),
+                           zero_phase=_spec_names(orbit.state_names, spec), ncol=orbit.ncol)
+    return result if traced else _numpy(result)
 
 
 def _time_unit(model):
