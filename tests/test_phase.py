@@ -234,3 +234,11 @@ def test_cli_prc_rejects_bad_arguments(capsys, tmp_path):
         err = capsys.readouterr().err.strip()
         assert err.startswith("hhanalysis: error:") and word in err and "\n" not in err
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_prc_help(capsys):
+    from hhanalysis.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["prc", "--help"])
+    assert e.value.code == 0 and "usage: hhanalysis prc" in capsys.readouterr().out
