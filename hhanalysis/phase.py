@@ -641,7 +641,7 @@ def orbit_from_simulation(model: ODEModel, *, x0=None, transient: float | None =
     r"""The stable periodic orbit the simulation from ``x0`` approaches, refined by collocation.
 
     RK4 runs until the first state has fired regularly; one period of the trajectory, sampled at
-    the nodes of a mesh adapted to it (twice, from the trajectory itself), is the guess for
+    the nodes of a mesh adapted to it (three passes, from the trajectory itself), is the guess for
     Newton on the collocation system (:func:`~hhanalysis.periodic_orbit`).
 
     Arguments:
