@@ -65,7 +65,7 @@ _LAZY = {
     # submodules that the eager package used to load (``hh.continuation``, ...)
     **{name: (f".{name}", None) for name in (
         "simulate", "special", "codegen", "continuation", "equilibria", "fitting", "models",
-        "precision", "spectra")},
+        "precision", "spectra", "phase")},
     "CompiledModel": (".codegen", "CompiledModel"), "compile_model": (".codegen", "compile_model"),
     **{name: (".continuation", name) for name in (
         "BifurcationDiagram", "Collocation", "ContinuationError", "ContinuationSettings",
@@ -79,6 +79,9 @@ _LAZY = {
     **{name: (".models", name) for name in (
         "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
         "hodgkin_huxley", "morris_lecar")},
+    **{name: (".phase", name) for name in (
+        "DirectPhaseResponse", "Interaction", "PhaseResponse", "direct_phase_response",
+        "gap_junction", "interaction_function", "phase_response", "synapse")},
     "CenterManifold": (".spectra", "CenterManifold"),
     "center_manifold": (".spectra", "center_manifold"),
 }
@@ -111,4 +114,6 @@ __all__ = [
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult", "BifurcationCurve", "continue_hopf", "continue_fold",
+    "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
+    "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
 ]

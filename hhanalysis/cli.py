@@ -240,6 +240,7 @@ def cmd_reproduce(args) -> int:
           f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
           f"Hopf point at I = {fit['hopf_I']:.8f} and its minimum rate "
           f"{fit['minimum_rate'][1]:.6f} Hz (targets 12 and 60)")
+    written.append(figures.figure_phase_response(out)["path"])
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]
@@ -490,6 +491,48 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_prc(args) -> int:
+    """``prc``: the adjoint PRC of the orbit at the given parameters, with the direct pulse PRC
+    overlaid, as a figure and a CSV table."""
+    import csv
+
+    path = _out_path(args.out)
+    if args.points < 8:
+        raise _UsageError(f"--points {args.points}: must be >= 8")
+    if args.every < 1:
+        raise _UsageError(f"--every {args.every}: must be >= 1")
+    model = _model(args)
+    if args.state not in model.state_names:
+        raise _UsageError(f"--state {args.state!r}: must be one of {list(model.state_names)}")
+    np = _np()
+    plt = _pyplot()
+    from . import phase
+
+    try:
+        prc = phase.phase_response(model, points=args.points)
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+    direct = phase.direct_phase_response(model, prc, args.state, every=args.every)
+    z = prc[args.state]
+    diff = np.abs(direct.slope - z[::args.every]).max() / np.abs(z).max()
+    axes = phase.plot_phase_response(prc, direct, args.state, title=(
+        f"{model.name} ({model.preset or 'defaults'}), "
+        + ", ".join(f"{k}={v:g}" for k, v in _parse_sets(args.set).items())
+        + f": period {float(prc.period):.5g} ms"))
+    table = path.with_suffix(".csv")
+    with _Outputs() as files:
+        axes[0].figure.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(axes[0].figure)
+        with open(files.file(table), "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["phase", *[f"Z_{s}" for s in prc.state_names], "V_mV"])
+            w.writerows(np.column_stack([prc.phase, prc.Z, prc.state("V")]).tolist())
+    print(f"{prc}\nZ_{args.state} in [{z.min():.6g}, {z.max():.6g}] "
+          f"{prc.time_unit}/mV; direct pulses differ by at most {diff:.2e} of max|Z|; "
+          f"wrote {path} and {table}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     class Parser(argparse.ArgumentParser):
         def error(self, message):
@@ -573,6 +616,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="trace.png", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
+    p = add("prc", "phase response curve of the periodic orbit (adjoint and direct pulses), "
+            "with a CSV", cmd_prc)
+    model_args(p)
+    p.add_argument("--state", default="V", help="kicked state")
+    p.add_argument("--points", type=int, default=256, help="phases")
+    p.add_argument("--every", type=int, default=8, help="direct pulses at every EVERY-th phase")
+    p.add_argument("--out", default="prc.png", help="figure file (.png, .svg or .pdf)")
     return parser
 
 

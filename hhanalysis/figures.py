@@ -23,7 +23,8 @@ __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_b
            "figure_seed_example_1", "figure_seed_example_2", "trajectory", "diagrams",
            "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
            "figure_hysteresis", "fit_classic_targets", "figure_fit", "code_fingerprint",
-           "write_manifest", "compare_numbers", "MANIFEST"]
+           "write_manifest", "compare_numbers", "MANIFEST",
+           "figure_phase_response"]
 
 #: The manifest ``reproduce`` writes beside the figures (and ``make docs-img`` into docs/img).
 MANIFEST = "figures.json"
@@ -486,3 +487,86 @@ def compare_numbers(expected, actual, rtol: float = 1e-6, atol: float = 1e-9,
         ok = abs(expected - actual) <= atol + rtol * abs(expected)
         return [] if ok else [f"{where}: {expected!r} != {actual!r}"]
     return [] if expected == actual else [f"{where}: {expected!r} != {actual!r}"]
+
+
+# --------------------------------------------------------------------------------------------
+# Phase response curves (issue 17; kept apart from the figures above)
+# --------------------------------------------------------------------------------------------
+
+
+def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) -> dict:
+    """PRCs of a type II and a type I neuron and the weak-coupling interaction function.
+
+    Columns: HH (classic preset, I = ``I_hh``) with the direct ±kick pulse PRC overlaid;
+    Morris–Lecar (SNIC parameter set of Rinzel & Ermentrout 1998, ``dI_snic`` above the SNIC)
+    with the direct PRC and the 1 − cos 2πθ curve of the same mean; the odd part of the
+    interaction function of two HH cells (gap junction, excitatory synapse) with the
+    phase-locked states. Bottom row: V on the orbits, and HH near its supercritical Hopf point
+    (I = 154.4) against a pure sinusoid."""
+    from . import phase
+    from .continuation import fold_point, periodic_orbit
+    from .models import morris_lecar
+
+    hh_m = hodgkin_huxley(preset="classic")
+    hh_prc = phase.phase_response(hh_m, I=I_hh)
+    hh_direct = phase.direct_phase_response(hh_m, hh_prc, every=8)
+    ml = morris_lecar()
+    I_c = float(fold_point(ml, "I", 39.9).param)
+    ml_prc = phase.phase_response(ml, I=I_c + dI_snic)
+    ml_direct = phase.direct_phase_response(ml, ml_prc, every=8, periods=2)
+    fig = plt.figure(figsize=(14, 7.2), constrained_layout=True)
+    grid = fig.add_gridspec(2, 3, height_ratios=[2, 1])
+    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(3)] for r in range(2)])
+    phase.plot_phase_response(hh_prc, hh_direct, axes=axes[:, 0], title=(
+        f"HH (classic), I = {I_hh:g}: type II, period {float(hh_prc.period):.4g} ms"))
+    phase.plot_phase_response(ml_prc, ml_direct, axes=axes[:, 1], title=(
+        f"Morris–Lecar (SNIC set), I = I_SNIC + {dI_snic:g}: type I, period "
+        f"{float(ml_prc.period):.4g} ms"))
+    a, _ = ml_prc.fourier("V", 1)
+    axes[0, 1].plot(ml_prc.phase, a[0] * (1 - np.cos(2 * np.pi * ml_prc.phase)), "--",
+                    color="0.4", lw=1.0, label="1 − cos 2πθ (same mean)")
+    axes[0, 1].legend(fontsize=8, loc="upper left")
+    couplings = {"gap junction, g = 0.1": phase.gap_junction(0.1),
+                 "excitatory synapse, g = 0.1, E = 0 mV": phase.synapse(0.1, 0.0)}
+    ax = axes[0, 2]
+    locked = {}
+    for k, (label, cp) in enumerate(couplings.items()):
+        H = phase.interaction_function(hh_m, hh_prc, cp)
+        ax.plot(np.append(H.phase, 1.0), np.append(H.H_odd, H.H_odd[0]), color=f"C{k}",
+                label=label)
+        for v, s in zip(H.locked, H.stable):
+            ax.plot(v, 0.0, "o", ms=10 - 4 * k, color=f"C{k}", mfc=f"C{k}" if s else "white",
+                    zorder=3 + k, clip_on=False)  # smaller markers on top: both visible
+        locked[label] = (H.locked, H.stable)
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("phase difference φ (fraction of the period)")
+    ax.set_ylabel("$H_{odd}(φ)$")
+    ax.set_title(f"two weakly coupled HH cells, I = {I_hh:g}\n"
+                 "locked states: filled = stable, open = unstable", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    hopf_orbit = periodic_orbit(hh_m, phase.orbit_from_simulation(hh_m, I=150.0), I=154.4)
+    near = phase.phase_response(hh_m, hopf_orbit)
+    a, b = near.fourier("V", 1)
+    ax = axes[1, 2]
+    ax.plot(near.phase, near["V"], color="C0", lw=1.6, label="HH classic, I = 154.4")
+    ax.plot(near.phase, a[0] + a[1] * np.cos(2 * np.pi * near.phase)
+            + b[1] * np.sin(2 * np.pi * near.phase), "--", color="0.3", lw=1.0,
+            label="first harmonic")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("phase θ")
+    ax.set_ylabel("$Z_V$ (ms/mV)")
+    ax.set_title("near the supercritical Hopf point (I_H = 154.52)", fontsize=10)
+    lo, hi = float(near["V"].min()), float(near["V"].max())
+    ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.45 * (hi - lo))
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
+    path = Path(out) / "phase_response.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    zv = hh_prc["V"]
+    return {"path": path, "hh_direct_error": float(np.max(np.abs(hh_direct.slope - zv[::8]))
+                                                   / np.max(np.abs(zv))),
+            "ml_direct_error": float(np.max(np.abs(ml_direct.slope - ml_prc["V"][::8]))
+                                     / np.max(np.abs(ml_prc["V"]))),
+            "hh_period": float(hh_prc.period), "ml_period": float(ml_prc.period),
+            "locked": locked}
