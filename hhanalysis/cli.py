@@ -222,9 +222,11 @@ def cmd_fi_curve(args) -> int:
             for k in range(len(b)):
                 w.writerow([b.param[k], b.frequency[k], b.period[k], bool(b.stable[k])])
     fmin = d.minimum_frequency
-    print(f"minimum firing rate {fmin[1]:.3f} Hz at {d.param_name} = {fmin[0]:.6f}; bistable "
-          f"for {d.param_name} in "
-          + ", ".join(f"[{a:.6f}, {b:.6f}]" for a, b in d.bistable_ranges()))
+    ranges = d.bistable_ranges()
+    print((f"minimum firing rate {fmin[1]:.3f} Hz at {d.param_name} = {fmin[0]:.6f}"
+           if fmin is not None else "no stable cycle in the range")
+          + f"; bistable for {d.param_name} in "
+          + (", ".join(f"[{a:.6f}, {b:.6f}]" for a, b in ranges) if ranges else "no interval"))
     print(f"wrote {path} and {table}")
     return 0
 
