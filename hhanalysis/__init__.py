@@ -83,19 +83,28 @@ from .continuation import (  # noqa: E402
     CycleBranch,
     EquilibriumBranch,
     FoldPoint,
+    HomoclinicEnd,
     HopfPoint,
     PeriodicOrbit,
+    SimulatedOrbit,
     SpecialPoint,
     Status,
     bifurcation_diagram,
+    classify_end,
     continue_cycles,
     continue_equilibria,
     fold_point,
     hopf_point,
     lpc_point,
     periodic_orbit,
+    simulate_cycle,
 )
-from .equilibria import Equilibrium, EquilibriumSet, find_equilibria  # noqa: E402
+from .equilibria import (  # noqa: E402
+    Equilibrium,
+    EquilibriumSet,
+    SingularModelError,
+    find_equilibria,
+)
 from .fitting import FitResult, fit  # noqa: E402
 from .models import (  # noqa: E402
     HH_PRESETS,
@@ -117,6 +126,7 @@ __all__ = [
     "ContinuationSettings", "EquilibriumBranch", "SpecialPoint", "ContinuationError",
     "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
-    "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
-    "periodic_orbit", "fit", "FitResult",
+    "Status", "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle",
+    "classify_end", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point",
+    "lpc_point", "periodic_orbit", "fit", "FitResult",
 ]

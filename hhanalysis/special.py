@@ -252,19 +252,66 @@ def exprel(n: int, y):
     return jnp.where(small, series, closed)
 
 
+def _float_to_rational(f: float) -> sp.Rational:
+    """The rational a float literal stands for: its shortest decimal representation when that
+    is short (``0.1 -> 1/10``), else a fraction with a small denominator within 4 ulp
+    (``1/18`` for ``0.05555555555555555``, what ``-(V + 60.0)/18.0`` leaves), else the decimal."""
+    text = repr(float(f))
+    digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+    if len(digits) <= 12:
+        return sp.Rational(text)
+    q = sp.Rational(float(f)).limit_denominator(10**6)
+    if abs(float(q) - float(f)) <= 4 * math.ulp(float(f)):
+        return q
+    return sp.Rational(text)
+
+
+def _exp_constant(c: float):
+    """``r`` with ``c = ±e^r`` for a short rational ``r`` (denominator up to 10^4, within
+    16 ulp), else None: sympy evaluates ``exp(-(V + 35.0)/10.0)`` to
+    ``0.0301973834223185*exp(-0.1*V)``; ``r = -7/2`` restores ``exp(-V/10 - 7/2)``."""
+    if c == 0 or not math.isfinite(c):
+        return None
+    r = sp.Rational(math.log(abs(c))).limit_denominator(10**4)
+    if r != 0 and abs(math.exp(float(r)) - abs(c)) <= 16 * math.ulp(abs(c)):
+        return r
+    return None
+
+
 def rationalize_floats(expr: sp.Expr) -> sp.Expr:
-    """Replace every Float literal by the rational of its shortest decimal representation.
+    r"""Replace every Float literal by the exact rational it stands for.
 
     ``0.1`` becomes ``1/10`` (not the binary fraction nearest to 0.1), so that a numerator
     ``0.1*(V + 35)`` and an exponent ``-(V + 35)/10`` vanish at exactly the same point, as the
-    user meant; printed back, each rational gives the same double as the literal did. Integral
-    float exponents become integers (``n**4.0 -> n**4``).
+    user meant; printed back, each rational gives the same double as the literal did (to a few
+    ulp for fractions such as ``1/18``). A long float coefficient of an exponential that is
+    :math:`\pm e^r` for a short rational :math:`r` (sympy evaluates ``exp(-3.5)`` out of
+    ``exp(-0.1*V - 3.5)``) goes back into the exponent. Integral float exponents become integers
+    (``n**4.0 -> n**4``).
     """
     expr = sp.sympify(expr)
-    floats = expr.atoms(sp.Float)
-    if not floats:
+    if not expr.atoms(sp.Float):
         return expr
-    return expr.xreplace({f: sp.Rational(repr(float(f))) for f in floats})
+
+    def has_long_float_and_exp(e):
+        return e.is_Mul and any(isinstance(a, sp.exp) for a in e.args) and any(
+            isinstance(a, sp.Float) and _exp_constant(float(a)) is not None
+            and len(repr(float(a))) > 14 for a in e.args)
+
+    def fold(e):
+        args = list(e.args)
+        for i, a in enumerate(args):
+            if isinstance(a, sp.Float) and len(repr(float(a))) > 14:
+                r = _exp_constant(float(a))
+                if r is not None:
+                    j = next(j for j, b in enumerate(args) if isinstance(b, sp.exp))
+                    args[j] = sp.exp(args[j].args[0] + r)
+                    args[i] = sp.Integer(1 if float(a) > 0 else -1)
+                    break
+        return sp.Mul(*args)
+
+    expr = expr.replace(has_long_float_and_exp, fold)
+    return expr.xreplace({f: _float_to_rational(f) for f in expr.atoms(sp.Float)})
 
 
 def _two_exponential_terms(base: sp.Expr):

@@ -1,7 +1,15 @@
 """Continuation: the generic PALC engine and the branch types built on it."""
 
 from .collocation import Collocation
-from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
+from .cycles import (
+    CYCLE_SETTINGS,
+    CycleBranch,
+    HomoclinicEnd,
+    SimulatedOrbit,
+    classify_end,
+    continue_cycles,
+    simulate_cycle,
+)
 from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
 from .equilibria import EquilibriumBranch, continue_equilibria
@@ -29,4 +37,5 @@ __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationS
            "HopfData", "FoldData", "CycleData", "ContinuationError", "Collocation",
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
-           "fold_point", "lpc_point", "periodic_orbit"]
+           "fold_point", "lpc_point", "periodic_orbit", "HomoclinicEnd", "SimulatedOrbit",
+           "classify_end", "simulate_cycle"]

@@ -209,7 +209,11 @@ def floquet_multipliers(monitor) -> tuple[np.ndarray, np.ndarray]:
 def _pd_test(mu):
     """:math:`\\prod_i (\\mu_i + 1)/(|\\mu_i| + 1)` over the non-trivial multipliers: changes
     sign when a real multiplier crosses -1 (folds and complex collisions leave it positive)."""
-    return np.real(np.prod((mu + 1.0) / (np.abs(mu) + 1.0), axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # an infinite multiplier (near a homoclinic orbit: |mu| ~ exp(lambda_u T)) is its sign
+        ratio = np.where(np.isfinite(mu), (mu + 1.0) / (np.abs(mu) + 1.0),
+                         np.sign(np.real(mu)))
+    return np.real(np.prod(ratio, axis=-1))
 
 
 def _ns_test(mu):
@@ -531,7 +535,7 @@ class _Locator:
                 return None, None  # the bracket closed on a jump of the test, not on a zero
         except _Done:
             msg = ""
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:  # ValueError: a test function that is NaN
             msg = str(e)
         if not best:
             return None, msg or "no evaluation"
