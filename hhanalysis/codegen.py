@@ -103,6 +103,8 @@ class _Printer(JaxPrinter):
         return str(p) if abs(p) < 2**31 else repr(float(p))
 
     def _print_Rational(self, expr):
+        if abs(expr.p) < 2**31 and expr.q < 2**31:
+            return super()._print_Rational(expr)
         return repr(float(expr))
 
     def _print_Exprel(self, expr):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import jax
@@ -321,9 +322,11 @@ def simulate_cycle(model: ODEModel, param: str, value: float, *, x0=None, box=No
                 return y[0] - (level if level is not None else np.inf)
 
             crossing.direction = 1.0
-            sol = scipy.integrate.solve_ivp(rhs, (0.0, length), x, method="LSODA", jac=jac,
-                                            rtol=rtol, atol=rtol * width, events=crossing,
-                                            dense_output=True)
+            with warnings.catch_warnings():  # a failed chunk ends this start (below)
+                warnings.simplefilter("ignore", UserWarning)
+                sol = scipy.integrate.solve_ivp(rhs, (0.0, length), x, method="LSODA",
+                                                jac=jac, rtol=rtol, atol=rtol * width,
+                                                events=crossing, dense_output=True)
             if not sol.success or not np.all(np.isfinite(sol.y[:, -1])):
                 break
             tt = np.linspace(0.5 * length, length, 2001)
