@@ -22,11 +22,16 @@ This module provides
 * :func:`exprel` — its JAX implementation: a Taylor series
   :math:`E_n(y) = \sum_k y^k / (k!\,(n+k+1))` for :math:`|y| < (n+1)/2` and the recurrence
   :math:`E_n = (e^y - n E_{n-1})/y` elsewhere, accurate to a few ulps on both sides of the switch;
-* :func:`remove_removable_singularities` — a rewrite pass that finds every sub-expression
-  :math:`N / (c\,(1 - e^{g}))` or :math:`N / (c\,(e^{g} - 1))` whose numerator :math:`N` is a
-  multiple :math:`q\,g` of the exponent (with :math:`q` free of :math:`0/0`), and replaces it by
-  :math:`\mp (q/c) / E_0(g)`. It is applied to every model before code generation, so user models
-  written with the same pattern are safe too.
+* :func:`remove_removable_singularities` — a rewrite pass applied to every model before code
+  generation. It first canonicalises the expression (:func:`rationalize_floats`: decimal
+  literals become the exact rationals they stand for, and a float that sympy evaluated out of an
+  exponential goes back into it), so that ints, floats, rationals and ``nsimplify`` output are
+  one expression. Then in every product, at any depth (inside powers, sums, functions, user
+  functions already expanded by sympy), each factor :math:`(b\,(e^{g} - 1))^k` — spelled
+  ``1 - exp(g)``, ``c*exp(g) - c``, ``exp(g1) - exp(g2)`` or ``sinh`` — whose product also holds
+  :math:`|k|` powers of :math:`g` (times any constant or parameter) becomes
+  :math:`(b\,g\,E_0(g))^k` and the powers of :math:`g` cancel exactly. What remains singular is a
+  genuine pole (:func:`poles` lists the denominators; the analyses name the state and value).
 """
 
 from __future__ import annotations
