@@ -513,15 +513,18 @@ def _newton_kernel(cm: CompiledModel, iterations: int):
             damp = jnp.minimum(1.0, 0.25 / jnp.max(jnp.abs(dx) / width))
             # backtracking: halve the step while the new point leaves the domain of f (NaN, as
             # sqrt or log of a negative number) or the residual grows by more than 2x
-            r0 = residual(x)
+            limit = jnp.maximum(2.0 * residual(x), 1e-300)
 
-            def halve(_, t):
-                bad = residual(x - t * dx) > jnp.maximum(2.0 * r0, 1e-300)
-                return jnp.where(bad, 0.5 * t, t)
+            def bad(c):
+                t, k, r = c
+                return (k < _BACKTRACKS) & (r > limit)
 
-            t = jax.lax.fori_loop(0, _BACKTRACKS, halve, damp)
-            y = x - t * dx
-            return jnp.where(jnp.isfinite(residual(y)), y, x)
+            def halve(c):
+                t, k, _ = c
+                return 0.5 * t, k + 1, residual(x - 0.5 * t * dx)
+
+            t, _, r = jax.lax.while_loop(bad, halve, (damp, 0, residual(x - damp * dx)))
+            return jnp.where(jnp.isfinite(r), x - t * dx, x)
 
         x = jax.lax.fori_loop(0, iterations, step, x)
         return x, jnp.max(jnp.abs(cm.f(x, p)))
