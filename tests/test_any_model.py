@@ -298,7 +298,7 @@ def _independent_snic():
 
 
 @pytest.mark.slow
-def test_wang_buzsaki_diagram_ends_at_its_snic():
+def test_wang_buzsaki_diagram_ends_at_its_snic(tmp_path):
     """Issue 15: over I in [0, 2] (no Hopf point) the diagram had no cycles; with the Hopf
     branch from I = 25 it stopped at 'period above max_period' with 9.3 Hz as the lowest rate.
     Now the stable cycles are found by simulation, continued to the SNIC, and the end is
@@ -318,6 +318,9 @@ def test_wang_buzsaki_diagram_ends_at_its_snic():
     fmin = d.minimum_frequency
     assert fmin[1] < 1.0 and fmin[0] - z[3] < 1e-3
     assert np.all(br.stable) and br.param.max() == pytest.approx(2.0, abs=1e-5)
+    # the classified end survives a save / load round trip
+    e = hh.BifurcationDiagram.load(d.save(tmp_path / "wb.npz"), d.model)
+    assert [c.stop for c in e.cycles] == [c.stop for c in d.cycles]
     # the period at I = 1 against an independent simulation (naive numpy model, scipy LSODA)
     k = np.argmin(np.abs(br.param - 1.0))
     T_ref = _period_by_simulation(lambda x: wb_numpy(x, float(br.param[k])),
