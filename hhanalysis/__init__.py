@@ -72,9 +72,10 @@ _LAZY = {
         "CycleBranch", "EquilibriumBranch", "FoldPoint", "HopfPoint", "PeriodicOrbit",
         "SpecialPoint", "Status", "bifurcation_diagram", "continue_cycles",
         "continue_equilibria", "fold_point", "hopf_point", "lpc_point", "periodic_orbit",
-        "BifurcationCurve", "continue_hopf", "continue_fold")},
+        "BifurcationCurve", "continue_hopf", "continue_fold", "HomoclinicEnd",
+        "SimulatedOrbit", "classify_end", "simulate_cycle")},
     **{name: (".equilibria", name) for name in (
-        "Equilibrium", "EquilibriumSet", "find_equilibria")},
+        "Equilibrium", "EquilibriumSet", "find_equilibria", "SingularModelError")},
     "FitResult": (".fitting", "FitResult"), "fit": (".fitting", "fit"),
     **{name: (".models", name) for name in (
         "HH_PRESETS", "ODEModel", "Parameter", "StateVariable", "fitzhugh_nagumo",
@@ -116,4 +117,5 @@ __all__ = [
     "periodic_orbit", "fit", "FitResult", "BifurcationCurve", "continue_hopf", "continue_fold",
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
+    "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",
 ]

@@ -96,6 +96,17 @@ def symbolic_derivatives(model: ODEModel) -> SymbolicDerivatives:
 
 
 class _Printer(JaxPrinter):
+    def _print_Integer(self, expr):
+        # a Python int beyond int64 (exact rationals of decimal literals, products of them in
+        # third derivatives) cannot meet a JAX array: print large integers as floats
+        p = int(expr)
+        return str(p) if abs(p) < 2**31 else repr(float(p))
+
+    def _print_Rational(self, expr):
+        if abs(expr.p) < 2**31 and expr.q < 2**31:
+            return super()._print_Rational(expr)
+        return repr(float(expr))
+
     def _print_Exprel(self, expr):
         n, y = expr.args
         return f"_exprel({int(n)}, {self._print(y)})"

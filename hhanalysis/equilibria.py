@@ -7,14 +7,20 @@ Two methods, chosen by ``method='auto'``:
     other state than :math:`x_0` (gating variables: :math:`\dot x = \phi(\alpha(1-x) - \beta x)`).
     Solving these symbolically gives :math:`x_j = x_{j,\infty}(x_0)` and reduces the equilibrium
     problem to the scalar *current balance* :math:`g(x_0) = f_0(x_0, x_\infty(x_0)) = 0`. Every sign
-    change of :math:`g` on a uniform grid of ``grid_points`` over the box's first coordinate is
-    bracketed, refined by bisection to machine precision, and the full state is polished by Newton
-    on :math:`f(x) = 0` with the generated Jacobian. Two roots closer than one grid spacing (a
-    parameter within about :math:`10^{-6}` of a fold) can be missed; everything else is found.
+    change of :math:`g` on a uniform grid of ``grid_points`` over the box's first coordinate (and
+    one spacing beyond each end, so that roots on the edge are kept) is bracketed, refined by
+    bisection to machine precision, and the full state is polished by Newton on :math:`f(x) = 0`
+    with the generated Jacobian. Where :math:`g` is not defined (NaN: ``sqrt`` or ``log`` of a
+    negative number) the grid has gaps and only brackets between finite values count; a pole of
+    the model raises :class:`SingularModelError` naming the state and the value. Two roots closer
+    than one grid spacing (a parameter within about :math:`10^{-6}` of a fold) can be missed;
+    everything else is found.
 
 ``'newton'`` (any model)
-    Damped Newton from ``newton_starts`` seeded uniform random points of the box; converged points
-    inside the box are deduplicated (distance below 1e-7 of the box size).
+    Damped Newton from ``newton_starts`` seeded uniform random points of the box, with
+    backtracking wherever a step would leave the domain of :math:`f` (NaN) or grow the residual;
+    converged points inside the box (with a tolerance of 1e-9 of its size: equilibria on the edge
+    count) are deduplicated (distance below 1e-7 of the box size).
 
 Parameters given as arrays are broadcast together and the whole sweep runs in a few jitted,
 ``vmap``-ed kernels (no Python loop over sweep points).
@@ -35,8 +41,10 @@ import sympy as sp
 from .codegen import CompiledModel, generate_function
 from .models import ODEModel
 from .precision import float64
+from .special import poles
 
-__all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "classify", "sweep_params"]
+__all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "SingularModelError", "classify",
+           "sweep_params"]
 
 _BISECTION_STEPS = 64
 _POLISH_STEPS = 3
@@ -407,16 +415,26 @@ def _polish(cm: CompiledModel, x, p):
 
 
 def _by_reduction(cm, red, P, lo, hi, grid_points):
-    grid_values, refine = _reduction_kernels(cm, red, grid_points)
-    grid, G = (np.asarray(a) for a in grid_values(P, lo[0], hi[0]))
-    if not np.all(np.isfinite(G)):
-        bad = grid[np.nonzero(~np.isfinite(G))[1][0]]
-        raise FloatingPointError(
-            f"the reduced balance is not finite at {cm.state_names[0]}={bad:g}; "
-            "use method='newton' for this model"
-        )
-    s = np.sign(G)
-    crossing = (s[:, :-1] * s[:, 1:] < 0) | (s[:, :-1] == 0)
+    """Bracket and refine the roots of the reduced balance over the box's first coordinate.
+
+    The scan grid reaches one spacing beyond each end of the box (a root on the edge lies
+    inside a bracket). Grid values that are not finite are gaps: a domain-restricted function
+    (``sqrt``, ``log``) is NaN on whole intervals and brackets are only taken between finite
+    neighbours. A pole (a lone non-finite grid value, or a sign change where the balance grows
+    instead of vanishing) is a genuine singularity of the model and raises
+    :class:`SingularModelError` naming the state and the value.
+    """
+    grid_values, refine = _reduction_kernels(cm, red, grid_points + 2)
+    h = (hi[0] - lo[0]) / (grid_points - 1)
+    grid, G = (np.asarray(a) for a in grid_values(P, lo[0] - h, hi[0] + h))
+    finite = np.isfinite(G)
+    lone = ~finite[:, 1:-1] & finite[:, :-2] & finite[:, 2:]
+    if np.any(lone):
+        row, col = (int(i[0]) for i in np.nonzero(lone))
+        raise _singular_error(cm, red, grid[col + 1], P[row])
+    s = np.where(finite, np.sign(G), np.nan)
+    with np.errstate(invalid="ignore"):
+        crossing = (s[:, :-1] * s[:, 1:] < 0) | (s[:, :-1] == 0)
     crossing = np.concatenate([crossing, s[:, -1:] == 0], axis=1)
     counts = crossing.sum(axis=1)
     K = int(counts.max(initial=0))
@@ -427,11 +445,54 @@ def _by_reduction(cm, red, P, lo, hi, grid_points):
         rows, cols = np.nonzero(crossing)
         slot = np.concatenate([np.arange(c) for c in counts]) if rows.size else rows
         a = grid[cols]
-        b = grid[np.minimum(cols + 1, grid.size - 1)]
+        nxt = np.minimum(cols + 1, grid.size - 1)
+        b = grid[nxt]
         xr, rr = (np.asarray(t) for t in refine(a, b, P[rows]))
+        # a root: |g| at the refined point is below its values at the bracket's ends; a pole:
+        # |g| grew (or is not finite)
+        ends = np.maximum(np.abs(G[rows, cols]), np.abs(G[rows, nxt]))
+        gmid = np.abs(np.asarray(jax.vmap(lambda v, p: red.balance(v[:1], p)[0])(xr, P[rows])))
+        pole = ~(gmid <= ends) | ~np.isfinite(rr)
+        if np.any(pole):
+            i = int(np.nonzero(pole)[0][0])
+            raise _singular_error(cm, red, xr[i, 0], P[rows[i]])
         x[rows, slot] = xr
         res[rows, slot] = rr
     return x, res
+
+
+class SingularModelError(FloatingPointError, ValueError):
+    """The model's right-hand side is genuinely singular (a pole, not a removable 0/0) at a
+    point the analysis needed."""
+
+
+def _singular_error(cm: CompiledModel, red, v: float, p) -> SingularModelError:
+    """A readable error for a pole of the model at first state ``v`` (others slaved)."""
+    x = np.asarray(red.slaved(np.array([v]), np.asarray(p)))
+    names = cm.state_names
+    values = dict(zip(cm.symbolic.x, map(float, x)))
+    values.update(zip(cm.symbolic.p, map(float, p)))
+    back = {s: sp.Symbol(n) for s, n in zip(cm.symbolic.x, names)}
+    back.update({s: sp.Symbol(n) for s, n in zip(cm.symbolic.p, cm.param_names)})
+    where = ""
+    candidates = []
+    for i, fi in enumerate(cm.symbolic.f):
+        for base in poles(fi):
+            try:
+                size = abs(complex(base.evalf(subs=values)))
+            except (TypeError, ValueError):
+                continue
+            candidates.append((size, names[i], base))
+    if candidates:
+        size, state, base = min(candidates, key=lambda c: c[0])
+        where = (f": in the rhs of {state!r} the denominator {base.xreplace(back)} vanishes "
+                 "there and its zero is not cancelled by the numerator")
+    return SingularModelError(
+        f"the model is singular at {names[0]} = {v:.10g}"
+        + (f" ({', '.join(f'{n} = {q:.6g}' for n, q in zip(names[1:], x[1:]))})"
+           if len(names) > 1 else "")
+        + where + "; it is not a removable 0/0 (check the model's equations)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,14 +500,35 @@ def _by_reduction(cm, red, P, lo, hi, grid_points):
 # --------------------------------------------------------------------------------------------
 
 
+_BACKTRACKS = 12
+
+
 @functools.cache
 def _newton_kernel(cm: CompiledModel, iterations: int):
     def solve(x, p, width):
+        def residual(y):
+            r = jnp.max(jnp.abs(cm.f(y, p)))
+            return jnp.where(jnp.isfinite(r), r, jnp.inf)
+
         def step(_, x):
             dx = jnp.linalg.solve(cm.jac_x(x, p), cm.f(x, p))
             ok = jnp.all(jnp.isfinite(dx))
+            dx = jnp.where(ok, dx, 0.0)
             damp = jnp.minimum(1.0, 0.25 / jnp.max(jnp.abs(dx) / width))
-            return jnp.where(ok, x - damp * dx, x)
+            # backtracking: halve the step while the new point leaves the domain of f (NaN, as
+            # sqrt or log of a negative number) or the residual grows by more than 2x
+            limit = jnp.maximum(2.0 * residual(x), 1e-300)
+
+            def bad(c):
+                t, k, r = c
+                return (k < _BACKTRACKS) & (r > limit)
+
+            def halve(c):
+                t, k, _ = c
+                return 0.5 * t, k + 1, residual(x - 0.5 * t * dx)
+
+            t, _, r = jax.lax.while_loop(bad, halve, (damp, 0, residual(x - damp * dx)))
+            return jnp.where(jnp.isfinite(r), x - t * dx, x)
 
         x = jax.lax.fori_loop(0, iterations, step, x)
         return x, jnp.max(jnp.abs(cm.f(x, p)))
@@ -475,9 +557,11 @@ def _by_newton(cm, P, lo, hi, starts, seed, tol):
     X0 = np.concatenate([(0.5 * (lo + hi))[None], lo + (hi - lo) * rng.random((starts - 1, n))])
     width = hi - lo
     X, R = (np.asarray(a) for a in _newton_kernel(cm, 60)(X0, P, width))
-    scale = 1.0 + np.abs(np.asarray(jax.vmap(lambda p: jax.vmap(lambda x: cm.f(x, p))(X0))(P)))
+    F0 = np.abs(np.asarray(jax.vmap(lambda p: jax.vmap(lambda x: cm.f(x, p))(X0))(P)))
+    # residual scale: the size of f over the starts (where it is defined: NaN outside a domain)
+    scale = 1.0 + np.max(np.where(np.isfinite(F0), F0, 0.0), axis=(1, 2))
     inside = np.all((X >= lo - 1e-9 * width) & (X <= hi + 1e-9 * width), axis=-1)
-    ok = inside & np.isfinite(R) & (R <= tol * scale.max(axis=(1, 2))[:, None])
+    ok = inside & np.isfinite(R) & (R <= tol * scale[:, None])
     Y = np.where(ok[..., None], (X - lo) / width, np.inf)
     order = np.argsort(Y[..., 0], axis=1, kind="stable")
     Y = np.take_along_axis(Y, order[..., None], axis=1)
@@ -550,7 +634,7 @@ def find_equilibria(
     lo, hi = _box(model, box)
     cm = model.compile()
     shape = P.shape[:-1]
-    flat = P.reshape(-1, P.shape[-1])
+    flat = P.reshape((int(np.prod(shape)), P.shape[-1]))
     red = _reduction(cm) if method in ("auto", "reduction") else None
     if method == "reduction" and red is None:
         raise ValueError(

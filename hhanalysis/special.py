@@ -22,11 +22,16 @@ This module provides
 * :func:`exprel` — its JAX implementation: a Taylor series
   :math:`E_n(y) = \sum_k y^k / (k!\,(n+k+1))` for :math:`|y| < (n+1)/2` and the recurrence
   :math:`E_n = (e^y - n E_{n-1})/y` elsewhere, accurate to a few ulps on both sides of the switch;
-* :func:`remove_removable_singularities` — a rewrite pass that finds every sub-expression
-  :math:`N / (c\,(1 - e^{g}))` or :math:`N / (c\,(e^{g} - 1))` whose numerator :math:`N` is a
-  multiple :math:`q\,g` of the exponent (with :math:`q` free of :math:`0/0`), and replaces it by
-  :math:`\mp (q/c) / E_0(g)`. It is applied to every model before code generation, so user models
-  written with the same pattern are safe too.
+* :func:`remove_removable_singularities` — a rewrite pass applied to every model before code
+  generation. It first canonicalises the expression (:func:`rationalize_floats`: decimal
+  literals become the exact rationals they stand for, and a float that sympy evaluated out of an
+  exponential goes back into it), so that ints, floats, rationals and ``nsimplify`` output are
+  one expression. Then in every product, at any depth (inside powers, sums, functions, user
+  functions already expanded by sympy), each factor :math:`(b\,(e^{g} - 1))^k` — spelled
+  ``1 - exp(g)``, ``c*exp(g) - c``, ``exp(g1) - exp(g2)`` or ``sinh`` — whose product also holds
+  :math:`|k|` powers of :math:`g` (times any constant or parameter) becomes
+  :math:`(b\,g\,E_0(g))^k` and the powers of :math:`g` cancel exactly. What remains singular is a
+  genuine pole (:func:`poles` lists the denominators; the analyses name the state and value).
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ import math
 import jax.numpy as jnp
 import sympy as sp
 
-__all__ = ["Exprel", "ExprelOfExp", "exprel", "exprel_of_exp", "inv_exprel_of_exp",
-           "remove_removable_singularities", "share_exponentials"]
+__all__ = ["Exprel", "ExprelOfExp", "exprel", "exprel_of_exp", "inv_exprel_of_exp", "poles",
+           "rationalize_floats", "remove_removable_singularities", "share_exponentials"]
 
 
 
@@ -252,56 +257,193 @@ def exprel(n: int, y):
     return jnp.where(small, series, closed)
 
 
-def _singular_factor(factor: sp.Expr):
-    """If ``factor`` is ``1/(c(1 - e^g))`` or ``1/(c(e^g - 1))``, return ``(c_signed, g)``.
+def _float_to_rational(f: float) -> sp.Rational:
+    """The rational a float literal stands for: its shortest decimal representation when that
+    is short (``0.1 -> 1/10``), else a fraction with a small denominator within 4 ulp
+    (``1/18`` for ``0.05555555555555555``, what ``-(V + 60.0)/18.0`` leaves), else the decimal."""
+    text = repr(float(f))
+    digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+    if len(digits) <= 12:
+        return sp.Rational(text)
+    q = sp.Rational(float(f)).limit_denominator(10**6)
+    if abs(float(q) - float(f)) <= 4 * math.ulp(float(f)):
+        return q
+    return sp.Rational(text)
 
-    ``c_signed`` is such that ``factor = 1 / (c_signed * (e^g - 1))``.
-    """
-    if not (factor.is_Pow and factor.exp == -1 and factor.base.is_Add):
+
+def _exp_constant(c: float):
+    """``r`` with ``c = ±e^r`` for a short rational ``r`` (denominator up to 10^4, within
+    16 ulp), else None: sympy evaluates ``exp(-(V + 35.0)/10.0)`` to
+    ``0.0301973834223185*exp(-0.1*V)``; ``r = -7/2`` restores ``exp(-V/10 - 7/2)``."""
+    if c == 0 or not math.isfinite(c):
         return None
-    terms = factor.base.as_ordered_terms()
+    r = sp.Rational(math.log(abs(c))).limit_denominator(10**4)
+    if r != 0 and abs(math.exp(float(r)) - abs(c)) <= 16 * math.ulp(abs(c)):
+        return r
+    return None
+
+
+def rationalize_floats(expr: sp.Expr) -> sp.Expr:
+    r"""Replace every Float literal by the exact rational it stands for.
+
+    ``0.1`` becomes ``1/10`` (not the binary fraction nearest to 0.1), so that a numerator
+    ``0.1*(V + 35)`` and an exponent ``-(V + 35)/10`` vanish at exactly the same point, as the
+    user meant; printed back, each rational gives the same double as the literal did (to a few
+    ulp for fractions such as ``1/18``). A long float coefficient of an exponential that is
+    :math:`\pm e^r` for a short rational :math:`r` (sympy evaluates ``exp(-3.5)`` out of
+    ``exp(-0.1*V - 3.5)``) goes back into the exponent. Integral float exponents become integers
+    (``n**4.0 -> n**4``).
+    """
+    expr = sp.sympify(expr)
+    if not expr.atoms(sp.Float):
+        return expr
+
+    def has_long_float_and_exp(e):
+        return e.is_Mul and any(isinstance(a, sp.exp) for a in e.args) and any(
+            isinstance(a, sp.Float) and _exp_constant(float(a)) is not None
+            and len(repr(float(a))) > 14 for a in e.args)
+
+    def fold(e):
+        args = list(e.args)
+        for i, a in enumerate(args):
+            if isinstance(a, sp.Float) and len(repr(float(a))) > 14:
+                r = _exp_constant(float(a))
+                if r is not None:
+                    j = next(j for j, b in enumerate(args) if isinstance(b, sp.exp))
+                    args[j] = sp.exp(args[j].args[0] + r)
+                    args[i] = sp.Integer(1 if float(a) > 0 else -1)
+                    break
+        return sp.Mul(*args)
+
+    expr = expr.replace(has_long_float_and_exp, fold)
+    return expr.xreplace({f: _float_to_rational(f) for f in expr.atoms(sp.Float)})
+
+
+def _two_exponential_terms(base: sp.Expr):
+    """``(b, g)`` with ``base == b·(e^g − 1)`` for a base ``c₁e^{g₁} + c₂e^{g₂}`` with
+    ``c₁ + c₂ = 0`` (``g₂ = 0`` gives the usual ``c(e^g − 1)``; ``sinh(u) = e^{−u}(e^{2u} − 1)/2``),
+    or None. ``g`` must depend on some symbol."""
+    if isinstance(base, sp.sinh):
+        u = base.args[0]
+        return (sp.exp(-u) / 2, 2 * u) if u.free_symbols else None
+    if not base.is_Add:
+        return None
+    terms = sp.Add.make_args(sp.expand(base, deep=False, mul=True, multinomial=False,
+                                       power_exp=False, power_base=False, log=False))
     if len(terms) != 2:
         return None
-    for a, b in (terms, terms[::-1]):
-        coeff, rest = b.as_coeff_Mul()
-        if isinstance(rest, sp.exp) and a.is_number and a != 0 and sp.simplify(a + coeff) == 0:
-            # a + coeff*e^g with coeff = -a  ->  coeff * (e^g - 1)
-            return coeff, rest.args[0]
-    return None
+    split = []
+    for t in terms:
+        coeff, exps = sp.S.One, sp.S.Zero
+        for f in sp.Mul.make_args(t):
+            if isinstance(f, sp.exp) and f.args[0].free_symbols:
+                exps += f.args[0]
+            else:
+                coeff *= f
+        if coeff.has(sp.exp) and any(e.args[0].free_symbols for e in coeff.atoms(sp.exp)):
+            return None
+        split.append((coeff, exps))
+    if split[0][1] == 0:  # the constant term second: b = c1, g = g1, no extra exponential
+        split.reverse()
+    (c1, g1), (c2, g2) = split
+    g = sp.expand(g1 - g2)
+    if not g.free_symbols or sp.expand(c1 + c2) != 0:
+        return None
+    return c1 * sp.exp(g2), g
 
 
-def _rewrite_mul(expr: sp.Mul):
-    factors = list(expr.args)
-    for i, factor in enumerate(factors):
-        found = _singular_factor(factor)
+def _multiple_of(P: sp.Expr, g: sp.Expr):
+    """``r`` with ``P = r·g`` and ``r`` a constant or a rational function that does not vanish
+    or blow up where ``g`` does (its numerator and denominator share no factor with ``g``'s
+    numerator), or None."""
+    if not (P.free_symbols & g.free_symbols) or P.has(sp.exp, Exprel):
+        return None
+    try:
+        r = sp.factor(sp.cancel(P / g))
+    except sp.PolynomialError:
+        return None
+    gnum = sp.fraction(sp.together(g))[0]
+    for part in sp.fraction(sp.together(r)):
+        if part.free_symbols & gnum.free_symbols and sp.gcd(part, gnum).free_symbols:
+            return None
+    return r
+
+
+def _rewrite_mul(expr: sp.Expr):
+    """Rewrite the singular factors ``(b(e^g − 1))^k`` of one product, if the product's
+    polynomial factors supply ``g^{−k}`` (then ``(b(e^g − 1))^k = (b g E_0(g))^k`` and the
+    powers of ``g`` cancel exactly); None when nothing was rewritten."""
+    factors = list(sp.Mul.make_args(expr))
+    changed = False
+    for i in range(len(factors)):
+        base, k = factors[i].as_base_exp()
+        if not (k.is_Integer and k != 0):
+            continue
+        found = _two_exponential_terms(base)
         if found is None:
             continue
-        c, g = found
-        numerator = sp.Mul(*(factors[:i] + factors[i + 1 :]))
-        q = sp.cancel(numerator / g)
-        _, q_den = sp.fraction(q)
-        if q_den.free_symbols & g.free_symbols or q.has(sp.zoo, sp.nan):
+        b, g = found
+        need, new = abs(int(k)), dict()
+        for j, fac in enumerate(factors):
+            if j == i or need == 0:
+                continue
+            P, m = fac.as_base_exp()
+            if not (m.is_Integer and (m > 0) != (k > 0)):
+                continue
+            r = _multiple_of(P, g)
+            if r is None:
+                continue
+            t = min(need, abs(int(m)))
+            sign = 1 if m > 0 else -1
+            # P^m = r^(sign t) g^(sign t) P^(m - sign t); g^(sign t) cancels with g^k
+            new[j] = r ** (sign * t) * P ** (m - sign * t)
+            need -= t
+        if need:
             continue
-        # N / (c (e^g - 1)) = q g / (c (e^g - 1)) = (q / c) / E_0(g)
-        return (q / c) / Exprel(0, g)
-    return None
+        for j, value in new.items():
+            factors[j] = value
+        factors[i] = (b * Exprel(0, g)) ** k
+        changed = True
+    return sp.Mul(*factors) if changed else None
 
 
 def remove_removable_singularities(expr: sp.Expr) -> sp.Expr:
-    """Rewrite every ``q·g / (c(e^g - 1))`` pattern in ``expr`` with :class:`Exprel`.
+    r"""Rewrite every removable :math:`0/0` of the exponential kind in ``expr`` with
+    :class:`Exprel`.
 
-    The result is mathematically identical to ``expr`` wherever ``expr`` is defined, and finite
-    (with the correct limit) where ``expr`` had a removable ``0/0``.
+    The expression is first canonicalised (:func:`rationalize_floats`: decimal literals become
+    exact rationals, so the spelling — ints, floats, rationals, ``nsimplify`` — does not matter).
+    Then, in every product (inside powers, sums, functions, at any depth), each factor
+    :math:`(b\,(e^{g} - 1))^{k}` with integer :math:`k \ne 0` — written ``1 - exp(g)``,
+    ``c*exp(g) - c``, ``exp(g1) - exp(g2)``, ``sinh(u)``, … — whose product also holds
+    :math:`|k|` powers of :math:`g` in its polynomial factors (``(V + 35)/10`` for
+    :math:`g = -(V + 35)/10`, with any constant or parameter factor) is replaced by
+    :math:`(b\,g\,E_0(g))^{k}`, and the powers of :math:`g` cancel exactly. The result equals
+    ``expr`` wherever ``expr`` is defined, and is finite with the correct limit (and derivatives)
+    where ``expr`` had a removable ``0/0``. Factors whose zero is not cancelled are genuine poles
+    and are left as they are (see :func:`poles`).
     """
 
     def visit(e):
         if e.is_Atom:
             return e
         e = e.func(*[visit(a) for a in e.args]) if e.args else e
-        if e.is_Mul:
+        if e.is_Mul or e.is_Pow:
             rewritten = _rewrite_mul(e)
             if rewritten is not None:
                 return rewritten
         return e
 
-    return visit(sp.sympify(expr))
+    return visit(rationalize_floats(expr))
+
+
+def poles(expr: sp.Expr) -> list[sp.Expr]:
+    """Denominators of ``expr`` that depend on a symbol (the bases of its negative powers, other
+    than :class:`Exprel`, which is positive). After :func:`remove_removable_singularities` these
+    are where a model can be genuinely singular; used to name the place in error messages."""
+    out = []
+    for e in sp.preorder_traversal(expr):
+        if (e.is_Pow and e.exp.is_negative and e.base.free_symbols
+                and not isinstance(e.base, Exprel) and e.base not in out):
+            out.append(e.base)
+    return out

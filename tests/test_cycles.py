@@ -411,8 +411,10 @@ def test_period_bound_stops_the_morris_lecar_branch_at_its_snic():
     (h,) = eq.hopf_points
     fold = hh.continue_equilibria(model, "I", 0.0, 150.0).folds[0].param
     br = hh.continue_cycles(model, h, (0.0, 150.0), max_period=300.0)
-    assert br.status is Status.PERIOD_TOO_LARGE
+    assert br.status is Status.SNIC and br.end.kind == "snic"
     assert "above max_period=300" in br.stop_reason and br.period[-1] > 300
+    assert "saddle-node on an invariant circle" in br.stop_reason
+    assert br.end.param == pytest.approx(fold, rel=1e-9)  # the fold of the equilibrium branch
     assert br.period[:-1].max() <= 300
     assert 0 < br.param[-1] - fold < 1.0
     assert [s.kind for s in br.special_points] == ["lpc"]
@@ -425,7 +427,7 @@ def test_diagram_follows_every_equilibrium_branch_of_an_s_curve():
     model = hh.morris_lecar()
     d = hh.bifurcation_diagram(model, "I", (0.0, 150.0))
     (h,) = d.hopf_points
-    assert len(d.cycles) == 1 and d.cycles[0].status is Status.PERIOD_TOO_LARGE
+    assert len(d.cycles) == 1 and d.cycles[0].status is Status.SNIC
     # independent check of the Hopf point: sympy's own lambdified f (not the code generator),
     # scipy's root finder, a 2x2 Jacobian by central differences: trace 0, determinant > 0
     x = [sp.Symbol(s) for s in model.state_names]

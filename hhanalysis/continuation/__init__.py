@@ -2,7 +2,15 @@
 
 from .collocation import Collocation
 from .curves import CURVE_SETTINGS, BifurcationCurve, continue_fold, continue_hopf
-from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles
+from .cycles import (
+    CYCLE_SETTINGS,
+    CycleBranch,
+    HomoclinicEnd,
+    SimulatedOrbit,
+    classify_end,
+    continue_cycles,
+    simulate_cycle,
+)
 from .diagram import BifurcationDiagram, bifurcation_diagram
 from .engine import PALC, ContinuationProblem, ContinuationSettings, ContinuationStep
 from .equilibria import EquilibriumBranch, continue_equilibria
@@ -31,4 +39,5 @@ __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationS
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
            "fold_point", "lpc_point", "periodic_orbit", "BifurcationCurve", "CURVE_SETTINGS",
-           "continue_hopf", "continue_fold"]
+           "continue_hopf", "continue_fold", "HomoclinicEnd", "SimulatedOrbit",
+           "classify_end", "simulate_cycle"]

@@ -28,20 +28,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 
+import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.integrate
+import scipy.interpolate
 import scipy.linalg
 import scipy.optimize
 
-from ..equilibria import find_equilibria
+from ..equilibria import find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
 from . import driver
 from .collocation import (
     Collocation,
     Discretisation,
+    adapted_mesh,
     collocation_problem,
     evaluate,
 )
@@ -53,7 +58,8 @@ from .problems.periodic_orbit import hopf_start as _hopf_start
 from .problems.periodic_orbit import normalise as _normalise
 from .results import ContinuationError, CycleData, HopfData, SpecialPoint, Status, Stop
 
-__all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS"]
+__all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS", "HomoclinicEnd", "SimulatedOrbit",
+           "classify_end", "simulate_cycle"]
 
 #: Default continuation settings for cycles: AUTO's DS=0.01, EPSL=EPSU=1e-10, ITNW=7, but the
 #: step grows while Newton needs fewer than 4 iterations (AUTO: 3) up to DSMAX=2 (AUTO: 0.5 in
@@ -86,7 +92,9 @@ class CycleBranch:
         stop: why and where the continuation ended (:class:`Stop`; ``status`` and
             ``stop_reason`` read it).
         collocation, settings: the discretisation and continuation settings used.
-        start: the Hopf point the branch started from (or None).
+        start: the Hopf point or the :class:`SimulatedOrbit` the branch started from (or None).
+        end: where a branch of growing period ends (:class:`HomoclinicEnd`: the equilibrium it
+            approaches, SNIC or saddle homoclinic), or None.
         notes: remarks, e.g. the check of the Hopf criticality against the branch direction.
         params: every parameter value of the branch (``param_name`` at the Hopf point);
             ``model`` is the symbolic model as given, its defaults untouched.
@@ -109,17 +117,19 @@ class CycleBranch:
     stop: Stop
     collocation: Collocation
     settings: ContinuationSettings = field(repr=False)
-    start: SpecialPoint | None = field(default=None, repr=False)
+    start: SpecialPoint | SimulatedOrbit | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
     params: dict = field(default_factory=dict, repr=False)
+    end: HomoclinicEnd | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.param.size
 
     @property
     def status(self) -> Status:
-        """How the branch ended: REACHED_BOUND, RETURNED_TO_HOPF, PERIOD_TOO_LARGE, MAX_STEPS
-        or STEP_TOO_SMALL."""
+        """How the branch ended: REACHED_BOUND, RETURNED_TO_HOPF, SNIC or HOMOCLINIC (the period
+        grew past ``max_period`` near a saddle-node or a saddle: :attr:`end`), PERIOD_TOO_LARGE
+        (no equilibrium on the orbit), MAX_STEPS or STEP_TOO_SMALL."""
         return self.stop.status
 
     @property
@@ -202,7 +212,11 @@ def floquet_multipliers(monitor) -> tuple[np.ndarray, np.ndarray]:
 def _pd_test(mu):
     """:math:`\\prod_i (\\mu_i + 1)/(|\\mu_i| + 1)` over the non-trivial multipliers: changes
     sign when a real multiplier crosses -1 (folds and complex collisions leave it positive)."""
-    return np.real(np.prod((mu + 1.0) / (np.abs(mu) + 1.0), axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # an infinite multiplier (near a homoclinic orbit: |mu| ~ exp(lambda_u T)) is its sign
+        ratio = np.where(np.isfinite(mu), (mu + 1.0) / (np.abs(mu) + 1.0),
+                         np.sign(np.real(mu)))
+    return np.real(np.prod(ratio, axis=-1))
 
 
 def _ns_test(mu):
@@ -212,6 +226,274 @@ def _ns_test(mu):
     k = np.argmin(np.abs(d), axis=-1)
     v = np.take_along_axis(d, k[..., None], axis=-1)[..., 0]
     return np.where(np.isfinite(v), v, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Cycles found by simulation (no Hopf point needed)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimulatedOrbit:
+    """A periodic orbit found by simulation: a start for :func:`continue_cycles`.
+
+    Attributes:
+        param_name: the parameter the branch will be continued in; param: its value.
+        period: the period measured between the last upward crossings of the first state
+            through the middle of its range.
+        t: times ``(m,)`` over one period from the last crossing (0 .. period).
+        x: the states at ``t``, ``(m, n)``.
+        params: every parameter value.
+    """
+
+    param_name: str
+    param: float
+    period: float
+    t: np.ndarray = field(repr=False)
+    x: np.ndarray = field(repr=False)
+    params: dict = field(default_factory=dict, repr=False)
+
+
+def _time_scale(cm, p, x) -> float:
+    """``1 / (geometric mean of |eigenvalues|)`` of the Jacobian at ``x``: a time scale for
+    the simulation chunks."""
+    lam = np.abs(np.linalg.eigvals(np.asarray(cm.jac_x(x, p))))
+    lam = lam[np.isfinite(lam) & (lam > 0)]
+    return float(np.exp(-np.mean(np.log(lam)))) if lam.size else 1.0
+
+
+def _starts(model, cm, params, box, method):
+    """Initial states of the search: every equilibrium kicked by a tenth of the box in the
+    first state (upwards), and the centre of the box."""
+    eqs = find_equilibria(model, box, method=method, **params)
+    lo, hi = eqs.box
+    kick = np.zeros(lo.size)
+    kick[0] = 0.1 * (hi[0] - lo[0])
+    starts = [np.clip(x + kick, lo, hi) for x in eqs.x[: int(eqs.count)]]
+    return starts + [0.5 * (lo + hi)], lo, hi
+
+
+@float64
+def simulate_cycle(model: ODEModel, param: str, value: float, *, x0=None, box=None,
+                   method: str = "auto", chunks: int = 8, rtol: float = 1e-7,
+                   **fixed_params) -> SimulatedOrbit | None:
+    r"""A stable periodic orbit at ``param = value``, by simulation, or None if the simulations
+    settle on equilibria (or on no periodic motion within the time allowed).
+
+    From each start (``x0``, else every equilibrium kicked upwards by a tenth of the box in
+    the first state, and the centre of the box) the model is integrated (scipy LSODA with the
+    generated Jacobian) in chunks of :math:`200\,\tau`, :math:`\tau` the inverse geometric mean
+    of the Jacobian's eigenvalue moduli at the start. After each chunk the upward crossings of
+    the first state through the middle of its range over the chunk are timed; the motion is
+    periodic when the last three intervals agree to 1e-4 (relative) and the states at the last
+    crossings to 1e-4 of the box. The orbit is then integrated over one more period with
+    a tolerance 1e-3 times ``rtol`` (a guess for collocation, which makes it exact).
+
+    Arguments:
+        model, param, value: the model and the parameter value.
+        x0: one initial state (default: the starts above).
+        box, method: how the equilibria for the starts are found
+            (:func:`~hhanalysis.find_equilibria`).
+        chunks: the most simulation chunks per start.
+        rtol: relative tolerance of the search integration.
+        **fixed_params: the other parameter values.
+
+    Returns:
+        :class:`SimulatedOrbit`, or None.
+    """
+    model.check_param_names([param, *fixed_params])
+    params = {**fixed_params, param: float(value)}
+    cm = model.compile()
+    p = model.param_vector(**params)
+    starts, lo, hi = _starts(model, cm, params, box, method)
+    if x0 is not None:
+        starts = [np.asarray(x0, float)]
+    width = hi - lo
+
+    def rhs(t, x):
+        return np.asarray(cm.f(x, p))
+
+    def jac(t, x):
+        return np.asarray(cm.jac_x(x, p))
+
+    for x in starts:
+        length = 200.0 * _time_scale(cm, p, x)
+        level = None
+        for _ in range(int(chunks)):
+            def crossing(t, y, level=level):
+                return y[0] - (level if level is not None else np.inf)
+
+            crossing.direction = 1.0
+            with warnings.catch_warnings():  # a failed chunk ends this start (below)
+                warnings.simplefilter("ignore", UserWarning)
+                sol = scipy.integrate.solve_ivp(rhs, (0.0, length), x, method="LSODA",
+                                                jac=jac, rtol=rtol, atol=rtol * width,
+                                                events=crossing, dense_output=True)
+            if not sol.success or not np.all(np.isfinite(sol.y[:, -1])):
+                break
+            tt = np.linspace(0.5 * length, length, 2001)
+            v = sol.sol(tt)[0]
+            if v.max() - v.min() < 1e-6 * width[0]:
+                break  # settled on an equilibrium
+            times, states = sol.t_events[0], sol.y_events[0]
+            x = sol.y[:, -1]
+            if level is not None and times.size >= 4:
+                T = np.diff(times[-4:])
+                same = np.max(np.abs(states[-1] - states[-2]) / width) < 1e-4
+                if np.ptp(T) < 1e-4 * T.mean() and same:
+                    period = float(T[-1])
+                    t = np.linspace(0.0, period, 4001)
+                    one = scipy.integrate.solve_ivp(rhs, (0.0, period), states[-1],
+                                                    method="LSODA", jac=jac, rtol=rtol * 1e-3,
+                                                    atol=rtol * 1e-3 * width, t_eval=t)
+                    return SimulatedOrbit(param, float(value), period, t, one.y.T,
+                                          dict(zip(model.param_names, map(float, p))))
+            if times.size < 4 and level is not None:
+                length *= 4.0  # slow oscillation: longer chunks
+            level = 0.5 * (v.max() + v.min())
+    return None
+
+
+def _orbit_guess(orbit: SimulatedOrbit, disc, ncol):
+    """The collocation unknowns of a simulated orbit (cubic spline through its samples) on a
+    mesh adapted to it (two passes of :func:`~hhanalysis.continuation.collocation.adapted_mesh`
+    from the uniform mesh), and that mesh."""
+    spline = scipy.interpolate.CubicSpline(orbit.t / orbit.period, orbit.x, axis=0)
+    mesh = np.linspace(0.0, 1.0, disc.ntst + 1)
+    for _ in range(3):
+        X = spline(disc.node_times(mesh))
+        mesh = adapted_mesh(X, mesh, ncol)
+    X = spline(disc.node_times(mesh))
+    return disc.pack(X, orbit.period, orbit.param), mesh
+
+
+def _first_orbit_from_simulation(palc, orbit, disc, u0, args, direction):
+    """Newton on the collocation system at the simulated orbit's parameter (moved by the
+    smallest step, ``ds_min``, in ``direction``), then the tangent of the branch oriented by
+    ``direction``."""
+    axis = np.zeros_like(u0)
+    axis[-1] = 1.0
+    ds = direction * palc.settings.ds_min
+    u, t, ok, it, mon = palc.single_step(jnp.asarray(u0), jnp.asarray(axis), ds, args)
+    if not ok:
+        raise RuntimeError(f"the simulated orbit at {orbit.param_name}={orbit.param:.10g} "
+                           f"(period {orbit.period:.6g}) did not converge under collocation")
+    u, t = np.asarray(u), np.asarray(t)
+    if np.sign(t[-1]) != np.sign(direction) and t[-1] != 0:
+        t = -t
+    return u, t, it, np.asarray(mon)
+
+
+# --------------------------------------------------------------------------------------------
+# The end of a branch of growing period: homoclinic to a saddle, or saddle-node on the orbit
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HomoclinicEnd:
+    r"""The equilibrium a branch of growing period approaches, and the kind of the limit.
+
+    Attributes:
+        kind: 'snic' (a saddle-node equilibrium on the orbit: the period grows like
+            :math:`(p - p_{SN})^{-1/2}` and the frequency goes to 0 at the fold) or
+            'saddle homoclinic' (a hyperbolic saddle or saddle-focus: the period grows like
+            :math:`-\log|p - p_{hom}|/\lambda_u`).
+        param: the limit parameter value: the fold of equilibria for 'snic'; for a saddle
+            homoclinic, the parameter of the last orbit (the homoclinic value to within its
+            exponentially small distance).
+        state: the equilibrium.
+        eigenvalues: its eigenvalues by decreasing real part (one is ~0 at a SNIC).
+        stability: its type (:func:`~hhanalysis.equilibria.classify`; 'non-hyperbolic' at a
+            SNIC).
+        period: the period of the last orbit; distance: how close that orbit passes (max norm
+            over the states, each in units of its box width).
+    """
+
+    kind: str
+    param: float
+    state: np.ndarray
+    eigenvalues: np.ndarray
+    stability: str
+    period: float
+    distance: float
+
+
+def _saddle_node_near(cm, k, p, x, lam):
+    r"""Newton on :math:`f(x, \lambda) = 0,\ J v = 0,\ \langle v_0, v\rangle = 1` from ``x``,
+    ``lam`` (``v_0``: the eigenvector of the eigenvalue of smallest modulus). Returns
+    ``(x, lam)`` or None."""
+    J = np.asarray(cm.jac_x(x, p))
+    w, V = np.linalg.eig(J)
+    v0 = np.real(V[:, np.argmin(np.abs(w))])
+    v0 = v0 / np.linalg.norm(v0)
+    n = x.size
+
+    def G(y):
+        xx, ll, vv = y[:n], y[n], y[n + 1:]
+        q = jnp.asarray(p).at[k].set(ll)
+        return jnp.concatenate([cm.f(xx, q), cm.jac_x(xx, q) @ vv, (v0 @ vv - 1.0)[None]])
+
+    y = np.concatenate([x, [lam], v0])
+    jac = jax.jacfwd(G)
+    for _ in range(30):
+        r = np.asarray(G(jnp.asarray(y)))
+        if not np.all(np.isfinite(r)):
+            return None
+        dy = np.linalg.solve(np.asarray(jac(jnp.asarray(y))), r)
+        y = y - dy
+        if np.max(np.abs(dy[: n + 1]) / (1.0 + np.abs(y[: n + 1]))) < 1e-13:
+            return y[:n], float(y[n])
+    return None
+
+
+@float64
+def classify_end(model: ODEModel, branch: CycleBranch, *, box=None,
+                 method: str = "auto") -> HomoclinicEnd | None:
+    r"""Which equilibrium the last orbit of ``branch`` approaches, and whether it is a SNIC or
+    a saddle homoclinic orbit (:class:`HomoclinicEnd`), from the equilibrium's spectrum.
+
+    The orbit's slowest node (smallest :math:`\max_i |f_i|/w_i`, :math:`w` the box widths) is
+    where it passes the equilibrium. If a saddle (or saddle-focus) at the last parameter value
+    lies within 5 % of the box of the orbit, the end is a homoclinic orbit to it. Otherwise the
+    saddle-node of equilibria near the slowest node is located (Newton on
+    :math:`f = 0, Jv = 0, \langle v_0, v\rangle = 1`): if the orbit passes within 5 % of the box
+    of it, the end is a saddle-node on an invariant circle. None when neither applies (the orbit
+    approaches no equilibrium).
+    """
+    cm = model.compile()
+    param = branch.param_name
+    k = cm.param_index(param)
+    p = model.param_vector(**{**branch.params, param: float(branch.param[-1])})
+    X = branch.orbits[-1]
+    eqs = find_equilibria(model, box, method=method, **{**branch.params,
+                                                         param: float(branch.param[-1])})
+    lo, hi = eqs.box
+    width = hi - lo
+    F = np.asarray(jax.vmap(lambda x: cm.f(x, jnp.asarray(p)))(X))
+    x_slow = X[int(np.argmin(np.max(np.abs(F) / width, axis=1)))]
+
+    def distance(x):  # from the orbit, in units of the box
+        return float(np.min(np.max(np.abs(X - x) / width, axis=1)))
+
+    for j in range(len(eqs)):
+        eq = eqs[j]
+        d = distance(eq.x)
+        if d < 0.05 and eq.stability in ("saddle", "saddle-focus"):
+            return HomoclinicEnd("saddle homoclinic", float(branch.param[-1]), eq.x,
+                                 eq.eigenvalues, eq.stability, float(branch.period[-1]), d)
+    found = _saddle_node_near(cm, k, p, x_slow, float(branch.param[-1]))
+    if found is None:
+        return None
+    x_sn, p_sn = found
+    d = distance(x_sn)
+    if d > 0.05 or not np.all((x_sn >= lo) & (x_sn <= hi)):
+        return None
+    q = p.copy()
+    q[k] = p_sn
+    J = np.asarray(cm.jac_x(x_sn, q))
+    lam = np.linalg.eigvals(J)
+    lam = lam[spectrum_order(lam)]
+    return HomoclinicEnd("snic", p_sn, x_sn, lam, "non-hyperbolic", float(branch.period[-1]), d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +540,7 @@ class _Locator:
                 return None, None  # the bracket closed on a jump of the test, not on a zero
         except _Done:
             msg = ""
-        except RuntimeError as e:
+        except (RuntimeError, ValueError) as e:  # ValueError: a test function that is NaN
             msg = str(e)
         if not best:
             return None, msg or "no evaluation"
@@ -340,29 +622,39 @@ def _check_criticality(model, params, param, hopf, p_first):
 @float64
 def continue_cycles(
     model: ODEModel,
-    start: SpecialPoint,
+    start: SpecialPoint | SimulatedOrbit,
     stop: tuple[float, float] | float | None = None,
     *,
     settings: ContinuationSettings | None = None,
     collocation: Collocation | None = None,
     max_period: float | None = None,
     user_points: tuple[float, ...] = (),
+    direction: int = 1,
+    box=None,
+    method: str = "auto",
     progress: bool = False,
     throw: bool = False,
     **fixed_params,
 ) -> CycleBranch:
-    """Follow the branch of periodic orbits born at the Hopf point ``start``.
+    """Follow the branch of periodic orbits born at the Hopf point ``start``, or through the
+    simulated orbit ``start``.
 
     Arguments:
         model: the model.
         start: a Hopf point from :func:`~hhanalysis.continue_equilibria` (it carries the
-            continuation parameter, the other parameters, :math:`\\omega` and the eigenvector).
+            continuation parameter, the other parameters, :math:`\\omega` and the eigenvector),
+            or a :class:`SimulatedOrbit` from :func:`simulate_cycle` (corrected by collocation
+            at its parameter value, then continued in ``direction``).
         stop: parameter bounds ``(lo, hi)``; a single number is one bound (the other is
-            unbounded on the far side of the Hopf point); None: unbounded.
+            unbounded on the far side of the start); None: unbounded.
         settings: :class:`ContinuationSettings` (default :data:`CYCLE_SETTINGS`).
         collocation: :class:`Collocation` (NTST, NCOL, mesh adaptation).
-        max_period: stop when the period exceeds this (approach to a homoclinic orbit);
-            default 50 times the period at the Hopf point.
+        max_period: stop when the period exceeds this (approach to a homoclinic orbit or a
+            SNIC, then classified: :attr:`CycleBranch.end`); default 50 times the period at the
+            Hopf point, 200 times the period of a simulated orbit.
+        direction: for a simulated start, +1 (towards larger parameter values) or -1.
+        box, method: how equilibria are found for the classification of the end
+            (:func:`~hhanalysis.find_equilibria`).
         user_points: parameter values at which to locate the orbits (special points of kind
             'uz', like AUTO's UZR), e.g. to compare periods at fixed currents.
         progress: show a progress bar (tqdm) over the steps.
@@ -373,8 +665,11 @@ def continue_cycles(
     Returns:
         :class:`CycleBranch` whose ``status`` (a
         :class:`~hhanalysis.continuation.results.Status`) and ``stop_reason`` say why it ended:
-        REACHED_BOUND, PERIOD_TOO_LARGE, RETURNED_TO_HOPF (amplitude -> 0: the branch ended at
-        a Hopf point), MAX_STEPS or STEP_TOO_SMALL (the corrector failed).
+        REACHED_BOUND, SNIC or HOMOCLINIC (the period passed ``max_period`` where the orbit
+        approaches a saddle-node or a saddle equilibrium, see :func:`classify_end`),
+        PERIOD_TOO_LARGE (it passed ``max_period`` but approaches no equilibrium),
+        RETURNED_TO_HOPF (amplitude -> 0: the branch ended at a Hopf point), MAX_STEPS or
+        STEP_TOO_SMALL (the corrector failed).
 
     Raises:
         ValueError: ``start`` is not a located Hopf point, or bad bounds.
@@ -394,9 +689,21 @@ def continue_cycles(
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
     args = (p0, jnp.asarray(np.diff(mesh)))
 
-    u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
-    notes = [_check_criticality(model, params, param, start, u[-1])]
-    ends = _EndTests(max_period, _amplitude(disc, [u])[0])
+    if isinstance(start, SimulatedOrbit):
+        if direction not in (1, -1):
+            raise ValueError(f"direction must be 1 or -1, got {direction!r}")
+        u0, mesh = _orbit_guess(start, disc, col.ncol)
+        args = (p0, jnp.asarray(np.diff(mesh)))
+        u, t, it, mon = _first_orbit_from_simulation(palc, start, disc, u0, args, direction)
+        notes = [f"started from a simulated orbit at {param}={start.param:.10g} "
+                 f"(period {start.period:.6g}), continued towards "
+                 f"{'larger' if direction > 0 else 'smaller'} {param}"]
+        ends = _EndTests(max_period, _amplitude(disc, [u])[0])
+        ends.amp0 = 0.0  # full amplitude from the start: the return to a Hopf point is a test
+    else:
+        u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
+        notes = [_check_criticality(model, params, param, start, u[-1])]
+        ends = _EndTests(max_period, _amplitude(disc, [u])[0])
     hooks = _Hooks(disc, col, palc, p0, mesh, mon, ends, user_points,
                    _progress(progress, settings.max_steps))
     raw = driver.run(problem, driver.Points.one(u, t, mon, it, settings.ds), args, settings,
@@ -405,6 +712,8 @@ def continue_cycles(
     if hooks.bar is not None:
         hooks.bar.close()
     branch = _branch(model, params, param, disc, col, settings, raw, hooks, start, notes)
+    if branch.status is Status.PERIOD_TOO_LARGE:
+        branch = _with_end(model, branch, box, method)
     if throw and branch.status is Status.STEP_TOO_SMALL:
         raise ContinuationError(branch.stop_reason, branch.status, branch)
     return branch
@@ -467,8 +776,9 @@ class _Hooks(driver.Hooks):
 def _checked_arguments(model, start, stop, user_points, max_period, fixed_params):
     """Validate the arguments of :func:`continue_cycles`; the parameter values (the Hopf
     point's, overridden by ``fixed_params``) are returned apart from the model."""
-    if not isinstance(start, SpecialPoint):
-        raise ValueError(f"start must be a Hopf SpecialPoint, got {type(start).__name__}")
+    if not isinstance(start, (SpecialPoint, SimulatedOrbit)):
+        raise ValueError("start must be a Hopf SpecialPoint or a SimulatedOrbit, got "
+                         f"{type(start).__name__}")
     param = start.param_name
     if not param:
         raise ValueError("start has no param_name: take it from continue_equilibria(...)")
@@ -482,8 +792,11 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
         user_points = tuple(float(v) for v in np.atleast_1d(user_points))
     except (TypeError, ValueError):
         raise ValueError(f"user_points must be numbers, got {user_points!r}") from None
-    T_h = start.data.period if isinstance(start.data, HopfData) else 1.0
-    max_period = float(max_period) if max_period is not None else 50.0 * T_h
+    if isinstance(start, SimulatedOrbit):
+        default = 200.0 * start.period
+    else:
+        default = 50.0 * (start.data.period if isinstance(start.data, HopfData) else 1.0)
+    max_period = float(max_period) if max_period is not None else default
     if not max_period > 0:
         raise ValueError(f"max_period must be > 0, got {max_period}")
     return param, params, bounds, user_points, max_period
@@ -533,6 +846,20 @@ def _branch(model, params, param, disc, col, settings, raw, hooks, start, notes)
                              for s in hooks.specials),
         stop=raw.stop, collocation=col, settings=settings, start=start, notes=tuple(notes),
         params=params)
+
+
+def _with_end(model, branch, box, method):
+    """The branch with its end classified (:func:`classify_end`) and the stop record saying
+    so (status SNIC or HOMOCLINIC, ``param`` the limit value)."""
+    try:
+        end = classify_end(model, branch, box=box, method=method)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        end = None
+    if end is None:
+        return branch
+    status = Status.SNIC if end.kind == "snic" else Status.HOMOCLINIC
+    stop = Stop(status, end.param, branch.stop.limit, branch.stop.value)
+    return dataclasses.replace(branch, stop=stop, end=end)
 
 
 def _progress(enabled: bool, total: int):

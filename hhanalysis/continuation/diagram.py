@@ -1,12 +1,19 @@
-r"""One-parameter bifurcation diagrams: equilibrium branches plus every cycle branch born at
-their Hopf points.
+r"""One-parameter bifurcation diagrams: equilibrium branches, every cycle branch born at their
+Hopf points, and the stable cycles found by simulation.
 
 :func:`bifurcation_diagram` follows the equilibria across the parameter range, starts a cycle
 branch at every Hopf point (branch switching needs no guess, see
 :func:`~hhanalysis.continuation.cycles.continue_cycles`) and skips a Hopf point that an earlier
 cycle branch already ended at (in the HH model the branch from the lower Hopf point folds and
-ends at the upper one). The result, :class:`BifurcationDiagram`, draws the seed document's figure
-and the f–I curve, and saves to / loads from one ``.npz`` file.
+ends at the upper one). Then, at the ends of the range and at interior points where no stable
+cycle is known yet, a short simulation looks for a stable cycle
+(:func:`~hhanalysis.continuation.cycles.simulate_cycle`); one found is corrected by
+collocation and continued in both directions, so the diagram is complete even where no Hopf
+point lies in the range (a neuron firing over the whole range, a SNIC). Branches whose period
+grows without bound end with their limit classified (SNIC or saddle homoclinic:
+:attr:`~hhanalysis.continuation.cycles.CycleBranch.end`). The result,
+:class:`BifurcationDiagram`, draws the seed document's figure and the f–I curve, and saves to /
+loads from one ``.npz`` file.
 
 **File format** (``BifurcationDiagram.save``, version 2): a NumPy ``.npz`` archive with the entry
 ``meta`` (a JSON string: format version, model name, preset, parameter values, continuation
@@ -39,7 +46,7 @@ from ..equilibria import find_equilibria
 from ..models import ODEModel, hodgkin_huxley
 from ..precision import float64
 from .collocation import Collocation
-from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles, frequency
+from .cycles import CYCLE_SETTINGS, CycleBranch, continue_cycles, frequency, simulate_cycle
 from .engine import ContinuationSettings
 from .equilibria import EquilibriumBranch, continue_equilibria
 from .results import HopfData, SpecialPoint, Status, Stop
@@ -342,20 +349,20 @@ def _on_branch(branch, value, x) -> bool:
     return False
 
 
-def _equilibrium_branches(model, param, lo, hi, settings, progress, fixed):
+def _equilibrium_branches(model, param, lo, hi, settings, progress, fixed, box, method):
     """Branches through every equilibrium found at the ends, the middle and 0 of the range
     (an S-shaped curve whose middle branch leaves the range would otherwise hide a part)."""
     branches = []
     for v in dict.fromkeys(v for v in (lo, hi, 0.5 * (lo + hi), 0.0) if lo <= v <= hi):
-        eqs = find_equilibria(model, **{**fixed, param: v})
+        eqs = find_equilibria(model, box, method=method, **{**fixed, param: v})
         for j in range(len(eqs)):
             if any(_on_branch(b, v, eqs.x[j]) for b in branches):
                 continue
             for end in (hi, lo):
                 if end != v:
                     branches.append(continue_equilibria(model, param, v, end, settings=settings,
-                                                        equilibrium=j, progress=progress,
-                                                        **fixed))
+                                                        equilibrium=j, box=box, method=method,
+                                                        progress=progress, **fixed))
     if not branches:
         raise ValueError(f"no equilibrium of {model.name} in its state box at {param} = "
                          f"{lo:g}, {0.5 * (lo + hi):g}, {hi:g} or 0")
@@ -382,10 +389,14 @@ def bifurcation_diagram(
     settings: ContinuationSettings | None = None,
     cycle_settings: ContinuationSettings | None = None,
     collocation: Collocation | None = None,
+    box: dict | None = None,
+    method: str = "auto",
+    simulate: int = 3,
     progress: bool = False,
     **fixed_params,
 ) -> BifurcationDiagram:
-    """Equilibria over ``bounds`` and every cycle branch born at their Hopf points.
+    """Equilibria over ``bounds``, every cycle branch born at their Hopf points, and the
+    branches through stable cycles found by simulation.
 
     Arguments:
         model: the model.
@@ -395,7 +406,12 @@ def bifurcation_diagram(
         cycle_settings: continuation settings of the cycles (default
             :data:`~hhanalysis.continuation.cycles.CYCLE_SETTINGS`).
         collocation: NTST/NCOL/mesh adaptation of the cycles.
-        progress: progress bars.
+        box, method: how equilibria are found (:func:`~hhanalysis.find_equilibria`: the state
+            box, and 'auto', 'reduction' or 'newton').
+        simulate: the number of interior parameter values (equally spaced) at which, besides
+            both ends of the range, a short simulation looks for a stable cycle not on a branch
+            yet (:func:`~hhanalysis.continuation.cycles.simulate_cycle`); each one found is
+            continued in both directions. ``-1`` turns the search off (only Hopf branches).
         **fixed_params: values of the other parameters.
 
     Raises:
@@ -412,17 +428,58 @@ def bifurcation_diagram(
     model.check_param_names(list(fixed_params))
     if param in fixed_params:
         raise ValueError(f"{param!r} is the bifurcation parameter; do not also fix it")
+    if int(simulate) != simulate or simulate < -1:
+        raise ValueError(f"simulate must be an integer >= -1, got {simulate!r}")
     fixed = dict(fixed_params)
-    eqs = _equilibrium_branches(model, param, lo, hi, settings, progress, fixed)
+    eqs = _equilibrium_branches(model, param, lo, hi, settings, progress, fixed, box, method)
     hopfs = _distinct_hopf_points(eqs)
     cycles: list[CycleBranch] = []
+    opts = dict(settings=cycle_settings, collocation=collocation, box=box, method=method,
+                progress=progress)
     for h in hopfs:
         if any(_ends_at(b, h) for b in cycles):
             continue
-        cycles.append(continue_cycles(model, h, (lo, hi), settings=cycle_settings,
-                                      collocation=collocation, progress=progress))
+        cycles.append(continue_cycles(model, h, (lo, hi), **opts))
+    if simulate >= 0:
+        samples = [hi, lo] + list(np.linspace(lo, hi, int(simulate) + 2)[1:-1])
+        for v in samples:
+            if any(_stable_cycle_at(b, v) for b in cycles):
+                continue
+            orbit = simulate_cycle(model, param, v, box=box, method=method, **fixed)
+            if orbit is None or any(_has_orbit(b, v, orbit.period) for b in cycles):
+                continue
+            for direction in (-1, 1):
+                if (direction < 0 and v > lo) or (direction > 0 and v < hi):
+                    cycles.append(continue_cycles(model, orbit, (lo, hi), direction=direction,
+                                                  **opts))
     params = dict(zip(model.param_names, map(float, model.param_vector(**fixed))))
     return BifurcationDiagram(model, param, (lo, hi), tuple(eqs), tuple(cycles), params)
+
+
+def _stable_cycle_at(branch: CycleBranch, value: float) -> bool:
+    """Does ``branch`` hold a stable orbit at ``param = value`` (between two of its orbits, one
+    of them stable)?"""
+    p, st = branch.param, branch.stable
+    k = _segments_at(p, value)
+    return bool(np.any(st[k] | st[k + 1]))
+
+
+def _segments_at(p, value, tol: float = 1e-9):
+    """Indices ``i`` with ``value`` between ``p[i]`` and ``p[i + 1]`` (to ``tol`` relative: an
+    orbit located on a bound counts)."""
+    d = p - value
+    d = np.where(np.abs(d) <= tol * (1.0 + abs(value)), 0.0, d)
+    return np.flatnonzero(d[:-1] * d[1:] <= 0)
+
+
+def _has_orbit(branch: CycleBranch, value: float, period: float) -> bool:
+    """Does ``branch`` pass ``param = value`` with this period (to 1 %)?"""
+    p, T = branch.param, branch.period
+    for i in _segments_at(p, value):
+        w = (value - p[i]) / (p[i + 1] - p[i]) if p[i + 1] != p[i] else 0.0
+        if abs(T[i] + w * (T[i + 1] - T[i]) - period) <= 0.01 * period:
+            return True
+    return False
 
 
 def _ends_at(branch: CycleBranch, hopf: SpecialPoint) -> bool:

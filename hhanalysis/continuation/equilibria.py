@@ -355,6 +355,8 @@ def continue_equilibria(
     *,
     settings: ContinuationSettings | None = None,
     equilibrium: int = 0,
+    box: dict | None = None,
+    method: str = "auto",
     progress: bool = False,
     throw: bool = False,
     **fixed_params,
@@ -369,6 +371,8 @@ def continue_equilibria(
         stop: the branch ends when the parameter leaves the interval between start and stop.
         settings: :class:`ContinuationSettings` (defaults: AUTO-like).
         equilibrium: which equilibrium at ``start`` (index in order of the first state).
+        box, method: how the equilibria at ``start`` are found (the ``box`` and ``method`` of
+            :func:`~hhanalysis.find_equilibria`: 'auto', 'reduction' or 'newton').
         progress: show a progress bar (tqdm).
         throw: raise :class:`~hhanalysis.continuation.results.ContinuationError` when the
             corrector fails (``status`` STEP_TOO_SMALL) instead of returning the partial branch.
@@ -395,7 +399,7 @@ def continue_equilibria(
         raise ValueError(f"start and stop must differ, both are {start}")
     model.check_param_range(param, start, stop, "start/stop")  # e.g. C through 0
     p0 = model.param_vector(**fixed_params)  # the parameters, kept apart from the model
-    eqs = find_equilibria(model, **{**fixed_params, param: float(start)})
+    eqs = find_equilibria(model, box, method=method, **{**fixed_params, param: float(start)})
     if not -len(eqs) <= equilibrium < len(eqs) or len(eqs) == 0:
         raise ValueError(
             f"no equilibrium number {equilibrium} at {param}={start}: found {len(eqs)} "

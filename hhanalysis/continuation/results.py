@@ -43,6 +43,12 @@ class Status(enum.Enum):
     RETURNED_TO_HOPF = "returned to hopf"
     #: the period exceeded ``max_period`` (approach to a homoclinic orbit).
     PERIOD_TOO_LARGE = "period too large"
+    #: the period exceeded ``max_period`` where the orbit passes a saddle-node equilibrium: a
+    #: saddle-node on an invariant circle (``Stop.param``: the fold of equilibria).
+    SNIC = "snic"
+    #: the period exceeded ``max_period`` where the orbit passes a hyperbolic saddle: a
+    #: homoclinic orbit (``Stop.param``: the last orbit's parameter).
+    HOMOCLINIC = "homoclinic"
     #: Newton on the defining system of a located point (:func:`~hhanalysis.hopf_point`, ...)
     #: did not converge.
     NO_CONVERGENCE = "no convergence"
@@ -59,10 +65,10 @@ class Stop:
         status: the outcome.
         param: the value of the (first) continuation parameter where the branch ended; for
             REACHED_BOUND and RETURNED_TO_START the bound itself.
-        limit: MAX_STEPS: ``max_steps``; PERIOD_TOO_LARGE: ``max_period``; STEP_TOO_SMALL:
-            ``ds_min``.
-        value: PERIOD_TOO_LARGE: the period of the last orbit; STEP_TOO_SMALL: the Newton
-            iterations allowed per step.
+        limit: MAX_STEPS: ``max_steps``; PERIOD_TOO_LARGE, SNIC, HOMOCLINIC: ``max_period``;
+            STEP_TOO_SMALL: ``ds_min``.
+        value: PERIOD_TOO_LARGE, SNIC, HOMOCLINIC: the period of the last orbit;
+            STEP_TOO_SMALL: the Newton iterations allowed per step.
     """
 
     status: Status
@@ -91,6 +97,12 @@ class Stop:
         if s is Status.REACHED_CODIM2:
             return (f"ended at a Bogdanov-Takens point ({p}): beyond it the Hopf curve is a "
                     f"curve of neutral saddles")
+        if s is Status.SNIC:
+            return (f"period {self.value:.6g} above max_period={self.limit:g}: saddle-node on "
+                    f"an invariant circle at {p} (the frequency goes to 0 there)")
+        if s is Status.HOMOCLINIC:
+            return (f"period {self.value:.6g} above max_period={self.limit:g}: homoclinic "
+                    f"orbit to a saddle at {p}")
         return s.value
 
     def to_json(self) -> dict:
