@@ -73,7 +73,11 @@ _persistent_compilation_cache()
 
 # Stages of the pipeline (models -> codegen -> equilibria, spectra -> continuation) and the
 # simulator (its BrainPy-compatible names are in hhanalysis.brainpy, imported on its own).
-from . import simulate, special  # noqa: E402
+from . import (  # noqa: E402
+    library,  # noqa: E402
+    simulate,
+    special,
+)
 from .codegen import CompiledModel, compile_model  # noqa: E402
 from .continuation import (  # noqa: E402
     BifurcationDiagram,
@@ -106,7 +110,9 @@ from .models import (  # noqa: E402
     hodgkin_huxley,
     morris_lecar,
 )
+from .ode import load_ode  # noqa: E402
 from .spectra import CenterManifold, center_manifold  # noqa: E402
+from .trajectory import Trajectory, trajectory  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -118,5 +124,5 @@ __all__ = [
     "continue_equilibria",
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
-    "periodic_orbit", "fit", "FitResult",
+    "periodic_orbit", "fit", "FitResult", "load_ode", "trajectory", "Trajectory", "library",
 ]
