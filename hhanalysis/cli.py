@@ -48,7 +48,18 @@ def _parse_sets(items: list[str]) -> dict[str, float]:
 
 
 def _model(args):
+    """The model of a subcommand: ``--model FILE.ode`` or a library name, else HH with
+    ``--preset``; ``--set`` values applied."""
     try:
+        if getattr(args, "model", None):
+            from .ode import resolve_model
+
+            model = resolve_model(args.model, **_parse_sets(args.set))
+            if model.time and getattr(args, "func", None) is not cmd_simulate:
+                raise _UsageError(f"--model {args.model}: the equations depend on time "
+                                  f"{model.time!r}; this analysis needs an autonomous model "
+                                  "(simulate runs it)")
+            return model
         return hodgkin_huxley(preset=args.preset, **_parse_sets(args.set))
     except ValueError as e:
         raise _UsageError(str(e)) from None
@@ -56,7 +67,8 @@ def _model(args):
 
 def _print_equilibria(model, title: str) -> None:
     eqs = _eq.find_equilibria(model)
-    print(f"\n{title}: {len(eqs)} equilibrium(s) at I = {model.defaults['I']:g} uA/cm^2")
+    at = f" at I = {model.defaults['I']:g} uA/cm^2" if "I" in model.defaults else ""
+    print(f"\n{title}: {len(eqs)} equilibrium(s){at}")
     print(eqs)
 
 
@@ -149,7 +161,7 @@ def cmd_reproduce(args) -> int:
 
 def cmd_equilibria(args) -> int:
     model = _model(args)
-    _print_equilibria(model, f"preset {args.preset!r}")
+    _print_equilibria(model, model.name if args.model else f"preset {args.preset!r}")
     return 0
 
 
@@ -240,6 +252,8 @@ def cmd_simulate(args) -> int:
     path = _figure_path(args.out)
     if not args.duration > 0:
         raise _UsageError(f"--duration must be > 0 ms, got {args.duration:g}")
+    if args.model:
+        return _simulate_model(args, path)
     model = _model(args)  # the preset with --set applied (names and values validated)
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
     global_random.seed(args.seed)
@@ -271,6 +285,40 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _simulate_model(args, path: Path) -> int:
+    """``simulate --model``: one trajectory (hh.trajectory, RK4 unless --method names another
+    of its methods) with the parameter I set to --input if the model has one."""
+    import csv
+
+    import matplotlib.pyplot as plt
+
+    from .trajectory import METHODS, trajectory
+
+    model = _model(args)
+    method = args.method if args.method in METHODS else "rk4"
+    params = {"I": args.input} if "I" in model.param_names else {}
+    try:
+        tr = trajectory(model, duration=args.duration, dt=args.dt, method=method, **params)
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+    name = model.state_names[0]
+    fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
+    ax.plot(tr.t, tr[name], lw=1)
+    ax.set_xlabel(f"t ({model.time_unit})")
+    ax.set_ylabel(name)
+    ax.set_title(f"{model.name}, {method}, dt = {args.dt:g}"
+                 + (f", I = {args.input:g}" if params else ""), fontsize=10)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    table = path.with_suffix(".csv")
+    with open(table, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(tr.names))
+        w.writerows(np.column_stack([tr.t, tr.states, tr.aux]).tolist())
+    print(f"wrote {path} and {table}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     class Parser(argparse.ArgumentParser):
         def error(self, message):
@@ -284,8 +332,11 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reproduce)
 
     def model_args(p):
+        p.add_argument("--model", default=None, metavar="FILE.ode|NAME",
+                       help="an XPPAUT .ode file or a library model (wang_buzsaki, "
+                            "morris_lecar, ...; see hhanalysis.library); default: HH")
         p.add_argument("--preset", default="brainpy", choices=list(HH_PRESETS),
-                       help="parameter preset (default: brainpy, the seed's defaults)")
+                       help="parameter preset of HH (default: brainpy, the seed's defaults)")
         p.add_argument("--set", nargs="*", metavar="NAME=VALUE",
                        help="parameter values, e.g. gK=30 T=10")
 
