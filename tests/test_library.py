@@ -152,12 +152,14 @@ def _scipy_period(f, y0, I, duration, threshold):
     ("traub", 1.5, [-70.0, 1.0, 0.0], 80.0, None),
     ("connor_stevens", 10.0, [-68.0, 0.01, 0.99, 0.16, 0.54, 0.29], 200.0, None),
     ("morris_lecar", 60.0, [-40.0, 0.0], 300.0, None),
+    ("fitzhugh_nagumo", 0.5, [-1.2, -0.6], 200.0, None),
 ])
 def test_firing_rate_matches_scipy(name, I, x0, duration, published):
     model, f, _ = LIBRARY[name]
-    ref, n_ref = _scipy_period(f, np.array(x0, float), I, duration, -20.0)
+    threshold = 1.0 if name == "fitzhugh_nagumo" else -20.0
+    ref, n_ref = _scipy_period(f, np.array(x0, float), I, duration, threshold)
     tr = hh.trajectory(model, duration=duration, dt=0.001, method="rk4", x0=x0, I=I)
-    period, n = _last_period(tr.t, tr["V"], -20.0)
+    period, n = _last_period(tr.t, tr[model.state_names[0]], threshold)
     assert n == n_ref >= 3
     assert period == pytest.approx(ref, rel=1e-6)
     if published:
