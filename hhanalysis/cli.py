@@ -191,7 +191,13 @@ def _diagram(args):
     param = getattr(args, "param", "I")
     try:
         model.check_param_names([param], "--param")
-        return bifurcation_diagram(model, param, _range(args.range), progress=args.progress)
+        # a .ode file's AUTO options (ds, dsmax, nmax, ntst, parmin/parmax) are the defaults
+        from .ode import auto_settings
+
+        auto = auto_settings(model) if args.model else {}
+        bounds = args.range if args.range is not None else auto.pop("bounds", (-10.0, 200.0))
+        auto.pop("bounds", None)
+        return bifurcation_diagram(model, param, _range(bounds), progress=args.progress, **auto)
     except ValueError as e:
         raise _UsageError(str(e)) from None
 
@@ -345,14 +351,16 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_equilibria)
     p = sub.add_parser("bifurcation", help="bifurcation diagram (equilibria and cycles)")
     p.add_argument("--param", default="I", help="bifurcation parameter (default: I)")
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"))
+    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
+                   help="parameter range (default: the .ode file's parmin/parmax, else -10 200)")
     p.add_argument("--variable", default="V", help="state on the vertical axis (default: V)")
     model_args(p)
     p.add_argument("--out", default="diagram.png", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     p.set_defaults(func=cmd_bifurcation)
     p = sub.add_parser("fi-curve", help="firing frequency against I from the cycle branches")
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"))
+    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
+                   help="parameter range (default: the .ode file's parmin/parmax, else -10 200)")
     model_args(p)
     p.add_argument("--out", default="fi.png", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--no-progress", dest="progress", action="store_false")

@@ -46,7 +46,7 @@ import sympy as sp
 
 from .models import ODEModel, Parameter, StateVariable
 
-__all__ = ["OdeSyntaxError", "load_ode", "resolve_model", "time_as_parameter"]
+__all__ = ["OdeSyntaxError", "auto_settings", "load_ode", "resolve_model", "time_as_parameter"]
 
 #: XPP's default value of the ``bound`` option: the state box of an imported model
 #: (``StateVariable.bounds``, the default search box of the equilibria) is ``(-bound, bound)``.
@@ -685,3 +685,42 @@ def time_as_parameter(model: ODEModel, value: float = 0.0) -> ODEModel:
                                                              "time, as a parameter"),),
                     rhs=model.rhs, time_unit=model.time_unit, definitions=model.definitions,
                     preset=model.preset, aux=model.aux, options=dict(model.options), time=None)
+
+
+#: XPP/AUTO option -> ContinuationSettings field.
+_AUTO_SETTINGS = {"ds": "ds", "dsmin": "ds_min", "dsmax": "ds_max", "nmax": "max_steps"}
+
+
+def auto_settings(model: ODEModel) -> dict:
+    """The continuation defaults a model's AUTO options ask for (an ``.ode`` file's ``@ ds,
+    dsmin, dsmax, nmax, ntst, ncol, parmin, parmax``).
+
+    Returns:
+        a dict with the keys that the options determine: ``settings``
+        (:class:`~hhanalysis.continuation.engine.ContinuationSettings`), ``collocation``
+        (:class:`~hhanalysis.continuation.collocation.Collocation`) and ``bounds``
+        (``(parmin, parmax)``), ready for ``bifurcation_diagram(model, param, **...)``.
+
+    Raises:
+        ValueError: options that make invalid settings (the message names the field).
+    """
+    from .continuation import Collocation, ContinuationSettings
+
+    opts, out = model.options, {}
+    fields = {ours: float(opts[xpp]) for xpp, ours in _AUTO_SETTINGS.items() if xpp in opts}
+    if fields:
+        if "max_steps" in fields:
+            fields["max_steps"] = int(fields["max_steps"])
+        if "ds" in fields:
+            fields["ds"] = abs(fields["ds"])
+        default = ContinuationSettings()
+        ds_max = fields.get("ds_max", default.ds_max)
+        ds_min = fields.get("ds_min", default.ds_min)
+        fields.setdefault("ds", min(max(default.ds, ds_min), ds_max))
+        out["settings"] = ContinuationSettings(**fields)
+    colloc = {k: int(opts[k]) for k in ("ntst", "ncol") if k in opts}
+    if colloc:
+        out["collocation"] = Collocation(**colloc)
+    if "parmin" in opts and "parmax" in opts:
+        out["bounds"] = (float(opts["parmin"]), float(opts["parmax"]))
+    return out

@@ -294,3 +294,17 @@ def test_resolve_model_names_and_files():
     assert resolve_model(str(DATA / "hr.ode")).n_states == 3
     with pytest.raises(ValueError, match="no such file"):
         resolve_model("missing.ode")
+
+
+def test_auto_options_become_continuation_defaults():
+    from hhanalysis.ode import auto_settings
+
+    auto = auto_settings(load_ode(DATA / "lecar.ode"))  # @ dsmin=1e-5, dsmax=.02, nmax=2000
+    assert auto["bounds"] == (-0.2, 0.5)                 # parmin=-.2 parmax=.5
+    s = auto["settings"]
+    assert (s.ds_min, s.ds_max, s.max_steps) == (1e-5, 0.02, 2000) and s.ds <= s.ds_max
+    assert "collocation" not in auto
+    m = load_ode("x' = -x + a\npar a=1\n@ ntst=50, ncol=3, ds=-0.001\n")
+    auto = auto_settings(m)
+    assert auto["collocation"].ntst == 50 and auto["collocation"].ncol == 3
+    assert auto["settings"].ds == 0.001 and "bounds" not in auto
