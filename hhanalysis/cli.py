@@ -292,16 +292,16 @@ def cmd_simulate(args) -> int:
 
 
 def _simulate_model(args, path: Path) -> int:
-    """``simulate --model``: one trajectory (hh.trajectory, RK4 unless --method names another
-    of its methods) with the parameter I set to --input if the model has one."""
+    """``simulate --model``: one trajectory (hh.trajectory; RK4 unless --method names one of
+    its methods) with the parameter I set to --input if the model has one."""
     import csv
 
     import matplotlib.pyplot as plt
 
-    from .trajectory import METHODS, trajectory
+    from .trajectory import trajectory
 
     model = _model(args)
-    method = args.method if args.method in METHODS else "rk4"
+    method = "rk4" if args.method == "exp_auto" else args.method  # exp_auto: HH groups only
     params = {"I": args.input} if "I" in model.param_names else {}
     try:
         tr = trajectory(model, duration=args.duration, dt=args.dt, method=method, **params)

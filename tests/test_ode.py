@@ -283,6 +283,9 @@ def test_cli_model_flag(tmp_path, capsys):
     assert out.exists() and out.with_suffix(".csv").exists()
     assert main(["equilibria", "--model", str(DATA / "hhred.ode")]) == 2
     assert "autonomous" in capsys.readouterr().err
+    assert main(["simulate", "--model", "traub", "--method", "rk9", "--duration", "1",
+                 "--out", str(out)]) == 2
+    assert "method must be one of" in capsys.readouterr().err
     assert main(["equilibria", "--model", "no_such_model"]) == 2
     err = capsys.readouterr().err
     assert "wang_buzsaki" in err and "Traceback" not in err
