@@ -21,7 +21,8 @@ hindmarsh_rose         Hindmarsh & Rose (1984), bursting          bursts (3 vari
 The rate functions are written with float literals (``0.1*(V + 35.0)/(1.0 - exp(...))``): their
 removable 0/0 points are filled in by code generation
 (:func:`~hhanalysis.special.remove_removable_singularities`). :data:`MODELS` maps names to the
-functions (used by ``--model NAME`` on the command line).
+functions (used by ``--model NAME`` on the command line). Each model's ``options['init']`` is a
+state near rest, the default start of :func:`hhanalysis.trajectory`.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def morris_lecar(parameter_set: str = "snic", **overrides) -> ODEModel:
     model = _morris_lecar(**{**MORRIS_LECAR_SETS[parameter_set], **overrides})
     return ODEModel(name=f"Morris-Lecar ({parameter_set})", states=model.states,
                     parameters=model.parameters, rhs=model.rhs, time_unit=model.time_unit,
-                    definitions=model.definitions, preset=parameter_set)
+                    definitions=model.definitions, preset=parameter_set,
+                    options={"init": {"V": -60.0, "w": 0.0}})
 
 
 def _gate(x: sp.Symbol, alpha: sp.Expr, beta: sp.Expr, phi=1) -> sp.Expr:
@@ -141,6 +143,7 @@ def wang_buzsaki(**overrides) -> ODEModel:
         time_unit="ms",
         definitions=(("alpha_m", am), ("beta_m", bm), ("alpha_h", ah), ("beta_h", bh),
                      ("alpha_n", an), ("beta_n", bn), ("m_inf", m_inf)),
+        options={"init": {"V": -64.0, "h": 0.78, "n": 0.09}},
     )
     return model.with_params(**overrides)
 
@@ -211,6 +214,7 @@ def connor_stevens(**overrides) -> ODEModel:
         definitions=(("alpha_m", am), ("beta_m", bm), ("alpha_h", ah), ("beta_h", bh),
                      ("alpha_n", an), ("beta_n", bn), ("a_inf", a_inf), ("tau_a", tau_a),
                      ("b_inf", b_inf), ("tau_b", tau_b)),
+        options={"init": {"V": -68.0, "m": 0.01, "h": 0.99, "n": 0.16, "a": 0.54, "b": 0.29}},
     )
     return model.with_params(**overrides)
 
@@ -261,6 +265,7 @@ def traub(**overrides) -> ODEModel:
         time_unit="ms",
         definitions=(("alpha_m", am), ("beta_m", bm), ("alpha_h", ah), ("beta_h", bh),
                      ("alpha_n", an), ("beta_n", bn), ("m_inf", m_inf)),
+        options={"init": {"V": -70.0, "h": 1.0, "n": 0.0}},
     )
     return model.with_params(**overrides)
 
@@ -297,6 +302,7 @@ def hindmarsh_rose(**overrides) -> ODEModel:
             _p("I", 2.0, "1", "injected current"),
         ),
         rhs=(y - a * x**3 + b * x**2 - z + I, c - d * x**2 - y, r * (s * (x - xR) - z)),
+        options={"init": {"x": -1.6, "y": -12.0, "z": 1.7}},
     )
     return model.with_params(**overrides)
 

@@ -123,6 +123,8 @@ def test_models_from_models_py_are_reexported():
     assert lib.morris_lecar("hopf").defaults["gCa"] == 4.4
     with pytest.raises(ValueError, match="parameter_set must be one of"):
         lib.morris_lecar("bursting")
+    # a library model starts near rest in hh.trajectory (options['init']), also after with_params
+    assert lib.traub().with_params(I=2.0).options["init"] == {"V": -70.0, "h": 1.0, "n": 0.0}
 
 
 # --------------------------------------------------------------------------------------------
