@@ -184,6 +184,10 @@ def _range(values) -> tuple[float, float]:
     return lo, hi
 
 
+def _title(model) -> str:
+    return model.name + (f", preset {model.preset!r}" if model.preset else "")
+
+
 def _diagram(args):
     from .continuation import bifurcation_diagram
 
@@ -211,7 +215,7 @@ def cmd_bifurcation(args) -> int:
     d = _diagram(args)
     print(d)
     ax = plot_bifurcation_diagram(d, variable=args.variable,
-                                  title=f"{d.model.name}, preset {d.model.preset!r}")
+                                  title=_title(d.model))
     ax.figure.savefig(path, dpi=130)
     plt.close(ax.figure)
     data = d.save(path.with_suffix(".npz"))
@@ -229,7 +233,7 @@ def cmd_fi_curve(args) -> int:
 
     path = _figure_path(args.out)
     d = _diagram(args)
-    ax = plot_frequency_curve(d, title=f"{d.model.name}, preset {d.model.preset!r}")
+    ax = plot_frequency_curve(d, title=_title(d.model))
     ax.figure.savefig(path, dpi=130)
     plt.close(ax.figure)
     table = path.with_suffix(".csv")

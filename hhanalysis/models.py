@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 import sympy as sp
@@ -139,6 +140,7 @@ class ODEModel:
             unknown = {str(x) for x in sp.sympify(e).free_symbols} - known
             if unknown:
                 raise ValueError(f"aux {name!r} uses undeclared symbols {sorted(unknown)}")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
         object.__setattr__(self, "_symbols", {n: sp.Symbol(n) for n in names})
 
     # -- names and vectors ------------------------------------------------------------------
