@@ -18,7 +18,8 @@ What the parser understands (XPP's own leniencies included):
 * comments (``#`` and ``%`` lines, text after ``#``), tutorial lines (``"``), line continuation
   with a trailing ``\``, declarations by their first letter (``p``, ``i``, ``a``, ``n``, ``d``),
   ``@`` options, named parameter sets ``set name {a=1, b=2}``, ``done`` or ``d`` ending the
-  file (a missing ``done`` is fine); names are case-insensitive;
+  file (a missing ``done`` is fine), a first line holding only the number of equations (XPP's
+  old format) is skipped; names are case-insensitive;
 * arrays: ``x[1..3]' = -x[j] + x[j-1]`` expands into ``x1``, ``x2``, ``x3`` (indices in brackets
   are integer expressions of ``j``).
 
@@ -32,7 +33,7 @@ the analyses refuse it with a message (they need an autonomous model).
 Not supported, with an error naming the line: ``table``, ``markov``, ``wiener``, ``global``
 events, delays (``delay``, ``delshift``), Volterra integrals (``int{…}``), maps
 (``x(t+1)=…``), random numbers (``ran``, ``normal``, ``poidev``), ``special`` and ``export``
-declarations, ``erf``/``erfc``, ``sum(…)of(…)``.
+declarations, ``erf``/``erfc``, ``sum(…)of(…)``, algebraic constraints ``0 = …`` (DAEs).
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def _logical_lines(text: str):
             stripped = stripped[: stripped.index("#")].rstrip()
             if not stripped:
                 continue
+        if not out and re.fullmatch(r"\d+", stripped):
+            continue  # the equation count of XPP's old file format
         out.append((first, stripped))
     return out
 
@@ -138,6 +141,8 @@ _UNSUPPORTED_FUNCTIONS = {
 
 
 def _tokens(text: str, lineno: int) -> list[tuple[str, str]]:
+    if re.search(r"\bsum\s*\(", text, flags=re.IGNORECASE):
+        raise OdeSyntaxError("sum(...)of(...) are not supported", lineno)
     out, pos, text = [], 0, text.rstrip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
@@ -455,7 +460,7 @@ def _statement(f: _File, lineno: int, line: str) -> bool:
                 raise OdeSyntaxError("expected 'aux name = expression'", lineno)
             f.aux.append((_check_name(name.strip(), lineno, "aux"), text, lineno))
         elif key in ("set", "s"):
-            m = re.match(r"\s*(\w+)\s*\{(.*)\}\s*$", rest)
+            m = re.match(r"\s*([^{]*?)\s*\{(.*)\}\s*$", rest)
             if m is None:
                 raise OdeSyntaxError("expected 'set name {a=1, b=2}'", lineno)
             values = {}
@@ -499,6 +504,9 @@ def _statement(f: _File, lineno: int, line: str) -> bool:
             _check_name(a, lineno, "argument")
         f.functions[name.lower()] = (args, text, lineno)
         return True
+    if re.fullmatch(r"0+", lhs):
+        raise OdeSyntaxError("algebraic constraints (0 = ..., differential-algebraic systems) "
+                             "are not supported", lineno)
     f.fixed[lhs.lower()] = (_check_name(lhs, lineno, "quantity"), text, lineno)
     return True
 

@@ -173,6 +173,12 @@ def test_xpp_leniencies_and_expressions():
     assert tr.method == "euler" and len(tr) == 201
 
 
+def test_old_format_count_line_and_set_names_with_spaces():
+    m = load_ode("2\nx' = y\ny' = -x\nset constant elevation {x=1}\n")
+    assert m.state_names == ("x", "y")
+    assert m.options["sets"]["constant elevation"] == {"x": 1.0}
+
+
 def test_arrays_expand():
     m = load_ode("x[1..3]' = -x[j] + x[j-1]\nx0' = -x0\npar k[1..2]=1\ninit x[1..3]=1\n")
     assert m.state_names == ("x1", "x2", "x3", "x0") and m.param_names == ("k1", "k2")
@@ -195,6 +201,8 @@ def test_integer_literals_become_floats():
     ("y' = delay(x, 1)", "delays"),
     ("y' = normal(0, 1)", "random numbers"),
     ("y(t+1) = x", "maps"),
+    ("0 = x - y", "algebraic constraints"),
+    ("y' = sum(0, 3)of(shift(x, i'))", "sum"),
     ("y' = x + ", "cannot read|unexpected end"),
     ("y' = x + zz", "unknown name 'zz'"),
 ])
