@@ -178,11 +178,16 @@ def _fixed(f, method, nout, rows, x0, p, t0, dt):
     return jnp.concatenate([x0[None], xs]), jnp.concatenate([t0[None], ts])
 
 
+_TERMS: dict = {}
+
+
 def _adaptive(f, method, x0, p, ts, dt, rtol, atol, max_steps):
     import diffrax
 
     solver = diffrax.Dopri5() if method == "dopri5" else diffrax.Kvaerno5()
-    term = diffrax.ODETerm(lambda t, y, args: f(y, args, jnp.reshape(t, (1,))))
+    if f not in _TERMS:  # one term per model: diffrax's jit cache keys on the function
+        _TERMS[f] = diffrax.ODETerm(lambda t, y, args: f(y, args, jnp.reshape(t, (1,))))
+    term = _TERMS[f]
     sol = diffrax.diffeqsolve(
         term, solver, ts[0], ts[-1], dt, x0, args=p, saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=diffrax.PIDController(rtol=rtol, atol=atol),
