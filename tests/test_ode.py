@@ -188,9 +188,17 @@ def test_arrays_expand():
 
 
 def test_integer_literals_become_floats():
-    m = load_ode("v' = (2 - v)/3 + v^2\n")
-    assert all(a.is_Float or a.is_Integer and a == 2 for a in m.rhs[0].atoms(
-        __import__("sympy").Number) if a not in (-1, 1))
+    """Numbers are read as floats (the spelling of a literal does not change the model); only
+    integer exponents stay integers, so that x^3 of a negative x is a product."""
+    import sympy as sp
+
+    m = load_ode("v' = (2 - v)/3 + v^2 - 0.5*v^3\n")
+    v = m.symbol("v")
+    assert sp.simplify(m.rhs[0] - ((2.0 - v) / 3.0 + v**2 - 0.5 * v**3)) == 0
+    exponents = {e.exp for e in m.rhs[0].atoms(sp.Pow)}
+    assert exponents <= {sp.Integer(2), sp.Integer(3), sp.Integer(-1)}
+    coefficients = {a for a in m.rhs[0].atoms(sp.Number)} - exponents - {sp.Integer(-1)}
+    assert coefficients and all(a.is_Float for a in coefficients)
 
 
 @pytest.mark.parametrize("line, what", [
