@@ -658,7 +658,7 @@ def resolve_model(name_or_path: str, **overrides) -> ODEModel:
         name_or_path: a path to an XPPAUT ``.ode`` file, or the name of a model of
             :mod:`hhanalysis.library` (``hodgkin_huxley``, ``morris_lecar``, ``wang_buzsaki``, …;
             ``-`` and ``_`` are interchangeable, case is ignored).
-        **overrides: parameter values.
+        **overrides: parameter values (for a file, names in any case, as in XPPAUT).
 
     Raises:
         ValueError: neither a file nor a known name (the message lists the names), or a bad
@@ -672,6 +672,8 @@ def resolve_model(name_or_path: str, **overrides) -> ODEModel:
         if not path.exists():
             raise ValueError(f"--model {key!r}: no such file")
         model = load_ode(path)
+        by_lower = {n.lower(): n for n in model.param_names}  # XPP names ignore case
+        overrides = {by_lower.get(k.lower(), k): v for k, v in overrides.items()}
         return model.with_params(**overrides) if overrides else model
     lib = library.MODELS
     canonical = key.lower().replace("-", "_")

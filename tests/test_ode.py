@@ -311,6 +311,7 @@ def test_resolve_model_names_and_files():
     assert resolve_model("Wang-Buzsaki").name == "Wang-Buzsaki"
     assert resolve_model("morris_lecar_hopf", I=90.0).defaults["I"] == 90.0
     assert resolve_model(str(DATA / "hr.ode")).n_states == 3
+    assert resolve_model(str(DATA / "hhred.ode"), gnabar=100.0).defaults["GNABAR"] == 100.0
     with pytest.raises(ValueError, match="no such file"):
         resolve_model("missing.ode")
 
