@@ -65,7 +65,9 @@ _LAZY = {
     # submodules that the eager package used to load (``hh.continuation``, ...)
     **{name: (f".{name}", None) for name in (
         "simulate", "special", "codegen", "continuation", "equilibria", "fitting", "models",
-        "precision", "spectra", "phase")},
+        "precision", "spectra", "phase", "library", "ode")},
+    "load_ode": (".ode", "load_ode"),
+    "trajectory": (".trajectory", "trajectory"), "Trajectory": (".trajectory", "Trajectory"),
     "CompiledModel": (".codegen", "CompiledModel"), "compile_model": (".codegen", "compile_model"),
     **{name: (".continuation", name) for name in (
         "BifurcationDiagram", "Collocation", "ContinuationError", "ContinuationSettings",
@@ -118,4 +120,5 @@ __all__ = [
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
     "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",
+    "load_ode", "trajectory", "Trajectory", "library",
 ]

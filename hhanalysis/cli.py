@@ -123,6 +123,20 @@ def _parse_sets(items: list[str]) -> dict[str, float]:
 
 
 def _model(args):
+    """The model of a subcommand: ``--model FILE.ode`` or a library model, else HH with
+    ``--preset``; ``--set`` values applied (names and values validated)."""
+    if getattr(args, "model", None):
+        from .ode import resolve_model
+
+        try:
+            model = resolve_model(args.model, **_parse_sets(args.set))
+        except (ValueError, OSError) as e:
+            raise _UsageError(f"--model {args.model}: {e}") from None
+        if model.time and getattr(args, "func", None) is not cmd_simulate:
+            raise _UsageError(f"--model {args.model}: the equations depend on time "
+                              f"{model.time!r}; this analysis needs an autonomous model "
+                              "(simulate runs it)")
+        return model
     from .models import hodgkin_huxley
 
     try:
@@ -130,6 +144,10 @@ def _model(args):
                               **_parse_sets(args.set))
     except ValueError as e:
         raise _UsageError(f"--set: {e}") from None
+
+
+def _model_title(model) -> str:
+    return model.name + (f", preset {model.preset!r}" if model.preset else "")
 
 
 def _fixed_values(args) -> str:
@@ -260,7 +278,8 @@ def cmd_reproduce(args) -> int:
 
 def cmd_equilibria(args) -> int:
     model = _model(args)
-    _print_equilibria(model, f"preset {args.preset!r}{_fixed_values(args)}")
+    _print_equilibria(model, (model.name if args.model else f"preset {args.preset!r}")
+                      + _fixed_values(args))
     return 0
 
 
@@ -278,7 +297,8 @@ def _diagram_args(args):
     physical range, ``--variable``) before anything is computed."""
     model = _model(args)
     param = getattr(args, "param", "I")
-    lo, hi = _range(args.range)
+    auto = _auto_options(model, args)
+    lo, hi = _range(args.range if args.range is not None else auto.get("bounds", (-10.0, 200.0)))
     try:
         model.check_param_names([param], "--param")
         if param in _parse_sets(args.set):
@@ -293,14 +313,25 @@ def _diagram_args(args):
     return model, param, (lo, hi)
 
 
-def _diagram(model, param, bounds, progress):
+def _auto_options(model, args) -> dict:
+    """A .ode file's AUTO options (ds, dsmax, nmax, ntst, parmin/parmax as ``bounds``), the
+    defaults of its diagram; empty for the built-in models."""
+    if not getattr(args, "model", None):
+        return {}
+    from .ode import auto_settings
+
+    return auto_settings(model)
+
+
+def _diagram(model, param, bounds, progress, args=None):
     from .continuation import bifurcation_diagram
 
-    return bifurcation_diagram(model, param, bounds, progress=progress)
+    auto = {k: v for k, v in _auto_options(model, args).items() if k != "bounds"}
+    return bifurcation_diagram(model, param, bounds, progress=progress, **auto)
 
 
 def _diagram_title(d, args) -> str:
-    return f"{d.model.name}, preset {d.model.preset!r}{_fixed_values(args)}"
+    return f"{_model_title(d.model)}{_fixed_values(args)}"
 
 
 def cmd_bifurcation(args) -> int:
@@ -309,7 +340,7 @@ def cmd_bifurcation(args) -> int:
     path = _out_path(args.out)
     model, param, bounds = _diagram_args(args)
     plt = _pyplot()
-    d = _diagram(model, param, bounds, args.progress)
+    d = _diagram(model, param, bounds, args.progress, args)
     print(d)
     ax = plot_bifurcation_diagram(d, variable=args.variable, title=_diagram_title(d, args))
     tables_dir = path.parent / f"{path.stem}_tables"
@@ -331,7 +362,7 @@ def cmd_fi_curve(args) -> int:
     path = _out_path(args.out)
     model, param, bounds = _diagram_args(args)
     plt = _pyplot()
-    d = _diagram(model, param, bounds, args.progress)
+    d = _diagram(model, param, bounds, args.progress, args)
     if not d.cycles:
         hopf = ", ".join(f"{h.param:.6g}" for h in d.hopf_points) or "none"
         print(f"hhanalysis: no cycle branch for {param} in [{bounds[0]:g}, {bounds[1]:g}] "
@@ -457,6 +488,8 @@ def _spike_summary(counts) -> str:
 def cmd_simulate(args) -> int:
     np = _np()
     path = _out_path(args.out)
+    if args.model:
+        return _simulate_model(args, path)
     steps, record, data = _simulation_plan(args)
     model = _model(args)  # the preset with --set applied (names and values validated)
     plt = _pyplot()
@@ -488,6 +521,43 @@ def cmd_simulate(args) -> int:
     rule = ("threshold auto: midpoint of each trace's range" if threshold == "auto"
             else f"threshold {threshold:g} mV")
     print(f"{_spike_summary(counts)} ({rule}); wrote {path} and {data}")
+    return 0
+
+
+def _simulate_model(args, path: Path) -> int:
+    """``simulate --model``: one trajectory (hh.trajectory; RK4 unless --method names one of
+    its methods) with the parameter I set to --input if the model has one."""
+    import csv
+
+    np = _np()
+    plt = _pyplot()
+    from .trajectory import trajectory
+
+    if not args.duration > 0:
+        raise _UsageError(f"--duration must be > 0, got {args.duration:g}")
+    model = _model(args)
+    method = "rk4" if args.method == "exp_auto" else args.method  # exp_auto: HH groups only
+    params = {"I": args.input} if "I" in model.param_names else {}
+    try:
+        tr = trajectory(model, duration=args.duration, dt=args.dt, method=method, **params)
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+    name = model.state_names[0]
+    fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
+    ax.plot(tr.t, tr[name], lw=1)
+    ax.set_xlabel(f"t ({model.time_unit})")
+    ax.set_ylabel(name)
+    ax.set_title(f"{model.name}, {method}, dt = {args.dt:g}"
+                 + (f", I = {args.input:g}" if params else ""), fontsize=10)
+    table = path.with_suffix(".csv")
+    with _Outputs() as files:
+        fig.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(fig)
+        with open(files.file(table), "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(tr.names))
+            w.writerows(np.column_stack([tr.t, tr.states, tr.aux]).tolist())
+    print(f"wrote {path} and {table}")
     return 0
 
 
@@ -565,6 +635,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="progress bars")
 
     def model_args(p):
+        p.add_argument("--model", default=None, metavar="FILE.ode|NAME",
+                       help="an XPPAUT .ode file or a library model (wang_buzsaki, "
+                            "morris_lecar, ...; see hhanalysis.library); default: HH")
         p.add_argument("--preset", default="brainpy", choices=_PRESETS,
                        help="parameter preset: brainpy (the seed's defaults, gL=0.03) or "
                             "classic (Hodgkin & Huxley 1952, gL=0.3)")
@@ -579,8 +652,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("bifurcation", "bifurcation diagram (equilibria and cycles) with its NPZ data and "
             "CSV tables", cmd_bifurcation)
     p.add_argument("--param", default="I", help="bifurcation parameter")
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"),
-                   help="range of the parameter")
+    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
+                   help="range of the parameter (default: the .ode file's parmin/parmax, "
+                        "else -10 200)")
     p.add_argument("--variable", default="V", help="state on the vertical axis (V, m, h, n)")
     model_args(p)
     p.add_argument("--out", default="diagram.png", help="figure file (.png, .svg or .pdf)")
@@ -588,8 +662,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="no progress bars")
     p = add("fi-curve", "firing frequency against I from the cycle branches, with a CSV",
             cmd_fi_curve)
-    p.add_argument("--range", nargs=2, type=float, default=(-10.0, 200.0), metavar=("LO", "HI"),
-                   help="range of I")
+    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("LO", "HI"),
+                   help="range of I (default: the .ode file's parmin/parmax, else -10 200)")
     model_args(p)
     p.add_argument("--out", default="fi.png", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--no-progress", dest="progress", action="store_false",

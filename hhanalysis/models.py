@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 import sympy as sp
@@ -120,6 +121,15 @@ class ODEModel:
         preset: name of the parameter preset the defaults come from, if any.
         nonphysical: accept parameter values outside their :attr:`Parameter.domain` (e.g. a
             negative conductance) in :meth:`with_params` and :meth:`param_vector`.
+        aux: named output quantities ``(name, expression)`` (XPP's ``aux``), in the symbols of
+            the states, parameters and (if ``time`` is set) time; :func:`hhanalysis.trajectory`
+            returns them beside the states.
+        options: settings that travel with the model, e.g. the ``@`` options of an XPPAUT file
+            (``total``, ``dt``, ``meth``, ``ntst``, ``dsmax``, …) and its initial data
+            (``options['init']``); not part of the equations.
+        time: the name of the time symbol if the equations depend on time (non-autonomous,
+            e.g. a pulse ``heav(t - t_on)``); such a model can be simulated with
+            :func:`hhanalysis.trajectory`, and the analyses (:meth:`compile`) refuse it.
     """
 
     name: str
@@ -130,6 +140,9 @@ class ODEModel:
     definitions: tuple[tuple[str, sp.Expr], ...] = ()
     preset: str | None = None
     nonphysical: bool = False
+    aux: tuple[tuple[str, sp.Expr], ...] = ()
+    options: Mapping = field(default_factory=dict, compare=False)
+    time: str | None = None
     _symbols: dict = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -142,11 +155,16 @@ class ODEModel:
             )
         for p in self.parameters:
             _check_finite_real(p.name, p.default)
-        known = set(names)
+        known = set(names) | ({self.time} if self.time else set())
         for s, e in zip(self.states, self.rhs):
             unknown = {str(x) for x in sp.sympify(e).free_symbols} - known
             if unknown:
                 raise ValueError(f"rhs of {s.name!r} uses undeclared symbols {sorted(unknown)}")
+        for name, e in self.aux:
+            unknown = {str(x) for x in sp.sympify(e).free_symbols} - known
+            if unknown:
+                raise ValueError(f"aux {name!r} uses undeclared symbols {sorted(unknown)}")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
         object.__setattr__(self, "_symbols", {n: sp.Symbol(n) for n in names})
 
     # -- names and vectors ------------------------------------------------------------------
@@ -287,6 +305,12 @@ class ODEModel:
         """
         from .codegen import compile_model
 
+        if self.time and any(sp.Symbol(self.time) in sp.sympify(e).free_symbols
+                             for e in self.rhs):
+            raise ValueError(
+                f"model {self.name!r} depends on time {self.time!r}: equilibria, spectra and "
+                "continuation need an autonomous model; simulate it with hh.trajectory, or make "
+                f"{self.time!r} a parameter (hh.ode.time_as_parameter(model))")
         return compile_model(self)
 
 
