@@ -259,6 +259,13 @@ def cmd_reproduce(args) -> int:
           f"Hopf point at I = {fit['hopf_I']:.8f} and its minimum rate "
           f"{fit['minimum_rate'][1]:.6f} Hz (targets 12 and 60)")
     written.append(figures.figure_phase_response(out)["path"])
+    planes = figures.figure_two_parameter(out)
+    written.append(planes["path"])
+    shown["two_parameter.png"] = planes["codim2"]
+    for name, points in planes["codim2"].items():
+        print(f"\ntwo-parameter plane {name}: "
+              + "; ".join(f"{p['kind'].upper()} at " + ", ".join(
+                  f"{k}={v:.6g}" for k, v in p.items() if k != "kind") for p in points))
     ex1 = figures.figure_seed_example_1(out)
     ex2 = figures.figure_seed_example_2(out)
     written += [ex1["path"], ex2["path"]]
@@ -561,6 +568,46 @@ def _simulate_model(args, path: Path) -> int:
     return 0
 
 
+def cmd_two_parameter(args) -> int:
+    """``two-parameter``: the Hopf and fold curves in a window of two parameters, as a figure,
+    an NPZ-free pair of CSV tables (curves and codim-2 points) and a printed summary."""
+    path = _out_path(args.out)
+    model = _model(args)
+    p1, p2 = args.params
+    if args.slices < 1:
+        raise _UsageError(f"--slices {args.slices}: must be >= 1")
+    lo1, hi1 = _range(args.range[:2])
+    lo2, hi2 = _range(args.range[2:])
+    sets = _parse_sets(args.set)
+    try:
+        model.check_param_names([p1, p2], "--params")
+        if p1 == p2:
+            raise ValueError(f"--params {p1} {p2}: give two different parameters")
+        for name in (p1, p2):
+            if name in sets:
+                raise ValueError(f"{name!r} is one of --params; do not also --set it")
+        model.check_param_range(p1, lo1, hi1, "--range")
+        model.check_param_range(p2, lo2, hi2, "--range")
+    except ValueError as e:
+        raise _UsageError(str(e)) from None
+    plt = _pyplot()
+    from .continuation.two_parameter import two_parameter_diagram
+    from .plotting import plot_two_parameter_diagram
+
+    d = two_parameter_diagram(model, (p1, p2), {p1: (lo1, hi1), p2: (lo2, hi2)},
+                              slices=args.slices)
+    print(d)
+    ax = plot_two_parameter_diagram(d, title=f"{_model_title(model)}{_fixed_values(args)}")
+    tables_dir = path.parent / f"{path.stem}_tables"
+    with _Outputs() as files:
+        ax.figure.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
+        plt.close(ax.figure)
+        for name, text in d.tables().items():
+            files.file(tables_dir / name).write_text(text)
+    print(f"wrote {path} and {', '.join(str(tables_dir / n) for n in d.tables())}")
+    return 0
+
+
 def cmd_prc(args) -> int:
     """``prc``: the adjoint PRC of the orbit at the given parameters, with the direct pulse PRC
     overlaid, as a figure and a CSV table."""
@@ -690,6 +737,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="trace.png", help="figure file (.png, .svg or .pdf)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
+    p = add("two-parameter", "Hopf and fold curves with their codim-2 points in a window of two "
+            "parameters, as a figure and CSV tables", cmd_two_parameter)
+    p.add_argument("--params", nargs=2, default=["I", "gK"], metavar=("P1", "P2"),
+                   help="the horizontal and the vertical parameter")
+    p.add_argument("--range", nargs=4, type=float, default=[-10.0, 200.0, 0.0, 60.0],
+                   metavar=("LO1", "HI1", "LO2", "HI2"), help="the window")
+    p.add_argument("--slices", type=int, default=5,
+                   help="values of P2 at which the equilibria are followed in P1 to find the "
+                        "curves")
+    model_args(p)
+    p.add_argument("--out", default="two_parameter.png",
+                   help="figure file (.png, .svg or .pdf)")
     p = add("prc", "phase response curve of the periodic orbit (adjoint and direct pulses), "
             "with a CSV", cmd_prc)
     model_args(p)

@@ -24,7 +24,7 @@ __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_b
            "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
            "figure_hysteresis", "fit_classic_targets", "figure_fit", "code_fingerprint",
            "write_manifest", "compare_numbers", "MANIFEST",
-           "figure_phase_response"]
+           "figure_phase_response", "figure_two_parameter", "TWO_PARAMETER_PLANES"]
 
 #: The manifest ``reproduce`` writes beside the figures (and ``make docs-img`` into docs/img).
 MANIFEST = "figures.json"
@@ -570,3 +570,34 @@ def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) 
                                      / np.max(np.abs(ml_prc["V"]))),
             "hh_period": float(hh_prc.period), "ml_period": float(ml_prc.period),
             "locked": locked}
+
+
+# --------------------------------------------------------------------------------------------
+# Two-parameter planes (issue 13)
+# --------------------------------------------------------------------------------------------
+
+#: The planes of ``reproduce``: (preset, parameters, window).
+TWO_PARAMETER_PLANES = (
+    ("brainpy", ("I", "gK"), {"I": (-10.0, 200.0), "gK": (0.0, 60.0)}),
+    ("classic", ("I", "T"), {"I": (-10.0, 200.0), "T": (0.0, 35.0)}),
+)
+
+
+def figure_two_parameter(out: Path) -> dict:
+    """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
+    and fold curves with their codim-2 points over the regions with and without a stable
+    equilibrium (:func:`hhanalysis.two_parameter_diagram`)."""
+    from .continuation.two_parameter import two_parameter_diagram
+    from .plotting import plot_two_parameter_diagram
+
+    fig, axes = plt.subplots(1, 2, figsize=(13.5, 5.0), constrained_layout=True)
+    found = {}
+    for ax, (preset, params, window) in zip(axes, TWO_PARAMETER_PLANES):
+        d = two_parameter_diagram(hodgkin_huxley(preset=preset), params, window)
+        plot_two_parameter_diagram(d, ax=ax, title=f"{preset} preset: ({params[0]}, {params[1]})")
+        found[f"{preset}_{params[0]}_{params[1]}"] = [
+            {"kind": s.kind, **{k: s.params[k] for k in params}} for s in d.codim2_points]
+    path = Path(out) / "two_parameter.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return {"path": path, "codim2": found}

@@ -14,7 +14,7 @@ from .spectra import CenterProjection
 
 __all__ = ["plot_eigenvalue_real_parts", "plot_center_projection", "plot_phase_projection",
            "plot_equilibrium_branch", "plot_cycle_branch", "plot_bifurcation_diagram",
-           "plot_frequency_curve"]
+           "plot_frequency_curve", "plot_two_parameter_diagram"]
 
 #: Colours of the seed's bifurcation figure.
 STABLE_EQ, UNSTABLE_EQ = "tab:red", "black"
@@ -46,7 +46,7 @@ def _label(model, name: str) -> str:
         unit = model.states[model.state_names.index(name)].unit
     else:
         unit = model.parameters[model.param_names.index(name)].unit
-    unit = unit.replace("uA", "µA").replace("uF", "µF").replace("^2", "²")
+    unit = unit.replace("uA", "µA").replace("uF", "µF").replace("^2", "²").replace("degC", "°C")
     return name if unit in ("1", "") else f"{name} ({unit})"
 
 
@@ -395,4 +395,83 @@ def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool
         ins.set_title("bistable range", fontsize=8)
     if title is not None:
         ax.set_title(title)
+    return ax
+
+
+_CODIM2_LABEL = {"bt": "BT", "gh": "GH", "zh": "ZH", "hh": "HH", "cp": "CP"}
+_CODIM2_MARKER = {"bt": "s", "gh": "D", "zh": "^", "hh": "v", "cp": "P"}
+
+
+def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
+                               shade: bool = True):
+    r"""The plane of two parameters: the regions with and without a stable equilibrium (shaded
+    from the diagram's grid), Hopf curves (solid where supercritical, :math:`\ell_1 < 0`;
+    dashed where subcritical), fold curves, and the codim-2 points, labelled."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    ax = _axes(ax, figsize=(7.0, 5.0))
+    p1, p2 = diagram.params
+    g = diagram.grid
+    handles = []
+    if shade and g["stable"].size:
+        region = np.where(g["count"] == 0, 2.0, (~g["stable"]).astype(float))
+        ax.pcolormesh(g[p1], g[p2], region, shading="nearest",
+                      cmap=ListedColormap(["#eef3fb", "#fde7cf", "#d9d9d9"]), vmin=0, vmax=2,
+                      rasterized=True, zorder=0)
+        handles += [Patch(color="#eef3fb", label="a stable equilibrium (rest possible)"),
+                    Patch(color="#fde7cf", label="no stable equilibrium (repetitive firing)")]
+        if np.any(g["count"] == 0):
+            handles.append(Patch(color="#d9d9d9", label="no equilibrium in the state box"))
+    for c in diagram.hopf_curves:
+        x, y = c.values[:, 0], c.values[:, 1]
+        sub = np.asarray(np.nan_to_num(c.l1, nan=0.0) > 0)
+        sup = ~sub
+        join = lambda m: m | np.r_[False, m[:-1]]  # noqa: E731 - close the gaps between parts
+        ax.plot(np.where(join(sup), x, np.nan), np.where(join(sup), y, np.nan), color="tab:red",
+                lw=1.8, zorder=3)
+        ax.plot(np.where(join(sub), x, np.nan), np.where(join(sub), y, np.nan), color="tab:red",
+                lw=1.8, ls="--", zorder=3)
+    for c in diagram.fold_curves:
+        ax.plot(c.values[:, 0], c.values[:, 1], color="tab:blue", lw=1.5, zorder=3)
+    if diagram.hopf_curves:
+        handles += [Line2D([], [], color="tab:red", lw=1.8, label="Hopf, supercritical"),
+                    Line2D([], [], color="tab:red", lw=1.8, ls="--", label="Hopf, subcritical")]
+    if diagram.fold_curves:
+        handles.append(Line2D([], [], color="tab:blue", lw=1.5, label="fold of equilibria"))
+    seen = set()
+    (lo1, hi1), (lo2, hi2) = diagram.bounds
+    for s in diagram.codim2_points:
+        x, y = s.params[p1], s.params[p2]
+        ax.plot(x, y, _CODIM2_MARKER[s.kind], color="black", ms=7, mfc="white", mew=1.5,
+                zorder=5, clip_on=False)
+        up = y < lo2 + 0.85 * (hi2 - lo2)  # label above-right, or below-left near the top
+        ax.annotate(_CODIM2_LABEL[s.kind], (x, y), xytext=(7, 6) if up else (-7, -13),
+                    textcoords="offset points", ha="left" if up else "right", fontsize=9,
+                    zorder=6)
+        if s.kind not in seen:
+            seen.add(s.kind)
+            names = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
+                     "hh": "double Hopf", "cp": "cusp"}
+            handles.append(Line2D([], [], ls="", marker=_CODIM2_MARKER[s.kind], color="black",
+                                  mfc="white", mew=1.5, label=f"{_CODIM2_LABEL[s.kind]}: "
+                                                               f"{names[s.kind]}"))
+    turns = diagram.turning_points
+    for s in turns:
+        x, y = s.params[p1], s.params[p2]
+        ax.plot(x, y, "o", color="black", ms=4, zorder=5, clip_on=False)
+        ax.annotate(f"{s.data.extremum} {s.data.param_name}", (x, y), xytext=(7, -11),
+                    textcoords="offset points", fontsize=7, color="0.25", zorder=6)
+    if turns:
+        handles.append(Line2D([], [], ls="", marker="o", color="black", ms=4,
+                              label="turning point of a curve"))
+    ax.set_xlim(lo1, hi1)
+    ax.set_ylim(lo2, hi2)
+    ax.set_xlabel(_label(diagram.model, p1))
+    ax.set_ylabel(_label(diagram.model, p2))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0, frameon=False)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
     return ax

@@ -238,3 +238,42 @@ def test_curve_arguments_are_checked(brainpy, hopf_curve):
         hh.continue_hopf(brainpy, h, ("I", "gK"), user_points={"T": [1.0]})
     with pytest.raises(ValueError, match="param must be one of"):
         hopf_curve.param("T")
+
+
+def test_two_parameter_diagram_brainpy(brainpy, tmp_path):
+    """The (I, gK) plane: one Hopf and one fold curve; BT (found on both, listed once), the
+    cusp and both GH points; the Hopf curve's turn in I is AUTO-07p's LP."""
+    d = hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (-10, 200), "gK": (0, 60)},
+                                 slices=3, grid=(41, 31))
+    assert len(d.hopf_curves) == 1 and len(d.fold_curves) == 1
+    assert sorted(s.kind for s in d.codim2_points) == ["bt", "cp", "gh", "gh"]
+    data = json.loads((DATA / "auto07p_hopf_curve_IgK_brainpy.json").read_text())
+    lp = next(p for p in data["codim2_points_IgK"] if p["type"] == "LP")
+    turn = [s for s in d.turning_points if s.data.param_name == "I"]
+    assert len(turn) == 1 and turn[0].data.extremum == "max"
+    assert turn[0].params["I"] == pytest.approx(lp["I"], rel=1e-7)
+    # the grid: rest inside no stable equilibrium between the Hopf branches at gK = 36
+    g = d.grid
+    row = np.argmin(np.abs(g["gK"] - 36))
+    inside = (g["I"] > 10) & (g["I"] < 150)
+    assert not g["stable"][row, inside].any() and g["stable"][row, g["I"] > 165].all()
+    paths = d.to_csv(tmp_path)
+    assert [p.name for p in paths] == ["curves.csv", "codim2.csv"]
+    assert paths[1].read_text().count("\n") == 5
+    with pytest.raises(ValueError, match="bounds"):
+        hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (0, 1)})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--params", "I", "I"], "two different"),
+    (["--params", "I", "q"], "unknown --params"),
+    (["--range", "0", "1", "5", "2"], "LO < HI"),
+    (["--slices", "0"], "--slices"),
+    (["--params", "I", "gK", "--set", "gK=3"], "do not also --set"),
+])
+def test_two_parameter_cli_rejects_bad_arguments(argv, message, capsys, tmp_path):
+    from hhanalysis.cli import main
+
+    assert main(["two-parameter", *argv, "--out", str(tmp_path / "x.png")]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -32,6 +32,7 @@ from .results import (
     Status,
     Stop,
 )
+from .two_parameter import TwoParameterDiagram, two_parameter_diagram
 
 __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationStep",
            "EquilibriumBranch", "continue_equilibria", "SpecialPoint", "Status", "Stop",
@@ -39,5 +40,6 @@ __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationS
            "CYCLE_SETTINGS", "CycleBranch", "continue_cycles", "BifurcationDiagram",
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
            "fold_point", "lpc_point", "periodic_orbit", "BifurcationCurve", "CURVE_SETTINGS",
-           "continue_hopf", "continue_fold", "HomoclinicEnd", "SimulatedOrbit",
+           "continue_hopf", "continue_fold", "TwoParameterDiagram", "two_parameter_diagram",
+           "HomoclinicEnd", "SimulatedOrbit",
            "classify_end", "simulate_cycle"]

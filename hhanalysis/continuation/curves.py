@@ -185,7 +185,7 @@ def _describe(s: SpecialPoint, names) -> str:
     elif isinstance(d, DoubleHopfData):
         extra = f", omega1={d.omega1:.6g}, omega2={d.omega2:.6g}"
     elif isinstance(d, TurningData):
-        extra = f" (turns in {d.param_name})"
+        extra = f" ({d.extremum} of {d.param_name})"
     status = "" if s.status is Status.CONVERGED else f" [{s.status.value}: {s.message}]"
     return f"{s.kind.upper()}: {where}{extra}{status}"
 
@@ -724,8 +724,9 @@ def _locate_one(kind, name, model, cm, parts, params, free, p0, U, args, i, vals
     elif kind_out == "cp":
         data = CuspData(nf.cusp(cm, x, p))
     elif kind_out == "lp":
-        data = TurningData(params[int(name[2:])])
-        kind_out = "lp"
+        j = int(name[2:])
+        top = u[-2 + j] >= max(U[i, -2 + j], U[i + 1, -2 + j])
+        data = TurningData(params[j], "max" if top else "min")
     if not ok:
         message = f"location of the {_NAMES.get(kind_out, kind_out)} point did not converge"
     values = dict(zip(model.param_names, map(float, p)))

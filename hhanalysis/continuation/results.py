@@ -233,9 +233,11 @@ class DoubleHopfData:
 
 @dataclass(frozen=True, eq=False)
 class TurningData:
-    """A turning point of a two-parameter curve: the parameter ``param_name`` is extremal."""
+    """A turning point of a two-parameter curve: the parameter ``param_name`` has a local
+    ``extremum`` ('max' or 'min') there."""
 
     param_name: str
+    extremum: str = ""
 
 
 _DATA = {"hopf": HopfData, "fold": FoldData, "cycle": CycleData, "bt": BogdanovTakensData,

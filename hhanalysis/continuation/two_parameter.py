@@ -1,0 +1,267 @@
+r"""The two-parameter bifurcation diagram: every Hopf and fold curve that crosses a window.
+
+:func:`two_parameter_diagram` follows the equilibria in the first parameter across its range at
+several values of the second (``slices``), and continues a Hopf curve
+(:func:`~hhanalysis.continuation.curves.continue_hopf`) or a fold curve
+(:func:`~hhanalysis.continuation.curves.continue_fold`) from every Hopf point and fold it meets
+that does not already lie on a computed curve; through the Bogdanov–Takens and zero-Hopf points
+found on a curve of one kind, the curve of the other kind is continued too. The plane is also sampled on a grid with
+:func:`~hhanalysis.find_equilibria` (vectorised), which marks where a stable equilibrium exists
+(rest is possible) and where none does (the neuron cannot rest: it fires repetitively, for an
+HH-type neuron). Curves of folds of cycles (LPC), which bound the bistable region beyond the
+subcritical part of a Hopf curve, are not continued yet: the subcritical (dashed) Hopf segments
+and the generalised-Hopf points where they begin show where bistability is to be expected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..models import ODEModel
+from ..precision import float64
+from .curves import BifurcationCurve, continue_fold, continue_hopf
+from .engine import ContinuationSettings
+from .results import SpecialPoint, Status
+
+__all__ = ["TwoParameterDiagram", "two_parameter_diagram"]
+
+
+@dataclass(frozen=True)
+class TwoParameterDiagram:
+    """Hopf and fold curves of equilibria in a window of two parameters.
+
+    Attributes:
+        model: the model (other parameters at its defaults, or the values given).
+        params: the two parameters ``(p1, p2)`` (horizontal, vertical).
+        bounds: their windows ``((lo1, hi1), (lo2, hi2))``.
+        hopf_curves, fold_curves: the curves (:class:`BifurcationCurve`), clipped to the window.
+        grid: ``{p1: (G1,), p2: (G2,), 'stable': (G2, G1) bool, 'count': (G2, G1)}``: whether
+            a stable equilibrium exists at each grid point, and how many equilibria lie in the
+            model's state box there.
+        fixed: the values of the other parameters.
+    """
+
+    model: ODEModel = field(repr=False)
+    params: tuple[str, str]
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    hopf_curves: tuple[BifurcationCurve, ...]
+    fold_curves: tuple[BifurcationCurve, ...]
+    grid: dict = field(repr=False)
+    fixed: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def curves(self) -> tuple[BifurcationCurve, ...]:
+        return self.hopf_curves + self.fold_curves
+
+    @property
+    def turning_points(self) -> tuple[SpecialPoint, ...]:
+        """Where a curve turns in one parameter (e.g. the highest temperature of a Hopf point)."""
+        return tuple(s for c in self.curves for s in c.points("lp"))
+
+    @property
+    def codim2_points(self) -> tuple[SpecialPoint, ...]:
+        """Every codim-2 point of the curves (a BT point found on a Hopf and a fold curve is
+        listed once)."""
+        out: list[SpecialPoint] = []
+        for c in self.curves:
+            for s in c.codim2_points:
+                if not any(t.kind == s.kind and _same_point(t, s, self.params) for t in out):
+                    out.append(s)
+        return tuple(sorted(out, key=lambda s: (s.kind, s.params[self.params[0]])))
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the plane (see :func:`hhanalysis.plotting.plot_two_parameter_diagram`)."""
+        from ..plotting import plot_two_parameter_diagram
+
+        return plot_two_parameter_diagram(self, ax=ax, **kwargs)
+
+    def tables(self) -> dict[str, str]:
+        """The CSV tables as text: ``curves.csv`` (kind, curve, both parameters, l1 / a at
+        every point) and ``codim2.csv`` (kind, both parameters, normal-form coefficients)."""
+        p1, p2 = self.params
+        rows = [f"kind,curve,{p1},{p2},l1,a"]
+        for kind, curves in (("hopf", self.hopf_curves), ("fold", self.fold_curves)):
+            for k, c in enumerate(curves):
+                rows += [f"{kind},{k},{a!r},{b!r},{l!r},{f!r}" for (a, b), l, f in
+                         zip(c.values.tolist(), c.l1.tolist(), c.a.tolist())]
+        out = {"curves.csv": "\n".join(rows) + "\n"}
+        rows = [f"kind,{p1},{p2},coefficients"]
+        for s in self.codim2_points:
+            coeffs = ";".join(f"{k}={v!r}" for k, v in vars(s.data).items()) if s.data else ""
+            rows.append(f"{s.kind},{s.params[p1]!r},{s.params[p2]!r},{coeffs}")
+        out["codim2.csv"] = "\n".join(rows) + "\n"
+        return out
+
+    def to_csv(self, directory) -> list[Path]:
+        """Write :meth:`tables` into ``directory`` (created if missing); returns the paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, text in self.tables().items():
+            (directory / name).write_text(text)
+            paths.append(directory / name)
+        return paths
+
+    def __repr__(self) -> str:
+        p1, p2 = self.params
+        lines = [f"TwoParameterDiagram({self.model.name}, {p1} in [{self.bounds[0][0]:g}, "
+                 f"{self.bounds[0][1]:g}], {p2} in [{self.bounds[1][0]:g}, "
+                 f"{self.bounds[1][1]:g}]: {len(self.hopf_curves)} Hopf curve(s), "
+                 f"{len(self.fold_curves)} fold curve(s))"]
+        from .curves import _describe
+
+        lines += [f"  {_describe(s, self.params)}" for s in self.codim2_points]
+        return "\n".join(lines)
+
+
+def _same_point(a: SpecialPoint, b: SpecialPoint, params) -> bool:
+    return all(math.isclose(a.params[k], b.params[k], rel_tol=1e-6, abs_tol=1e-8)
+               for k in params)
+
+
+def _on_curve(point: SpecialPoint, curves, params, scale) -> bool:
+    """Whether ``point`` lies on one of ``curves`` (distance to their polylines, in units of the
+    window, below 1e-4)."""
+    z = np.array([point.params[params[0]], point.params[params[1]]]) / scale
+    for c in curves:
+        P = c.values / scale
+        if len(P) < 2:
+            continue
+        a, d = P[:-1], np.diff(P, axis=0)
+        t = np.clip(np.sum((z - a) * d, axis=1) / np.maximum(np.sum(d * d, axis=1), 1e-300),
+                    0, 1)
+        if np.min(np.linalg.norm(a + t[:, None] * d - z, axis=1)) < 1e-4:
+            return True
+    return False
+
+
+def _window(bounds, params) -> tuple[tuple[float, float], tuple[float, float]]:
+    if isinstance(bounds, dict):
+        missing = [p for p in params if p not in bounds]
+        if missing or set(bounds) - set(params):
+            raise ValueError(f"bounds must give (lo, hi) for each of {params}, got "
+                             f"{sorted(bounds)}")
+        pairs = [bounds[p] for p in params]
+    else:
+        pairs = list(bounds)
+    if len(pairs) != 2:
+        raise ValueError("bounds must be {p1: (lo, hi), p2: (lo, hi)} or two (lo, hi) pairs")
+    out = []
+    for name, pair in zip(params, pairs):
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds of {name!r} must be (lo, hi) numbers, got {pair!r}") \
+                from None
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"bounds of {name!r} must be finite with lo < hi, got "
+                             f"({lo:g}, {hi:g})")
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def _branch(continue_equilibria, model, p1, lo1, hi1, fixed):
+    """The equilibrium branch across the window from either end (None if there is no
+    equilibrium in the model's box at both ends, e.g. V below its box for a large negative
+    current)."""
+    for a, b in ((lo1, hi1), (hi1, lo1)):
+        try:
+            return continue_equilibria(model, p1, a, b, **fixed)
+        except ValueError:
+            continue
+    return None
+
+
+@float64
+def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK"),
+                          bounds=None, *, slices: int = 5, grid: tuple[int, int] = (121, 81),
+                          settings: ContinuationSettings | None = None,
+                          **fixed) -> TwoParameterDiagram:
+    """The Hopf and fold curves of equilibria crossing a window of two parameters.
+
+    Arguments:
+        model: the model.
+        params: ``(p1, p2)``: the horizontal and the vertical parameter.
+        bounds: ``{p1: (lo, hi), p2: (lo, hi)}`` or two pairs (required).
+        slices: number of values of ``p2`` (evenly inside its window, and the model's own value
+            of ``p2`` if inside) at which the equilibria are followed in ``p1`` to find the
+            starting points of the curves.
+        grid: ``(G1, G2)`` points of the stability grid (``(0, 0)``: none).
+        settings: continuation settings of the curves.
+        **fixed: values of the other parameters.
+
+    Returns:
+        :class:`TwoParameterDiagram`.
+    """
+    from ..equilibria import find_equilibria
+    from .equilibria import continue_equilibria
+
+    if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
+        raise ValueError(f"params must be two different parameter names, got {params!r}")
+    params = tuple(params)
+    model.check_param_names(list(params), "params")
+    if bounds is None:
+        raise ValueError("bounds: give the window, e.g. {'I': (0, 200), 'gK': (0, 60)}")
+    (lo1, hi1), (lo2, hi2) = window = _window(bounds, params)
+    if int(slices) != slices or slices < 1:
+        raise ValueError(f"slices must be a positive integer, got {slices!r}")
+    for name in fixed:
+        if name in params:
+            raise ValueError(f"{name!r} is a diagram parameter; do not also fix it")
+    model = model.with_params(**fixed) if fixed else model
+    p1, p2 = params
+    values2 = list(np.linspace(lo2, hi2, int(slices) + 2)[1:-1])
+    own = model.defaults[p2]
+    if lo2 < own < hi2:
+        values2.append(own)
+    scale = np.array([hi1 - lo1, hi2 - lo2])
+    hopf, fold = [], []
+    box = {p1: (lo1, hi1), p2: (lo2, hi2)}
+    for v2 in sorted(values2):
+        branch = _branch(continue_equilibria, model, p1, lo1, hi1, {p2: float(v2)})
+        for sp in (branch.special_points if branch is not None else ()):
+            if sp.status is not Status.CONVERGED or sp.kind not in ("hopf", "fold"):
+                continue
+            curves, follow = (hopf, continue_hopf) if sp.kind == "hopf" else (fold, continue_fold)
+            if _on_curve(sp, curves, params, scale):
+                continue
+            curves.append(follow(model, sp, params, box, settings=settings))
+    # codim-2 points where another curve passes: a fold curve through every BT / ZH point of a
+    # Hopf curve, a Hopf curve through every BT / ZH point of a fold curve
+    for _ in range(3):
+        new = 0
+        for source, target, follow in ((hopf, fold, continue_fold), (fold, hopf, continue_hopf)):
+            for c in list(source):
+                for sp in c.codim2_points:
+                    if sp.kind not in ("bt", "zh") or sp.status is not Status.CONVERGED:
+                        continue
+                    if _on_curve(sp, target, params, scale):
+                        continue
+                    try:
+                        target.append(follow(model, {"x": sp.state, "params": sp.params}, params,
+                                             box, settings=settings))
+                        new += 1
+                    except ValueError:  # the start did not converge on the other system
+                        continue
+        if not new:
+            break
+    stable = np.zeros((0, 0), bool)
+    g1 = np.linspace(lo1, hi1, grid[0]) if grid[0] else np.zeros(0)
+    g2 = np.linspace(lo2, hi2, grid[1]) if grid[1] else np.zeros(0)
+    if g1.size and g2.size:
+        eqs = find_equilibria(model, **{p1: g1[None, :], p2: g2[:, None]})
+        stable = np.asarray(eqs.stable)
+        stable = stable.any(axis=-1) if stable.ndim == 3 else stable
+        count = np.asarray(eqs.count)
+    else:
+        count = np.zeros((0, 0), int)
+    return TwoParameterDiagram(model=model, params=params, bounds=window,
+                               hopf_curves=tuple(hopf), fold_curves=tuple(fold),
+                               grid={p1: g1, p2: g2, "stable": stable, "count": count},
+                               fixed=dict(fixed))
+
+
