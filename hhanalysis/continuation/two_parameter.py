@@ -5,12 +5,14 @@ several values of the second (``slices``), and continues a Hopf curve
 (:func:`~hhanalysis.continuation.curves.continue_hopf`) or a fold curve
 (:func:`~hhanalysis.continuation.curves.continue_fold`) from every Hopf point and fold it meets
 that does not already lie on a computed curve; through the Bogdanov–Takens and zero-Hopf points
-found on a curve of one kind, the curve of the other kind is continued too. The plane is also
-sampled on a grid with :func:`~hhanalysis.find_equilibria` (vectorised), which marks where a
-stable equilibrium exists (rest is possible) and where none does (the neuron cannot rest: it fires repetitively, for an
-HH-type neuron). Curves of folds of cycles (LPC), which bound the bistable region beyond the
-subcritical part of a Hopf curve, are not continued yet: the subcritical (dashed) Hopf segments
-and the generalised-Hopf points where they begin show where bistability is to be expected.
+found on a curve of one kind, the curve of the other kind is continued too.
+
+The plane is also sampled on a grid with :func:`~hhanalysis.find_equilibria` (vectorised),
+which marks where a stable equilibrium exists (rest is possible) and where none does (the
+neuron cannot rest: an HH-type neuron fires repetitively there). Curves of folds of cycles
+(LPC), which bound the bistable region beyond the subcritical part of a Hopf curve, are not
+continued yet: the subcritical (dashed) Hopf segments and the generalised-Hopf points where
+they begin show where bistability is to be expected.
 """
 
 from __future__ import annotations
