@@ -239,12 +239,21 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
             cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
 
     @jax.jit
+    def lyapunov_one(u, p0, omega, q):
+        return first_lyapunov(cm, u[:-2], curve_params(u, p0, free), omega, q)
+
+    @jax.jit
+    def fold_a_one(u, p0, v):
+        return fold_coefficient(cm, u[:-2], curve_params(u, p0, free), v)
+
+    @jax.jit
     def fold_a(U, p0, V):
         return jax.vmap(lambda u, v: fold_coefficient(
             cm, u[:-2], curve_params(u, p0, free), v))(U, V)
 
     return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                spectra=spectra, lyapunov=lyapunov, fold_a=fold_a)
+                spectra=spectra, lyapunov=lyapunov, fold_a=fold_a, lyapunov_one=lyapunov_one,
+                fold_a_one=fold_a_one)
 
 
 def _pad(U):
@@ -659,8 +668,8 @@ def _psi(kind, name, cm, parts, params, free, p0, user, ref):
             kappa = _tests("hopf", ev[None])["bt"][0]
             w = math.sqrt(abs(kappa))
             q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
-            return float(first_lyapunov(cm, jnp.asarray(u[:-2]), jnp.asarray(p), w,
-                                        jnp.asarray(q)))
+            return float(parts["lyapunov_one"](jnp.asarray(u), jnp.asarray(p0), w,
+                                               jnp.asarray(q)))
         return gh
     if name == "cp":
         v_ref = _fold_vectors(None, ref[None], cm, p0, params)[0]
@@ -670,8 +679,7 @@ def _psi(kind, name, cm, parts, params, free, p0, user, ref):
             J = np.asarray(cm.jac_x(jnp.asarray(u[:-2]), jnp.asarray(p)))
             v = np.linalg.svd(J)[2][-1]
             v = v if v @ v_ref >= 0 else -v
-            return float(fold_coefficient(cm, jnp.asarray(u[:-2]), jnp.asarray(p),
-                                          jnp.asarray(v)))
+            return float(parts["fold_a_one"](jnp.asarray(u), jnp.asarray(p0), jnp.asarray(v)))
         return cp
     if name.startswith("lp"):
         j = int(name[2:])

@@ -1,0 +1,106 @@
+"""Two-parameter curves: the (I, gK) Hopf curve of the brainpy preset, hhanalysis vs AUTO-07p.
+
+Same curve, same window and the same continuation settings in both tools: from the lower Hopf
+point H1 (I ~ 6.496 at gK = 36), both directions, DS = 0.01, DSMIN = 1e-6, DSMAX = 0.5,
+EPSL = EPSU = 1e-10, NMX = 3000, stopping at I in [-100, 1000] and gK in [0, 200] (AUTO-07p:
+IPS = 1, ISW = 2, ICP = [I, gK], the settings of tests/data/auto07p_hopf_curve_IgK_brainpy.json).
+hhanalysis also detects and locates its codim-2 points (BT, GH with l2), its turning points and
+l1 at every point; AUTO-07p detects BT, GH (with EPSS = 1e-5) and the LP in I.
+
+AUTO-07p's time is the wall time of its two executable runs (compiled once from generated
+Fortran with analytic Jacobians, OMP_NUM_THREADS=1). 'warm' is the median of repeated calls in
+one process; 'cold' is a fresh process (import, code generation, compilation, the run) with
+JAX's persistent cache as the user has it. The last row is the whole
+``two_parameter_diagram`` of the plane (I in [-10, 200], gK in [0, 60]) in a fresh process.
+
+Run: .venv/bin/python benchmarks/bench_curves.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import hhanalysis as hh
+
+sys.path.insert(0, str(Path(__file__).parent))
+import _auto07p  # noqa: E402
+from _table import Table  # noqa: E402
+
+BOUNDS = {"I": (-100.0, 1000.0), "gK": (0.0, 200.0)}
+
+COLD = """
+import time, json
+t0 = time.perf_counter()
+import hhanalysis as hh
+m = hh.hodgkin_huxley("brainpy")
+h = hh.continue_equilibria(m, "I", 0.0, 200.0).hopf_points[0]
+t = time.perf_counter()
+c = hh.continue_hopf(m, h, ("I", "gK"), {BOUNDS!r})
+t1 = time.perf_counter()
+d = hh.two_parameter_diagram(m, ("I", "gK"), {{"I": (-10, 200), "gK": (0, 60)}})
+print(json.dumps([t1 - t, t1 - t0, time.perf_counter() - t1]))
+"""
+
+
+def auto_curve():
+    m = hh.hodgkin_huxley("brainpy")
+    eq = hh.find_equilibria(m, I=0.0)
+    am = _auto07p.AutoModel(m, eq.x[0], "I")
+    try:
+        r1 = am.run(_auto07p.equilibrium_constants(0.01, -10, 260))
+        hb = [lab for ty, lab, _, _ in r1.points if ty == 3][0]
+        const = f"""NDIM= 4, IPS = 1, IRS = {hb}, ILP = 1
+ICP = [1, 5]
+NTST= 100, NCOL= 4, IAD = 3, ISP = 2, ISW = 2, IPLT= 0, NBC= 0, NINT= 0
+NMX= 3000, NPR= 0, MXBF= 10, IID = 2, ITMX= 8, ITNW= 7, NWTN= 3, JAC= 1
+EPSL= 1e-10, EPSU = 1e-10, EPSS = 1e-05
+DS = {{ds}}, DSMIN= 1e-06, DSMAX= 0.5, IADS= 1
+NPAR = 10, THL = {{{{}}}}, THU = {{{{}}}}
+UZSTOP = {{{{1: [-100, 1000], 5: [0, 200]}}}}
+"""
+        runs = [am.run(const.format(ds=ds), restart=r1.solutions) for ds in (0.01, -0.01)]
+        seconds = sum(r.seconds for r in runs)
+        points = sum(len(r.points) for r in runs)
+        labels = [(ty, p) for r in runs for ty, _, p, _ in r.points if ty not in (0, 4, -4, 9)]
+        return seconds, points, labels
+    finally:
+        am.cleanup()
+
+
+def ours(repeats: int = 7):
+    m = hh.hodgkin_huxley("brainpy")
+    h = hh.continue_equilibria(m, "I", 0.0, 200.0).hopf_points[0]
+    c = hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        c = hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), c
+
+
+def main():
+    cold_curve, cold_total, cold_plane = json.loads(subprocess.run(
+        [sys.executable, "-c", COLD.format(BOUNDS=BOUNDS)], capture_output=True, text=True,
+        check=True).stdout.strip().splitlines()[-1])
+    warm, curve = ours()
+    auto_s, auto_pts, labels = auto_curve()
+    table = Table([("curve", "s"), ("ours cold s", ".2f"), ("ours warm s", ".3f"),
+                   ("AUTO s", ".3f"), ("warm/AUTO", ".2f"), ("pts ours", "d"),
+                   ("pts AUTO", "d"), ("codim-2 ours", "s")])
+    table.header()
+    table.row("Hopf (I, gK) from H1", cold_curve, warm, auto_s, warm / auto_s, len(curve),
+              auto_pts, " ".join(s.kind.upper() for s in curve.codim2_points))
+    print(f"\nfresh process: import + H1 + curve {cold_total:.2f} s; two_parameter_diagram of "
+          f"the plane I in [-10, 200], gK in [0, 60]: {cold_plane:.2f} s (cold, target <= 30 s)")
+    print(f"AUTO-07p special points (type code, I): {labels}")
+    print(curve)
+
+
+if __name__ == "__main__":
+    main()
