@@ -32,7 +32,7 @@ figures: $(STAMP)
 docs-img: $(STAMP)
 	rm -rf $(IMG_BUILD)
 	$(PY) -m hhanalysis reproduce --out $(IMG_BUILD)
-	rm -f $(IMG)/*.png
+	rm -f $(filter-out $(IMG)/library_%.png,$(wildcard $(IMG)/*.png))
 	cp $(IMG_BUILD)/*.png $(IMG_BUILD)/figures.json $(IMG)/
 
 # Full check (slow): regenerate into build/ and compare every figure's numbers with docs/img.
