@@ -29,6 +29,8 @@ figures: $(STAMP)
 # The documentation images come from the code: regenerate them all (and docs/img/figures.json,
 # the manifest of the drawing code's fingerprint, each image's SHA-256 and the numbers it shows;
 # tests/test_docs_images.py fails when they are stale).
+# Regenerate the figures of `reproduce` in docs/img with their manifest (figures.json); the model
+# library's figures (library_*.png) come from docs/library_figures.py and are kept.
 docs-img: $(STAMP)
 	rm -rf $(IMG_BUILD)
 	$(PY) -m hhanalysis reproduce --out $(IMG_BUILD)

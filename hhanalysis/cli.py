@@ -159,7 +159,8 @@ def _print_equilibria(model, title: str) -> None:
     from .equilibria import find_equilibria
 
     eqs = find_equilibria(model)
-    print(f"\n{title}: {len(eqs)} equilibrium(s) at I = {model.defaults['I']:g} uA/cm^2")
+    at = f" at I = {model.defaults['I']:g} uA/cm^2" if "I" in model.defaults else ""
+    print(f"\n{title}: {len(eqs)} equilibrium(s){at}")
     print(eqs)
 
 
@@ -258,7 +259,9 @@ def cmd_reproduce(args) -> int:
           f"{np.max(np.abs(r.residuals)):.1e}); the diagram at these values has its lower "
           f"Hopf point at I = {fit['hopf_I']:.8f} and its minimum rate "
           f"{fit['minimum_rate'][1]:.6f} Hz (targets 12 and 60)")
-    written.append(figures.figure_phase_response(out)["path"])
+    prc = figures.figure_phase_response(out)
+    written.append(prc["path"])
+    shown["phase_response.png"] = {k: prc[k] for k in ("hh_period", "ml_period")}
     planes = figures.figure_two_parameter(out)
     written.append(planes["path"])
     shown["two_parameter.png"] = planes["codim2"]

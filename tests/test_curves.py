@@ -277,3 +277,35 @@ def test_two_parameter_cli_rejects_bad_arguments(argv, message, capsys, tmp_path
     assert main(["two-parameter", *argv, "--out", str(tmp_path / "x.png")]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_highest_temperature_of_a_hopf_point_against_scipy():
+    """Classic preset, (I, T): the Hopf curve's maximum of T solves H = dH/dV = 0 with H the
+    Routh-Hurwitz determinant a1 a2 a3 - a3^2 - a1^2 a4 of the characteristic polynomial
+    (zero at a pair +-i omega), computed from the reference equations along the steady-state
+    I-V curve (V parametrises the equilibria; T does not move them)."""
+    def current(V):
+        _, m, h, n = _steady(V)
+        return 120 * m**3 * h * (V - 50) + 36 * n**4 * (V + 77) + 0.3 * (V + 54.387)
+
+    def hurwitz(V, T):
+        x = _steady(V)
+        J = _jac(x, gL=0.3, T=T, I=current(V))
+        _, a1, a2, a3, a4 = np.real(np.poly(J))
+        return a1 * a2 * a3 - a3**2 - a1**2 * a4
+
+    def eqs(z):
+        V, T = z
+        h = 1e-4
+        return [hurwitz(V, T), (hurwitz(V + h, T) - hurwitz(V - h, T)) / (2 * h)]
+
+    m = hh.hodgkin_huxley("classic")
+    d = hh.two_parameter_diagram(m, ("I", "T"), {"I": (-10, 200), "T": (0, 35)}, slices=2,
+                                 grid=(0, 0))
+    top, = [s for s in d.turning_points if s.data.param_name == "T"]
+    assert top.data.extremum == "max"
+    V, T = fsolve(eqs, [top.state[0] + 0.5, top.params["T"] - 0.5], xtol=1e-12)
+    assert top.params["T"] == pytest.approx(T, rel=1e-7)
+    assert top.params["I"] == pytest.approx(current(V), rel=1e-5)
+    gh, = d.codim2_points
+    assert gh.kind == "gh" and gh.params["T"] < top.params["T"]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..models import ODEModel
 from ..precision import float64
-from .curves import BifurcationCurve, continue_fold, continue_hopf
+from .curves import BifurcationCurve, _check_bounds, continue_fold, continue_hopf
 from .engine import ContinuationSettings
 from .results import SpecialPoint, Status
 
@@ -142,28 +142,15 @@ def _on_curve(point: SpecialPoint, curves, params, scale) -> bool:
 
 
 def _window(bounds, params) -> tuple[tuple[float, float], tuple[float, float]]:
-    if isinstance(bounds, dict):
-        missing = [p for p in params if p not in bounds]
-        if missing or set(bounds) - set(params):
-            raise ValueError(f"bounds must give (lo, hi) for each of {params}, got "
-                             f"{sorted(bounds)}")
-        pairs = [bounds[p] for p in params]
-    else:
-        pairs = list(bounds)
-    if len(pairs) != 2:
-        raise ValueError("bounds must be {p1: (lo, hi), p2: (lo, hi)} or two (lo, hi) pairs")
-    out = []
-    for name, pair in zip(params, pairs):
-        try:
-            lo, hi = (float(v) for v in pair)
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds of {name!r} must be (lo, hi) numbers, got {pair!r}") \
-                from None
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"bounds of {name!r} must be finite with lo < hi, got "
-                             f"({lo:g}, {hi:g})")
-        out.append((lo, hi))
-    return tuple(out)
+    """The two (lo, hi) pairs of ``bounds`` (both required, finite)."""
+    if isinstance(bounds, dict) and set(bounds) != set(params):
+        raise ValueError(f"bounds must give (lo, hi) for each of {params}, got "
+                         f"{sorted(bounds)}")
+    pairs = _check_bounds(bounds, params)
+    for name, (lo, hi) in zip(params, pairs):
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"bounds of {name!r} must be finite, got ({lo:g}, {hi:g})")
+    return tuple(pairs)
 
 
 def _branch(continue_equilibria, model, p1, lo1, hi1, fixed):
