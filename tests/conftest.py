@@ -4,6 +4,12 @@ import pytest
 
 import hhanalysis as hh
 
+# No persistent compilation cache in the long-lived test process: two full runs crashed
+# (SIGSEGV / SIGABRT) inside JAX's compilation_cache.get_executable_and_time, reading a cached
+# executable late in the run (tests/test_simulate.py, threaded runner). Subprocesses that the
+# tests start (CLI, notebooks) still use the cache as a user's would.
+jax.config.update("jax_enable_compilation_cache", False)
+
 
 @pytest.fixture
 def x64():
