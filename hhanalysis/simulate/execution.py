@@ -117,9 +117,6 @@ _POOL: dict = {}
 _POOL_LOCK = threading.Lock()
 
 
-_SEEN: set = set()  # (function, x64, argument signature) already compiled by run_concurrently
-
-
 def _pool(workers: int) -> ThreadPoolExecutor:
     with _POOL_LOCK:
         pool = _POOL.get(workers)
@@ -144,16 +141,5 @@ def run_concurrently(fn, arg_lists):
     if len(arg_lists) == 1:
         return [fn(*arg_lists[0])]
     x64 = bool(jax.config.jax_enable_x64)  # the caller's (thread-local) 64-bit mode
-    first = []
-    key = (id(fn), x64, tuple((jnp.shape(a), jnp.result_type(a))
-                              for a in jax.tree_util.tree_leaves(arg_lists[0])))
-    with _POOL_LOCK:
-        new = key not in _SEEN
-        _SEEN.add(key)
-    if new:
-        # the first call of a new signature runs here, alone: several threads compiling (and
-        # reading JAX's persistent cache for) the same program at once have aborted the process
-        first = [_call(fn, arg_lists[0], x64)]
-        arg_lists = arg_lists[1:]
     futures = [_pool(len(arg_lists)).submit(_call, fn, args, x64) for args in arg_lists]
-    return first + [f.result() for f in futures]
+    return [f.result() for f in futures]
