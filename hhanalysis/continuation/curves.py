@@ -229,11 +229,6 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         return t / jnp.linalg.norm(t)
 
     @jax.jit
-    def spectra(U, p0):
-        return jax.vmap(lambda u: jnp.linalg.eigvals(cm.jac_x(u[:-2], curve_params(u, p0, free))
-                                                     ))(U)
-
-    @jax.jit
     def lyapunov(U, p0, omega, Q):
         return jax.vmap(lambda u, w, q: first_lyapunov(
             cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
@@ -252,7 +247,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
             cm, u[:-2], curve_params(u, p0, free), v))(U, V)
 
     return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                spectra=spectra, lyapunov=lyapunov, fold_a=fold_a, lyapunov_one=lyapunov_one,
+                lyapunov=lyapunov, fold_a=fold_a, lyapunov_one=lyapunov_one,
                 fold_a_one=fold_a_one)
 
 
@@ -383,8 +378,8 @@ class _Hooks(driver.Hooks):
     """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
     Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders."""
 
-    def __init__(self, kind, parts, bounds2, p2_index):
-        self.kind, self.parts, self.bounds2 = kind, parts, bounds2
+    def __init__(self, kind, parts, bounds2, jacobians):
+        self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
 
     def end(self, points, args):
         lam2 = points.u[:, -1]
@@ -395,7 +390,7 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L = np.asarray(self.parts["spectra"](jnp.asarray(points.u[:cut]), args[0]))
+            L = np.linalg.eigvals(self.jacobians(points.u[:cut]))
             bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
@@ -484,7 +479,7 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
     runs = []
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
-        hooks = _Hooks(kind, parts, box[1], free[1])
+        hooks = _Hooks(kind, parts, box[1], functools.partial(_jacobians, cm, params, p0))
         raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
                          settings, window=box[0], hooks=hooks, free=2)
         runs.append(_trim(kind, parts, raw, box, params))
@@ -548,7 +543,8 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     U = np.array(U)
     p0j = args[0]
     n = model.n_states
-    L = np.array(parts["spectra"](jnp.asarray(_pad(U)), p0j))[:len(U)]
+    J = _jacobians(cm, params, p0, U)
+    L, vectors = np.linalg.eig(J)
     tests = _tests(kind, L)
     omega = np.full(len(U), np.nan)
     l1 = np.full(len(U), np.nan)
@@ -556,14 +552,14 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     if kind == "hopf":
         kappa = tests["bt"]
         omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
-        Q = _hopf_vectors(cm, params, p0, U, omega)
+        Q = _hopf_vectors(L, vectors, omega)
         vals = np.asarray(parts["lyapunov"](jnp.asarray(_pad(U)), p0j,
                                             jnp.asarray(_pad(np.nan_to_num(omega, nan=1.0))),
                                             jnp.asarray(_pad(Q))))[:len(U)]
         l1 = np.where(kappa > 0, vals, np.nan)
         tests["gh"] = l1
     else:
-        V = _fold_vectors(L, U, cm, p0, params)
+        V = _fold_vectors(J)
         a = np.asarray(parts["fold_a"](jnp.asarray(_pad(U)), p0j, jnp.asarray(_pad(V))))[:len(U)]
         tests["cp"] = a
     for j in (0, 1):
@@ -593,23 +589,18 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     return curve
 
 
-def _hopf_vectors(cm, params, p0, U, omega):
-    """Critical eigenvectors (for :math:`+i\\omega`) at every point (zeros where no pair)."""
-    n = U.shape[1] - 2
-    Q = np.zeros((len(U), n), complex)
-    J = _jacobians(cm, params, p0, U)
-    ev, vecs = np.linalg.eig(J)
-    for_rows = np.isfinite(omega)
-    k = np.argmin(np.abs(ev - 1j * np.nan_to_num(omega)[:, None]), axis=1)
-    Q[for_rows] = vecs[np.arange(len(U)), :, k][for_rows]
-    Q[~for_rows, 0] = 1.0
-    return Q
+def _hopf_vectors(L, vectors, omega):
+    r"""Critical eigenvectors (for :math:`+i\omega`) at every point, from the eigen-decomposition
+    ``L, vectors`` of :math:`f_x` (a unit vector where there is no pair)."""
+    rows = np.arange(len(L))
+    k = np.argmin(np.abs(L - 1j * np.nan_to_num(omega)[:, None]), axis=1)
+    return np.where(np.isfinite(omega)[:, None], vectors[rows, :, k],
+                    np.eye(L.shape[1])[0].astype(complex))
 
 
-def _fold_vectors(L, U, cm, p0, params):
-    """Unit null vectors of :math:`f_x` along a fold curve, oriented continuously (the sign of
-    the coefficient :math:`a` depends on the orientation of :math:`v`)."""
-    J = _jacobians(cm, params, p0, U)
+def _fold_vectors(J):
+    """Unit null vectors of the Jacobians ``J`` along a fold curve, oriented continuously (the
+    sign of the coefficient :math:`a` depends on the orientation of :math:`v`)."""
     V = np.linalg.svd(J)[2][:, -1, :]
     flips = np.concatenate([[1.0], np.sign(np.sum(V[1:] * V[:-1], axis=1))])
     flips[flips == 0] = 1.0
@@ -617,10 +608,13 @@ def _fold_vectors(L, U, cm, p0, params):
 
 
 def _jacobians(cm, params, p0, U):
+    """:math:`f_x` at the curve points ``U`` (one jitted vmap; rows padded to a power of two so
+    that curves of any length share a few compiled shapes)."""
     free = [cm.param_index(p) for p in params]
-    P = np.repeat(np.asarray(p0)[None], len(U), axis=0)
-    P[:, free] = U[:, -2:]
-    return np.asarray(_vjac(cm)(jnp.asarray(U[:, :-2]), jnp.asarray(P)))
+    Up = _pad(np.atleast_2d(U))
+    P = np.repeat(np.asarray(p0)[None], len(Up), axis=0)
+    P[:, free] = Up[:, -2:]
+    return np.asarray(_vjac(cm)(jnp.asarray(Up[:, :-2]), jnp.asarray(P)))[:len(U)]
 
 
 @functools.cache
@@ -672,7 +666,7 @@ def _psi(kind, name, cm, parts, params, free, p0, user, ref):
                                                jnp.asarray(q)))
         return gh
     if name == "cp":
-        v_ref = _fold_vectors(None, ref[None], cm, p0, params)[0]
+        v_ref = _fold_vectors(_jacobians(cm, params, p0, ref[None]))[0]
 
         def cp(u, d):
             _, p = spectrum(u)
