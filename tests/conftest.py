@@ -1,14 +1,22 @@
+import gc
+
 import jax
 import numpy as np
 import pytest
 
 import hhanalysis as hh
 
-# No persistent compilation cache in the long-lived test process: two full runs crashed
-# (SIGSEGV / SIGABRT) inside JAX's compilation_cache.get_executable_and_time, reading a cached
-# executable late in the run (tests/test_simulate.py, threaded runner). Subprocesses that the
-# tests start (CLI, notebooks) still use the cache as a user's would.
-jax.config.update("jax_enable_compilation_cache", False)
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_compiled_programs():
+    """Drop JAX's compiled executables after each test module. Every executable keeps a few
+    memory mappings of JIT code; a full run compiles enough of them to reach the kernel's
+    ``vm.max_map_count`` (65530 here), after which the next compilation segfaults (seen late in
+    the run, in tests/test_simulate.py). Programs needed again come back from the persistent
+    compilation cache."""
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def _monitor_spec(monitors, group: NeuronGroup):
 _UNROLL = 4
 
 
-@functools.cache
+@functools.lru_cache(maxsize=32)  # bounded: each compiled scan holds memory mappings of JIT code
 def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, monitor_items,
                   target_keys, chunk, dt, blocks):
     """Jitted scan over ``chunk`` steps for one worker's share of neurons; cached per run
