@@ -27,6 +27,8 @@ state near rest, the default start of :func:`hhanalysis.trajectory`.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from .models import (
@@ -79,18 +81,21 @@ def morris_lecar(parameter_set: str = "snic", **overrides) -> ODEModel:
         raise ValueError(f"parameter_set must be one of {list(MORRIS_LECAR_SETS)}, got "
                          f"{parameter_set!r}")
     model = _morris_lecar(**{**MORRIS_LECAR_SETS[parameter_set], **overrides})
-    return ODEModel(name=f"Morris-Lecar ({parameter_set})", states=model.states,
-                    parameters=model.parameters, rhs=model.rhs, time_unit=model.time_unit,
-                    definitions=model.definitions, preset=parameter_set,
-                    options={"init": {"V": -60.0, "w": 0.0}})
+    return dataclasses.replace(model, name=f"Morris-Lecar ({parameter_set})",
+                               preset=parameter_set, options={"init": {"V": -60.0, "w": 0.0}})
 
 
 def _gate(x: sp.Symbol, alpha: sp.Expr, beta: sp.Expr, phi=1) -> sp.Expr:
     return phi * (alpha * (1 - x) - beta * x)
 
 
-def _p(name, value, unit, description):
-    return Parameter(name, float(value), unit, description)
+#: Physical domains by unit: conductances are >= 0, a capacitance is > 0 (as in models.py).
+_UNIT_DOMAINS = {"mS/cm^2": "nonnegative", "uF/cm^2": "positive"}
+
+
+def _p(name, value, unit, description, domain=None):
+    return Parameter(name, float(value), unit, description,
+                     domain or _UNIT_DOMAINS.get(unit, "real"))
 
 
 _V = StateVariable("V", "mV", "membrane potential", (-100.0, 60.0))
@@ -135,7 +140,7 @@ def wang_buzsaki(**overrides) -> ODEModel:
             _p("EK", -90.0, "mV", "potassium reversal potential"),
             _p("gL", 0.1, "mS/cm^2", "leak conductance"),
             _p("EL", -65.0, "mV", "leak reversal potential"),
-            _p("phi", 5.0, "1", "temperature factor of h and n"),
+            _p("phi", 5.0, "1", "temperature factor of h and n", "positive"),
             _p("I", 0.0, "uA/cm^2", "injected current"),
         ),
         rhs=((I - gNa * m_inf**3 * h * (V - ENa) - gK * n**4 * (V - EK) - gL * (V - EL)) / C,

@@ -38,6 +38,7 @@ declarations, ``erf``/``erfc``, ``sum(…)of(…)``, algebraic constraints ``0 =
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -539,8 +540,7 @@ def _build(f: _File, name: str, time_unit: str) -> ODEModel:
         raise OdeSyntaxError("no differential equation (x' = ... or dx/dt = ...)",
                              None, f.source)
     state_names = {s.lower(): s for s, _, _ in f.states}
-    dup = [s for s, _, _ in f.states if list(state_names).count(s.lower()) > 1]
-    if len(state_names) != len(f.states) or dup:
+    if len(state_names) != len(f.states):  # names are case-insensitive: one equation each
         raise OdeSyntaxError("a state has two equations", None, f.source)
     symbols = {k: sp.Symbol(v) for k, v in state_names.items()}
     symbols.update({k: sp.Symbol(n) for k, (n, _) in f.params.items()})
@@ -690,11 +690,8 @@ def time_as_parameter(model: ODEModel, value: float = 0.0) -> ODEModel:
         return model
     if model.time in model.param_names:
         raise ValueError(f"model {model.name!r} already has a parameter named {model.time!r}")
-    return ODEModel(name=model.name, states=model.states,
-                    parameters=model.parameters + (Parameter(model.time, float(value), "",
-                                                             "time, as a parameter"),),
-                    rhs=model.rhs, time_unit=model.time_unit, definitions=model.definitions,
-                    preset=model.preset, aux=model.aux, options=dict(model.options), time=None)
+    time = Parameter(model.time, float(value), "", "time, as a parameter")
+    return dataclasses.replace(model, parameters=model.parameters + (time,), time=None)
 
 
 #: XPP/AUTO option -> ContinuationSettings field.

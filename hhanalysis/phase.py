@@ -251,9 +251,9 @@ def _suffix_products(Psi):
 
 
 def adjoint_mesh_values(cm, X, T, p, mesh, ncol):
-    r""":math:`Z` at the mesh points ``(ntst+1, n)`` and :math:`\sum h_i w_g Z_{ig}\cdot f_{ig}`
-    (= 1 by construction): the left null vector of the collocation and periodicity equations,
-    computed interval by interval (traceable; see the module docstring).
+    r""":math:`Z` at the mesh points ``(ntst+1, n)``, scaled so that
+    :math:`\sum h_i w_g Z_{ig}\cdot f_{ig} = 1`: the left null vector of the collocation and
+    periodicity equations, computed interval by interval (traceable; see the module docstring).
 
     With :math:`y_i` the multipliers of the Gauss equations of interval :math:`i` and
     :math:`\zeta_{i+1} = (A_i^{\mathsf T} y_i)_{\text{right node}}`, the left null vector
@@ -288,7 +288,8 @@ def _adjoint_bordered(cm: CompiledModel, k: int, ntst: int, ncol: int):
     r"""The same mesh values from one transposed solve with the bordered matrix of the structured
     collocation solver (``jax.vjp`` of :func:`collocation_problem`'s solve, as
     :mod:`~hhanalysis.continuation.problems.lpc` transposes it): :math:`A^{\mathsf T} y = e_T`.
-    Slower (~5 forward solves); kept as the independent route the tests compare with."""
+    Slower (~5 forward solves); the independent route that tests/test_phase.py and
+    benchmarks/bench_prc.py compare :func:`adjoint_mesh_values` with."""
     n, m = len(cm.state_names), ncol
     disc = Discretisation(n, ntst, ncol)
     problem = collocation_problem(cm, k, ntst, ncol)
@@ -368,7 +369,7 @@ def _zero_phase_tau(cm, X, Xm, Zm, mesh, T, p, ncol, zero_phase):
     with the dense orbit and the exact derivative (:math:`dx/d\tau = T f`); the iterations are
     not differentiated, the last step is (so :math:`\tau_0` has the implicit derivative)."""
     kind, j, level = zero_phase
-    tn = _node_times(mesh, ncol)
+    tn = node_times(mesh, ncol, xp=jnp)
     if kind == "peak":
         tau = tn[jnp.argmax(X[:, j])]
     else:
@@ -388,12 +389,6 @@ def _zero_phase_tau(cm, X, Xm, Zm, mesh, T, p, ncol, zero_phase):
 
     tau = jax.lax.stop_gradient(jax.lax.scan(step, tau, None, length=3)[0])
     return jnp.mod(step(tau, None)[0], 1.0)
-
-
-def _node_times(mesh, ncol):
-    s = jnp.asarray(basis(ncol).nodes[:-1])
-    t = mesh[:-1, None] + jnp.diff(mesh)[:, None] * s[None, :]
-    return jnp.concatenate([t.ravel(), mesh[-1:]])
 
 
 @functools.cache
@@ -436,13 +431,7 @@ def _zero_phase_spec(names, zero_phase):
         if name not in names:
             raise ValueError(f"zero_phase = {zero_phase!r}: {name!r} is not a state; valid "
                              f"names: {list(names)}")
-        try:
-            level = float(level)
-        except (TypeError, ValueError):
-            raise ValueError(f"zero_phase = {zero_phase!r}: the level must be a number") from None
-        if not math.isfinite(level):
-            raise ValueError(f"zero_phase = {zero_phase!r}: the level must be finite")
-        return ("level", names.index(name), level)
+        return ("level", names.index(name), _number("the zero_phase level", level))
     raise ValueError(f"zero_phase must be None (maximum of the first state), a state name (its "
                      f"maximum) or (state name, level) (its upward crossing), got {zero_phase!r}")
 
@@ -663,15 +652,7 @@ def orbit_from_simulation(model: ODEModel, *, x0=None, transient: float | None =
 
     Collocation(ntst, ncol)  # validates ntst, ncol
     model.check_param_names(list(params))
-    values = model.defaults
-    for name, v in params.items():
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"parameter {name!r} must be a number, got {v!r}") from None
-        if not math.isfinite(v):
-            raise ValueError(f"parameter {name!r} must be finite, got {v}")
-        values[name] = v
+    values = {**model.defaults, **{k: model.check_param_value(k, v) for k, v in params.items()}}
     cm = model.compile()
     p = jnp.asarray(model.param_vector(**values))
     if x0 is None:
@@ -928,12 +909,13 @@ class Coupling:
     description: str
 
 
-def _state_and_capacitance(names, params, state, capacitance):
-    if state not in names:
-        raise ValueError(f"state = {state!r}: not a state; valid names: {list(names)}")
-    if capacitance is None:
-        capacitance = "C" if "C" in params else 1.0
-    return names.index(state), capacitance
+def _state_and_C_index(model, state):
+    """The index of ``state`` and of the parameter ``C`` (None if the model has none)."""
+    if state not in model.state_names:
+        raise ValueError(f"state = {state!r}: not a state; valid names: "
+                         f"{list(model.state_names)}")
+    kC = model.param_names.index("C") if "C" in model.param_names else None
+    return model.state_names.index(state), kC
 
 
 def _number(name, v):
@@ -954,8 +936,7 @@ def gap_junction(g: float, state: str = "V") -> Callable:
     g = _number("g", g)
 
     def build(model):
-        j, C = _state_and_capacitance(model.state_names, model.param_names, state, None)
-        kC = model.param_names.index(C) if isinstance(C, str) else None
+        j, kC = _state_and_C_index(model, state)
 
         def term(xs, xo, p):
             c = p[kC] if kC is not None else 1.0
@@ -981,8 +962,7 @@ def synapse(g: float, E: float, V_half: float = 0.0, slope: float = 2.0,
         raise ValueError(f"slope = {slope!r}: must be > 0")
 
     def build(model):
-        j, C = _state_and_capacitance(model.state_names, model.param_names, state, None)
-        kC = model.param_names.index(C) if isinstance(C, str) else None
+        j, kC = _state_and_C_index(model, state)
 
         def term(xs, xo, p):
             c = p[kC] if kC is not None else 1.0
@@ -1078,7 +1058,7 @@ def interaction_function(model: ODEModel, prc: PhaseResponse, coupling) -> Inter
         G = jax.vmap(cp.term, (0, 0, None))(x, xo, p)
         return jnp.mean(jnp.sum(Z * G, axis=1))
 
-    H = np.asarray(jax.jit(jax.vmap(H_at))(jnp.arange(P)))
+    H = np.asarray(jax.vmap(H_at)(jnp.arange(P)))  # once per call: no jit of a new closure
     H_odd = 0.5 * (H - np.roll(H[::-1], 1))
     c = np.fft.rfft(H_odd) / P
     phi = np.arange(P) / P
@@ -1086,14 +1066,10 @@ def interaction_function(model: ODEModel, prc: PhaseResponse, coupling) -> Inter
     def odd(v):
         return _trig(c, np.atleast_1d(v), P)[0]
 
-    roots = []
     vals = np.append(H_odd, H_odd[0])
-    for i in range(P):
-        a, b = vals[i], vals[i + 1]
-        if a == 0.0:
-            roots.append(phi[i])
-        elif a * b < 0:
-            roots.append(scipy.optimize.brentq(odd, phi[i], phi[i] + 1.0 / P, xtol=1e-14))
+    roots = list(phi[vals[:-1] == 0.0]) + [
+        scipy.optimize.brentq(odd, phi[i], phi[i] + 1.0 / P, xtol=1e-14)
+        for i in np.flatnonzero(vals[:-1] * vals[1:] < 0)]
     roots = np.array(sorted(r % 1.0 for r in roots))
     k = np.arange(c.size)
     dc = c * 2j * np.pi * k

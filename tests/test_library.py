@@ -245,3 +245,14 @@ def test_wang_buzsaki_snic_current():
     assert float(fp.param) == pytest.approx(I_ss(V_snic), rel=1e-8)
     assert float(fp.x[0]) == pytest.approx(V_snic, rel=1e-8)
     assert 0.15 < I_ss(V_snic) < 0.17
+
+
+@pytest.mark.parametrize("make", [lib.wang_buzsaki, lib.traub, lib.connor_stevens,
+                                  lib.morris_lecar])
+def test_library_parameters_have_physical_domains(make):
+    """Conductances >= 0 and C > 0 as in hodgkin_huxley, unless the model is nonphysical."""
+    with pytest.raises(ValueError, match="C"):
+        make(C=0.0)
+    with pytest.raises(ValueError, match="gK"):
+        make(gK=-1.0)
+    assert make(nonphysical=True, gK=-1.0).nonphysical

@@ -5,6 +5,7 @@ them (make_reference.sh); equilibria and Hopf points against scipy on the equati
 here independently.
 """
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -231,8 +232,10 @@ def test_time_dependent_model_simulates_but_analyses_refuse():
     model = load_ode(DATA / "hhred.ode")
     with pytest.raises(ValueError, match="depends on time 't'.*autonomous"):
         hh.find_equilibria(model)
-    frozen = time_as_parameter(model, 0.0)
+    frozen = time_as_parameter(dataclasses.replace(model, nonphysical=True), 0.0)
     assert "t" in frozen.param_names and frozen.time is None
+    assert frozen.nonphysical and frozen.aux == model.aux
+    assert dict(frozen.options) == dict(model.options)
 
 
 # --------------------------------------------------------------------------------------------

@@ -400,11 +400,12 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 # --------------------------------------------------------------------------------------------
 
 
-def node_times(mesh, ncol) -> np.ndarray:
-    """Rescaled times :math:`\\tau` of the ``ntst*ncol + 1`` nodes on ``mesh`` (ntst+1,)."""
-    mesh = np.asarray(mesh)
-    t = mesh[:-1, None] + np.diff(mesh)[:, None] * basis(ncol).nodes[None, :-1]
-    return np.concatenate([t.ravel(), [mesh[-1]]])
+def node_times(mesh, ncol, xp=np) -> np.ndarray:
+    """Rescaled times :math:`\\tau` of the ``ntst*ncol + 1`` nodes on ``mesh`` (ntst+1,);
+    ``xp``: the array module (``jax.numpy`` inside traced code)."""
+    mesh = xp.asarray(mesh)
+    t = mesh[:-1, None] + xp.diff(mesh)[:, None] * xp.asarray(basis(ncol).nodes)[None, :-1]
+    return xp.concatenate([t.ravel(), mesh[-1:]])
 
 
 def arclength_weights(h, ncol, n, xp=np):
