@@ -67,7 +67,7 @@ def figure(name, model, span, currents, threshold, x0, duration):
     b.plot(currents, f, "o-", ms=3)
     for p in branch.special_points:
         b.axvline(p.param, color="0.6", lw=0.8, ls=":")
-    b.set_xlabel("I")
+    b.set_xlabel(a.get_xlabel())  # I with its unit, as on the left
     b.set_ylabel(f"firing rate ({unit})")
     b.set_title("firing rate from hh.trajectory (dotted: folds and Hopf points)", fontsize=10)
     path = OUT / f"library_{name}.png"

@@ -357,7 +357,7 @@ def cmd_bifurcation(args) -> int:
     with _Outputs() as files:
         ax.figure.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
         plt.close(ax.figure)
-        d.save(path.with_suffix(".npz"))
+        d.save(files.file(path.with_suffix(".npz")))
         tables = d.to_csv(tables_dir)
     print(f"wrote {path}, {path.with_suffix('.npz')} and {len(tables)} CSV tables in "
           f"{tables_dir}")
@@ -374,10 +374,9 @@ def cmd_fi_curve(args) -> int:
     plt = _pyplot()
     d = _diagram(model, param, bounds, args.progress, args)
     if not d.cycles:
-        hopf = ", ".join(f"{h.param:.6g}" for h in d.hopf_points) or "none"
-        print(f"hhanalysis: no cycle branch for {param} in [{bounds[0]:g}, {bounds[1]:g}] "
-              f"(Hopf points in the range: {hopf}); widen --range to include a Hopf point. "
-              "Nothing written.", file=sys.stderr)
+        print(f"hhanalysis: the neuron does not fire for {param} in [{bounds[0]:g}, "
+              f"{bounds[1]:g}]: no Hopf point there and no stable cycle found by simulation at "
+              "the range's ends and inside it. Nothing written.", file=sys.stderr)
         return 1
     ax = plot_frequency_curve(d, title=_diagram_title(d, args))
     table = path.with_suffix(".csv")
@@ -769,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:
     files; the library modules never choose a backend)."""
     import warnings
 
+    formatwarning = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest: (
         f"hhanalysis: warning: {message}\n")
     try:
@@ -778,7 +778,11 @@ def main(argv: list[str] | None = None) -> int:
     except (_UsageError, ValueError) as e:  # ValueError: the API's checks of the arguments
         print(f"hhanalysis: error: {e}", file=sys.stderr)
         return 2
-    except MemoryError as e:  # the simulator's resource guard (ResourceError)
+    except MemoryError as e:
+        from .simulate.resources import ResourceError
+
+        if not isinstance(e, ResourceError):  # a real out-of-memory, not the guard's estimate
+            raise
         print(f"hhanalysis: error: {e}", file=sys.stderr)
         return 2
     except (FloatingPointError, OSError, RuntimeError) as e:
@@ -788,6 +792,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hhanalysis: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = formatwarning  # the caller's (e.g. pytest's) again
 
 
 if __name__ == "__main__":

@@ -415,7 +415,8 @@ def figure_fit(out: Path, hopf_I: float = 12.0, rate_Hz: float = 60.0) -> dict:
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of the drawing code (this module and :mod:`hhanalysis.plotting`) as syntax
+    """SHA-256 of the drawing code (this module, :mod:`hhanalysis.plotting` and
+    :mod:`hhanalysis.phase`, which draws the phase-response figure) as syntax
     trees without docstrings: comments, docstrings and formatting do not change it, any change
     to what is drawn does (matplotlib's PNG bytes vary between versions, so the images
     themselves cannot be compared across machines)."""
@@ -423,7 +424,7 @@ def code_fingerprint() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for name in ("figures.py", "plotting.py"):
+    for name in ("figures.py", "plotting.py", "phase.py"):
         tree = ast.parse((Path(__file__).parent / name).read_text())
         for node in ast.walk(tree):
             body = getattr(node, "body", None)

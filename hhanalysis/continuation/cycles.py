@@ -419,31 +419,20 @@ class HomoclinicEnd:
 
 
 def _saddle_node_near(cm, k, p, x, lam):
-    r"""Newton on :math:`f(x, \lambda) = 0,\ J v = 0,\ \langle v_0, v\rangle = 1` from ``x``,
-    ``lam`` (``v_0``: the eigenvector of the eigenvalue of smallest modulus). Returns
-    ``(x, lam)`` or None."""
-    J = np.asarray(cm.jac_x(x, p))
-    w, V = np.linalg.eig(J)
+    r"""The fold of equilibria near ``x``, ``lam``: Newton on the fold system of the equilibrium
+    branches (:math:`f = 0,\ J v = 0,\ v_j = 1`, with ``v`` started at the eigenvector of the
+    eigenvalue of smallest modulus). Returns ``(x, lam)`` or None."""
+    from .equilibria import _locators
+
+    w, V = np.linalg.eig(np.asarray(cm.jac_x(x, p)))
     v0 = np.real(V[:, np.argmin(np.abs(w))])
-    v0 = v0 / np.linalg.norm(v0)
+    j = int(np.argmax(np.abs(v0)))
     n = x.size
-
-    def G(y):
-        xx, ll, vv = y[:n], y[n], y[n + 1:]
-        q = jnp.asarray(p).at[k].set(ll)
-        return jnp.concatenate([cm.f(xx, q), cm.jac_x(xx, q) @ vv, (v0 @ vv - 1.0)[None]])
-
-    y = np.concatenate([x, [lam], v0])
-    jac = jax.jacfwd(G)
-    for _ in range(30):
-        r = np.asarray(G(jnp.asarray(y)))
-        if not np.all(np.isfinite(r)):
-            return None
-        dy = np.linalg.solve(np.asarray(jac(jnp.asarray(y))), r)
-        y = y - dy
-        if np.max(np.abs(dy[: n + 1]) / (1.0 + np.abs(y[: n + 1]))) < 1e-13:
-            return y[:n], float(y[n])
-    return None
+    locate, _ = _locators(cm, k, n)
+    y, ok, _, _ = locate(jnp.asarray(np.concatenate([x, [lam], v0 / v0[j]])),
+                         (jnp.asarray(p), j))
+    y = np.asarray(y)
+    return (y[:n], float(y[n])) if bool(ok) and np.all(np.isfinite(y)) else None
 
 
 @float64

@@ -73,7 +73,8 @@ def spike_times(ts, V, V_th: float | str = 20.0, V_initial=None, t_initial=None,
     lev = level[j]
     frac = (lev - a[k, j]) / (b[k, j] - a[k, j])
     t = ts[k] + frac * (ts[k + 1] - ts[k])
-    return [t[j == n] for n in range(V.shape[1])]
+    order = np.argsort(j, kind="stable")  # by neuron, in time within each
+    return np.split(t[order], np.searchsorted(j[order], np.arange(1, V.shape[1])))
 
 
 def _schmitt(V, high, low):
