@@ -105,6 +105,17 @@ def _out_dir(value: str, option: str = "--out") -> Path:
     return path
 
 
+def _positive_int(text: str) -> int:
+    """argparse type of the counts (--size, --slices, ...): an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
 def _parse_sets(items: list[str]) -> dict[str, float]:
     import math
 
@@ -417,13 +428,9 @@ def _simulation_plan(args):
             raise _UsageError(f"--{name} {v:g}: must be a finite number > 0 (ms)")
     if not math.isfinite(args.input):
         raise _UsageError(f"--input {args.input:g}: must be a finite number (µA/cm²)")
-    if args.size < 1:
-        raise _UsageError(f"--size {args.size}: must be >= 1")
     record = args.size if args.record is None else args.record
     if not 1 <= record <= args.size:
         raise _UsageError(f"--record {record}: must lie in [1, --size {args.size}]")
-    if args.monitor_every < 1:
-        raise _UsageError(f"--monitor-every {args.monitor_every}: must be >= 1")
     if args.threshold != "auto":
         try:
             thr = float(args.threshold)
@@ -576,8 +583,6 @@ def cmd_two_parameter(args) -> int:
     path = _out_path(args.out)
     model = _model(args)
     p1, p2 = args.params
-    if args.slices < 1:
-        raise _UsageError(f"--slices {args.slices}: must be >= 1")
     lo1, hi1 = _range(args.range[:2])
     lo2, hi2 = _range(args.range[2:])
     sets = _parse_sets(args.set)
@@ -618,8 +623,6 @@ def cmd_prc(args) -> int:
     path = _out_path(args.out)
     if args.points < 8:
         raise _UsageError(f"--points {args.points}: must be >= 8")
-    if args.every < 1:
-        raise _UsageError(f"--every {args.every}: must be >= 1")
     model = _model(args)
     if args.state not in model.state_names:
         raise _UsageError(f"--state {args.state!r}: must be one of {list(model.state_names)}")
@@ -721,7 +724,7 @@ def _parser() -> argparse.ArgumentParser:
             "data) and spike counts", cmd_simulate)
     p.add_argument("--duration", type=float, default=200.0, help="ms")
     p.add_argument("--input", type=float, default=10.0, help="µA/cm²")
-    p.add_argument("--size", type=int, default=2, help="number of neurons")
+    p.add_argument("--size", type=_positive_int, default=2, help="number of neurons")
     p.add_argument("--method", default="exp_auto",
                    help="integrator: exp_auto, euler, rk2, rk4, dopri5, kvaerno5")
     p.add_argument("--dt", type=float, default=0.01, help="time step in ms")
@@ -731,7 +734,7 @@ def _parser() -> argparse.ArgumentParser:
                         "of each trace's range (traces spanning less than 10 mV have none)")
     p.add_argument("--record", type=int, default=None, metavar="K",
                    help="record (and write) the first K neurons only (default: all)")
-    p.add_argument("--monitor-every", type=int, default=1, metavar="K",
+    p.add_argument("--monitor-every", type=_positive_int, default=1, metavar="K",
                    help="record every K-th step")
     p.add_argument("--data", default=None, metavar="FILE",
                    help="traces file, .csv or .npz (default: --out with .csv)")
@@ -745,7 +748,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="the horizontal and the vertical parameter")
     p.add_argument("--range", nargs=4, type=float, default=[-10.0, 200.0, 0.0, 60.0],
                    metavar=("LO1", "HI1", "LO2", "HI2"), help="the window")
-    p.add_argument("--slices", type=int, default=5,
+    p.add_argument("--slices", type=_positive_int, default=5,
                    help="values of P2 at which the equilibria are followed in P1 to find the "
                         "curves")
     model_args(p)
@@ -756,7 +759,8 @@ def _parser() -> argparse.ArgumentParser:
     model_args(p)
     p.add_argument("--state", default="V", help="kicked state")
     p.add_argument("--points", type=int, default=256, help="phases")
-    p.add_argument("--every", type=int, default=8, help="direct pulses at every EVERY-th phase")
+    p.add_argument("--every", type=_positive_int, default=8,
+                   help="direct pulses at every EVERY-th phase")
     p.add_argument("--out", default="prc.png", help="figure file (.png, .svg or .pdf)")
     return parser
 

@@ -367,7 +367,7 @@ def _orbit_guess(orbit: SimulatedOrbit, disc, ncol):
     return disc.pack(X, orbit.period, orbit.param), mesh
 
 
-def _first_orbit_from_simulation(palc, orbit, disc, u0, args, direction):
+def _first_orbit_from_simulation(palc, orbit, u0, args, direction):
     """Newton on the collocation system at the simulated orbit's parameter (moved by the
     smallest step, ``ds_min``, in ``direction``), then the tangent of the branch oriented by
     ``direction``."""
@@ -678,21 +678,22 @@ def continue_cycles(
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
     args = (p0, jnp.asarray(np.diff(mesh)))
 
-    if isinstance(start, SimulatedOrbit):
+    simulated = isinstance(start, SimulatedOrbit)
+    if simulated:
         if direction not in (1, -1):
             raise ValueError(f"direction must be 1 or -1, got {direction!r}")
         u0, mesh = _orbit_guess(start, disc, col.ncol)
         args = (p0, jnp.asarray(np.diff(mesh)))
-        u, t, it, mon = _first_orbit_from_simulation(palc, start, disc, u0, args, direction)
+        u, t, it, mon = _first_orbit_from_simulation(palc, start, u0, args, direction)
         notes = [f"started from a simulated orbit at {param}={start.param:.10g} "
                  f"(period {start.period:.6g}), continued towards "
                  f"{'larger' if direction > 0 else 'smaller'} {param}"]
-        ends = _EndTests(max_period, _amplitude(disc, [u])[0])
-        ends.amp0 = 0.0  # full amplitude from the start: the return to a Hopf point is a test
     else:
         u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
         notes = [_check_criticality(model, params, param, start, u[-1])]
-        ends = _EndTests(max_period, _amplitude(disc, [u])[0])
+    ends = _EndTests(max_period, _amplitude(disc, [u])[0])
+    if simulated:
+        ends.amp0 = 0.0  # full amplitude from the start: the return to a Hopf point is a test
     hooks = _Hooks(disc, col, palc, p0, mesh, mon, ends, user_points,
                    _progress(progress, settings.max_steps))
     raw = driver.run(problem, driver.Points.one(u, t, mon, it, settings.ds), args, settings,
