@@ -329,28 +329,33 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
         phase = jnp.einsum("g,ign,ign->", w, xg, dref)
         return jnp.concatenate([coll.ravel(), X[0] - X[-1], phase[None]])
 
-    def blocks(u, p0, h):
-        """Node blocks (N, mn, (m+1)n) of d(coll)/d(u-orbit), and d/dT, d/dlambda (N, mn)."""
+    def blocks(u, p0, h, pdir=None):
+        """Node blocks (N, mn, (m+1)n) of d(coll)/d(u-orbit), and d/dT, d/dlambda (N, mn);
+        with ``pdir`` the last column is the derivative along that parameter direction."""
         X, T, p = unpack(u, p0)
         xg, _ = at_gauss(X)
         flat = xg.reshape(-1, n).T
         fx = cm.jac_x(flat, p).transpose(2, 0, 1).reshape(ntst, m, n, n)
         fval = cm.f(flat, p).T.reshape(ntst, m, n)
-        fp = cm.jac_p(flat, p)[:, k, :].T.reshape(ntst, m, n)
+        jp = cm.jac_p(flat, p)
+        fp = (jp[:, k, :].T if pdir is None else jnp.einsum("ipg,p->gi", jp, pdir)).reshape(
+            ntst, m, n)
         eye = jnp.eye(n)
         A = (jnp.einsum("gj,ab,i->igajb", D, eye, 1.0 / h)
              - T * jnp.einsum("gj,igab->igajb", L, fx)) * s
         return A.reshape(ntst, m * n, (m + 1) * n), -fval.reshape(ntst, -1), \
             -T * fp.reshape(ntst, -1)
 
-    def solve(u, args, ref, c, b):
+    def solve(u, args, ref, c, b, pdir=None):
         """Bordered solve for ``b`` of shape ``(N+1,)`` or ``(N+1, k)``; also returns the
-        reduced variational pair ``(E0, F0)``."""
+        reduced variational pair ``(E0, F0)``. With ``pdir`` (a vector in parameter space) the
+        last column of the matrix is the derivative along ``pdir`` instead of along
+        ``p[k]`` (the border column of the LPC-curve system)."""
         single = b.ndim == 1
         b = b[:, None] if single else b
         k_rhs = b.shape[1]
         p0, h = args
-        A, aT, ap = blocks(u, p0, h)
+        A, aT, ap = blocks(u, p0, h, pdir)
         nb = disc.n_nodes * n
         b_coll = b[:ntst * m * n].reshape(ntst, m * n, k_rhs)
         b_per, b_phase, b_row = b[ntst * m * n:nb], b[nb], b[nb + 1]

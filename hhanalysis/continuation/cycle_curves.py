@@ -1,0 +1,576 @@
+r"""Curves of cycle bifurcations in two parameters: folds of cycles (LPC).
+
+An LPC curve is the zero set of the minimally augmented collocation system of
+:mod:`~hhanalysis.continuation.problems.lpc_curve`, followed by the one driver
+(:func:`hhanalysis.continuation.driver.run`) with two free parameters; between chunks the mesh
+is adapted (as for cycle branches) and the borders of the test function refreshed.
+
+**Detected and located along the curve** (sign changes between consecutive points, located by
+Brent's method on the step length from the point before, every trial point a converged curve
+point):
+
+=========  ==========================================================  =====================
+point      test function                                               meaning
+=========  ==========================================================  =====================
+CPC        the fold coefficient :math:`a` of the LPC system (there     cusp of cycles: two
+           the curve turns in both parameters at once)                 LPC curves meet
+R1         :math:`p'(1)`, :math:`p(\mu) = \prod_i (\mu - \mu_i)` over  1:1 resonance: a
+           the non-trivial multipliers (:func:`_r1_test`)              third multiplier at 1
+LPPD       :math:`\prod_i (\mu_i + 1)/(|\mu_i| + 1)` over the          fold–flip
+           multipliers (a real one crosses -1)
+LPNS       :math:`|\mu| - 1` of a complex pair away from 1             fold–Neimark–Sacker
+LP         a parameter component of the tangent                        the curve turns in
+                                                                       that parameter
+UZ         a parameter minus a requested value                         user point
+=========  ==========================================================  =====================
+
+**Ends**: the bounds of either parameter; the amplitude of the orbits going to 0 (the LPC
+curve of a subcritical Hopf branch is born at a generalised Hopf point of the Hopf curve: the
+fold of cycles shrinks onto the equilibrium there, status ``RETURNED_TO_HOPF``); the period
+passing ``max_period`` (the fold approaches a homoclinic orbit); the corrector failing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..models import ODEModel
+from ..precision import float64
+from . import driver
+from .collocation import Collocation, Discretisation, adapted_mesh, remesh
+from .curves import _check_bounds, _check_user_points, _describe
+from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
+from .engine import PALC, ContinuationSettings
+from .problems.lpc_curve import lpc_curve_parts
+from .results import (
+    ContinuationError,
+    CycleData,
+    SpecialPoint,
+    Status,
+    Stop,
+    TurningData,
+)
+
+__all__ = ["CycleCurve", "continue_lpc", "LPC_CURVE_SETTINGS"]
+
+#: Default settings of LPC-curve continuation (those of cycle branches, fewer steps).
+LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_steps=600,
+                                          newton_tol=1e-10, max_newton_iterations=7,
+                                          target_newton_iterations=4)
+
+_NAMES = {"cpc": "cusp of cycles", "lppd": "fold-flip", "lpns": "fold-Neimark-Sacker",
+          "r1": "1:1 resonance"}
+CODIM2 = ("cpc", "r1", "lppd", "lpns")
+
+
+@dataclass(frozen=True)
+class CycleCurve:
+    r"""A curve of folds of cycles (LPC) in two parameters.
+
+    Points are ordered along the curve; the start point is ``values[start_index]``.
+
+    Attributes:
+        kind: ``'lpc'``.
+        model: the model (its defaults untouched).
+        param_names: the two free parameters, as given.
+        fold_param: the parameter in which every point is a fold of the cycle family (the
+            parameter of the branch the start came from).
+        values: the two parameters along the curve, ``(M, 2)``.
+        period: the period of the folding orbit, ``(M,)``.
+        x_max, x_min: maximum and minimum of every state over the orbit, ``(M, n)``.
+        floquet_multipliers: the non-trivial multipliers by decreasing modulus, ``(M, n-1)``
+            (one of them is the fold's, at 1).
+        a: the fold coefficient :math:`a` (see
+            :mod:`~hhanalysis.continuation.problems.lpc_curve`), ``(M,)``; it changes sign at a
+            cusp of cycles.
+        orbits, mesh: node values ``(M, ntst*ncol+1, n)`` and meshes ``(M, ntst+1)``.
+        special_points: ``'cpc'``, ``'lppd'``, ``'lpns'``, turning points ``'lp'`` and user
+            points ``'uz'``, in curve order (``param``: the value of ``param_names[0]``).
+        stops, stop_params: why the curve ended at its first and last point, and the parameter
+            each stop refers to.
+        start_index, params, collocation, settings: as for
+            :class:`~hhanalysis.continuation.curves.BifurcationCurve`.
+    """
+
+    kind: str
+    model: ODEModel = field(repr=False)
+    param_names: tuple[str, str]
+    fold_param: str
+    values: np.ndarray
+    period: np.ndarray
+    x_max: np.ndarray
+    x_min: np.ndarray
+    floquet_multipliers: np.ndarray
+    a: np.ndarray
+    orbits: np.ndarray = field(repr=False)
+    mesh: np.ndarray = field(repr=False)
+    special_points: tuple[SpecialPoint, ...]
+    stops: tuple[Stop, Stop]
+    stop_params: tuple[str, str]
+    start_index: int
+    params: dict = field(default_factory=dict, repr=False)
+    collocation: Collocation = field(default_factory=Collocation, repr=False)
+    settings: ContinuationSettings = field(default=LPC_CURVE_SETTINGS, repr=False)
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def param(self, name: str) -> np.ndarray:
+        """The values of one of the two curve parameters along the curve."""
+        if name not in self.param_names:
+            raise ValueError(f"param must be one of {self.param_names}, got {name!r}")
+        return self.values[:, self.param_names.index(name)]
+
+    @property
+    def codim2_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind in CODIM2)
+
+    def points(self, kind: str) -> tuple[SpecialPoint, ...]:
+        """The special points of one kind (e.g. ``'cpc'``)."""
+        return tuple(s for s in self.special_points if s.kind == kind)
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the curve ended, at its first and its last point."""
+        return "; ".join(f"{end}: {s.message(name)}" for end, s, name in
+                         zip(("first end", "last end"), self.stops, self.stop_params))
+
+    @property
+    def status(self) -> Status:
+        """STEP_TOO_SMALL if either end failed, else the status of the last end."""
+        bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
+        return bad[0] if bad else self.stops[1].status
+
+    def __repr__(self) -> str:
+        pts = "\n".join(f"  {_describe(s, self.param_names)}" for s in self.special_points)
+        p1, p2 = self.param_names
+        return (f"CycleCurve({self.kind}, {self.model.name}, ({p1}, {p2}), {len(self)} points, "
+                f"{p1} in [{self.values[:, 0].min():.6g}, {self.values[:, 0].max():.6g}], "
+                f"{p2} in [{self.values[:, 1].min():.6g}, {self.values[:, 1].max():.6g}], "
+                f"period in [{self.period.min():.6g}, {self.period.max():.6g}])\n"
+                f" {self.stop_reason}\n special points:\n{pts or '  (none)'}")
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled pieces
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _compiled(cm, k1: int, k2: int, ntst: int, ncol: int):
+    from .points import _lpc_row
+
+    parts = lpc_curve_parts(cm, k1, k2, ntst, ncol)
+    row = _lpc_row(cm, k1, ntst, ncol)  # compiled already where the start came from lpc_point
+
+    def border(v, p0, h):
+        """The first border row: the tangent of the cycle family in the fold parameter (its
+        ``lambda_1`` component removed: the null vector of the fold), as
+        :func:`~hhanalysis.lpc_point` uses."""
+        u = jnp.asarray(v[:-1])
+        return row(u, p0.at[k2].set(v[-1]), (u, h))
+
+    def multipliers(monitors):
+        return floquet_multipliers(np.asarray(parts["decode"](np.asarray(monitors))[0]))[0]
+
+    return dict(parts, border=border, multipliers=multipliers, k1=k1, k2=k2)
+
+
+def _amplitude(disc, V):
+    X = disc.orbit(np.asarray(V)[..., :-1])
+    return np.max(X.max(axis=-2) - X.min(axis=-2), axis=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Hooks between chunks
+# --------------------------------------------------------------------------------------------
+
+
+class _Hooks(driver.Hooks):
+    """Between chunks: the end tests (the second parameter's bounds, amplitude -> 0 at a GH
+    point, the period bound), detection and location of special points on the accepted points,
+    the location of the point on a bound, mesh adaptation and the refreshed border."""
+
+    def __init__(self, comp, disc, col, palc, p0, mesh, bounds2, max_period, start, ctx):
+        self.comp, self.disc, self.col, self.palc, self.p0 = comp, disc, col, palc, p0
+        self.mesh, self.bounds2, self.max_period, self.ctx = mesh, bounds2, max_period, ctx
+        v0, t0, mon0 = start
+        self.amp_max = float(_amplitude(disc, v0[None])[0])
+        self.meshes = [mesh]
+        self.mu = list(comp["multipliers"](np.asarray(mon0)[None]))
+        self.a = [float(comp["decode"](np.asarray(mon0))[1])]
+        self.pair, _, self.z = comp["decode"](np.asarray(mon0))
+        self.specials: list[SpecialPoint] = []
+        self.base = (v0, t0)  # the point each chunk starts from, on the chunk's mesh
+        self.on_bound = None  # the point located on a bound of the second parameter
+
+    def end(self, points, args):
+        V = points.u
+        lam2 = V[:, -1]
+        amps = _amplitude(self.disc, V)
+        self.amp_max = max(self.amp_max, float(amps.max()))
+        lo, hi = self.bounds2
+        checks = [
+            (np.flatnonzero((lam2 < lo) | (lam2 > hi)),
+             lambda i: Stop(Status.REACHED_BOUND, float(lo if lam2[i] < lo else hi))),
+            (np.flatnonzero(amps < 0.02 * self.amp_max),
+             lambda i: Stop(Status.RETURNED_TO_HOPF, float(V[i, -2]))),
+            (np.flatnonzero(V[:, -3] > self.max_period),
+             lambda i: Stop(Status.PERIOD_TOO_LARGE, float(V[i, -2]), self.max_period,
+                            float(V[i, -3]))),
+        ]
+        cut, stop = len(V), None
+        for idx, make in checks:
+            if idx.size and int(idx[0]) + 1 < cut or (idx.size and stop is None):
+                cut, stop = int(idx[0]) + 1, make(int(idx[0]))
+        if stop is not None and stop.status is Status.REACHED_BOUND:
+            i = cut - 1
+            u = V[i - 1] if i else self.base[0]
+            edge = stop.param
+            best, msg = _on_chord(self.palc, args, u, V[i], lambda un, tn, m: float(un[-1]) - edge,
+                                  float(u[-1]) - edge, float(lam2[i]) - edge)
+            if best is not None and not msg:
+                self.on_bound = best[:3]
+        return cut, stop
+
+    def accepted(self, before, points, args):
+        self.meshes += [self.mesh] * len(points)
+        mu = self.comp["multipliers"](points.monitor)
+        pairs, a, Z = self.comp["decode"](np.asarray(points.monitor))
+        V = np.concatenate([np.asarray(before[0])[None], points.u])
+        A = np.concatenate([[self.a[-1]], a])
+        MU = np.concatenate([np.asarray(self.mu[-1])[None], mu])
+        P = np.concatenate([self.pair[None], pairs])
+        T = np.concatenate([np.asarray(before[1])[None], points.tangent])
+        self.specials += _detect(V, T, MU, P, A, points.ds, len(self.mu) - 1, args, self.comp,
+                                 self.palc, self.disc, self.ctx)
+        self.pair = pairs[-1]
+        self.mu += list(mu)
+        self.a += list(a)
+        self.z = Z[-1]
+
+    def at_bound(self, base, last, edge, args):
+        u, t = base
+        f0, f1 = float(u[-2]) - edge, float(last.u[0, -2]) - edge
+        if np.sign(f0) == np.sign(f1):
+            return None
+        best, msg = _on_chord(self.palc, args, u, last.u[0],
+                              lambda un, tn, m: float(un[-2]) - edge, f0, f1)
+        if best is None or msg:
+            return None
+        self.mu[-1] = self.comp["multipliers"](np.asarray(best[2])[None])[0]
+        return dataclasses.replace(last, u=best[0][None], tangent=best[1][None],
+                                   monitor=best[2][None])
+
+    def adapt(self, v, t, args):
+        v, t = np.asarray(v), np.asarray(t)
+        disc, ncol = self.disc, self.col.ncol
+        z = np.asarray(self.z)
+        if self.col.adapt_mesh:
+            new = adapted_mesh(disc.orbit(v[:-1]), self.mesh, ncol)
+            v, t = (np.concatenate([disc.pack(remesh(disc.orbit(y[:-1]), self.mesh, new, ncol),
+                                              y[-3], y[-2]), y[-1:]]) for y in (v, t))
+            z = disc.pack(remesh(disc.orbit(z), self.mesh, new, ncol), z[-2], z[-1])
+            self.mesh = new
+        # the new borders: the null vector at the last point (its border slot removed), and the
+        # parameter direction e ~ (t_2, -t_1), oriented like the last one; near a cusp, where
+        # the parameter part of the tangent vanishes, the last e is kept
+        c = np.asarray(z, float).copy()
+        c[-1] = 0.0
+        e = np.asarray(args[2])
+        tp = np.array([t[-1], -t[-2]])
+        if np.linalg.norm(tp) > 1e-3:
+            e_new = np.zeros_like(e)
+            e_new[[self.comp["k1"], self.comp["k2"]]] = tp / np.linalg.norm(tp)
+            e = e_new if e_new @ e >= 0 else -e_new
+        args = (self.p0, jnp.asarray(np.diff(self.mesh)), jnp.asarray(e),
+                jnp.asarray(c / np.linalg.norm(c)))
+        t = np.asarray(self.comp["problem"].normalise(jnp.asarray(t), args))
+        self.base = (v, t)
+        return v, t, args
+
+
+# --------------------------------------------------------------------------------------------
+# Detection and location
+# --------------------------------------------------------------------------------------------
+
+
+def _on_chord(palc, args, va, vb, test, fa, fb):
+    """A zero of ``test`` between the curve points ``va`` and ``vb``: Brent's method on the
+    distance along the chord, each trial point corrected onto the curve in the hyperplane
+    orthogonal to the chord (so the step that reaches ``vb`` starts from ``vb`` itself)."""
+    d = np.asarray(vb) - np.asarray(va)
+    theta = np.asarray(palc.problem.theta(jnp.asarray(va), args))
+    length = float(np.sqrt(np.sum(theta * d * d)))
+    return _Locator(palc, args).locate(np.asarray(va), d / length, length, test, fa, fb)
+
+
+def _r1_test(pairs, mu):
+    r"""1:1 resonance on an LPC curve (a third multiplier at 1). With
+    :math:`d(\mu) = \det(\mu F_0 + E_0)/\det F_0 = \prod_k (\mu - \mu_k)` over all
+    multipliers (:math:`M = -F_0^{-1}E_0`), one root is the trivial 1, so
+    :math:`d(1 + z) = z\,p(1 + z)` and the test is :math:`p'(1)`, the coefficient of
+    :math:`z^2`; one root of :math:`p` is the fold's (at 1), so
+    :math:`p'(1) \approx \prod_{k \ne fold}(1 - \mu_k)` changes sign where another real
+    multiplier crosses 1. The coefficient comes from determinants on a circle around 1 (a
+    discrete Fourier transform), not from the multipliers, which are ill-conditioned at the
+    Jordan block of the fold; scaled by :math:`\prod_k (1 + |\mu_k|)` over the non-trivial
+    multipliers ``mu``."""
+    pairs = np.asarray(pairs)
+    n = pairs.shape[-1]
+    radius = 0.5
+    z = radius * np.exp(2j * np.pi * np.arange(n + 1) / (n + 1))
+    E, F = pairs[:, 0], pairs[:, 1]
+    d = np.linalg.det((1.0 + z)[None, :, None, None] * F[:, None] + E[:, None])  # (M, n+1)
+    coef = np.fft.fft(d, axis=-1) / (n + 1)  # coefficients of z^j times radius^j
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.real(coef[:, 2] / radius**2 / np.linalg.det(F)) / np.prod(1.0 + np.abs(mu),
+                                                                             axis=-1)
+
+
+def _tests(V, T, mu, pairs, a, user):
+    out = {"lp0": T[:, -2], "lp1": T[:, -1], "cpc": a, "lppd": _pd_test(mu),
+           "r1": _r1_test(pairs, mu)}
+    away = np.abs(np.angle(mu)) > 0.05
+    with np.errstate(invalid="ignore"):
+        out["lpns"] = np.where(np.any(away & (np.abs(mu.imag) > 1e-8), axis=1), _ns_test(mu),
+                               np.nan)
+    for k, (j, v) in enumerate(user):
+        out[f"uz{k}"] = V[:, -2 + j] - v
+    return out
+
+
+def _test_at(name, comp, user, args):
+    """The test function ``name`` at a trial point ``(v, t, monitor)`` of the locator."""
+
+    def test(v, t, mon):
+        if name.startswith("lp") and name[2:].isdigit():
+            return float(t[-2 + int(name[2:])])
+        if name == "cpc":
+            return float(comp["decode"](np.asarray(mon))[1])
+        if name.startswith("uz"):
+            j, val = user[int(name[2:])]
+            return float(v[-2 + j] - val)
+        mu = comp["multipliers"](np.asarray(mon)[None])
+        if name == "r1":
+            return float(_r1_test(comp["decode"](np.asarray(mon)[None])[0], mu)[0])
+        return float((_pd_test if name == "lppd" else _ns_test)(mu)[0])
+
+    return test
+
+
+def _detect(V, T, MU, pairs, a, DS, offset, args, comp, palc, disc, ctx):
+    """Special points between consecutive rows of ``V`` (the chunk's start point, then its
+    points; all on the chunk's mesh ``args``). ``DS[i]``: the step from row i to row i+1."""
+    found = []
+    tests = _tests(V, T, MU, pairs, a, ctx["user"])
+    changes = {}
+    for name, vals in tests.items():
+        with np.errstate(invalid="ignore"):
+            changes[name] = np.flatnonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)
+    # at a cusp of cycles the curve turns in both parameters at once: the CPC is the point
+    cusps = changes["cpc"]
+    changes["lp0"] = np.setdiff1d(changes["lp0"], cusps)
+    changes["lp1"] = np.setdiff1d(changes["lp1"], cusps)
+    for name, vals in tests.items():
+        for i in changes[name]:
+            best, msg = _on_chord(palc, args, V[i], V[i + 1],
+                                  _test_at(name, comp, ctx["user"], args),
+                                  float(vals[i]), float(vals[i + 1]))
+            if best is None and msg is None:
+                continue  # a jump of the test function, not a zero
+            if best is None:
+                v, m, prec = V[i + 1], MU[i + 1], abs(float(DS[i]))
+            else:
+                v, _, mon, prec = best
+                m = comp["multipliers"](np.asarray(mon)[None])[0]
+            found.append(_point(name, offset + i, v, m, prec, msg, disc, ctx, V[i], V[i + 1]))
+    return found
+
+
+def _point(name, index, v, mu, prec, msg, disc, ctx, va, vb):
+    X = disc.orbit(np.asarray(v)[:-1])
+    kind = name[:2] if name[:2] in ("lp", "uz") and name[2:].isdigit() else name
+    internal = (float(v[-2]), float(v[-1]))
+    vals = internal if ctx["fold_first"] else internal[::-1]
+    data = CycleData(float(v[-3]), mu, X.max(axis=0), X.min(axis=0))
+    if kind == "lp":
+        j = int(name[2:])  # 0: the fold parameter, 1: the other (internal order)
+        top = v[-2 + j] >= max(va[-2 + j], vb[-2 + j])
+        data = TurningData(ctx["internal"][j], "max" if top else "min")
+    message = f"location of the {_NAMES.get(kind, kind)} point: {msg}" if msg else ""
+    return SpecialPoint(kind, int(index), vals[0], X[0],
+                        Status.GUESS if msg else Status.CONVERGED, float(prec),
+                        param_name=ctx["given"][0],
+                        params={**ctx["params"], **dict(zip(ctx["given"], vals))},
+                        message=message, data=data)
+
+
+# --------------------------------------------------------------------------------------------
+# The public function
+# --------------------------------------------------------------------------------------------
+
+
+def _lpc_start(model, start):
+    """A converged LPC orbit (:class:`~hhanalysis.continuation.points.PeriodicOrbit`) from
+    ``start``: an LPC orbit itself, a cycle branch (its first LPC) or ``(branch, k)``."""
+    from .points import PeriodicOrbit, lpc_point
+
+    if isinstance(start, PeriodicOrbit):
+        return start
+    branch = start[0] if isinstance(start, tuple) and len(start) == 2 else start
+    if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
+        raise ValueError("start must be an LPC orbit (hh.lpc_point), a cycle branch with an LPC "
+                         f"point, or (branch, k), got {type(start).__name__}")
+    return lpc_point(model, branch.param_name, start)
+
+
+@float64
+def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), bounds=None,
+                 *, settings: ContinuationSettings | None = None, user_points=None,
+                 direction: int = 0, max_period: float | None = None,
+                 throw: bool = False) -> CycleCurve:
+    r"""Continue a curve of folds of cycles (LPC) in two parameters.
+
+    The curve is the zero set of the collocation system of the periodic orbit and the bordered
+    test function of its fold (:mod:`~hhanalysis.continuation.problems.lpc_curve`), on the mesh
+    of the start orbit (NTST, NCOL), adapted as the curve goes. Along it cusps of cycles (CPC,
+    with the fold coefficient :math:`a` at every point), fold–flip (LPPD) and
+    fold–Neimark–Sacker (LPNS) points, turning points in either parameter and ``user_points``
+    are located; an end where the orbit shrinks to an equilibrium is the generalised Hopf
+    point of the Hopf curve where the LPC curve is born.
+
+    Arguments:
+        model: the model.
+        start: the fold of cycles: ``hh.lpc_point(model, param, branch)``, a cycle branch (its
+            first LPC point) or ``(branch, k)`` (its LPC point ``k``). Its parameter values
+            are the fixed ones of the curve.
+        params: the two free parameters; one of them must be the parameter of the fold.
+        bounds: ``{name: (lo, hi)}`` (either or both) or two ``(lo, hi)`` pairs.
+        settings: continuation settings (default :data:`LPC_CURVE_SETTINGS`).
+        user_points: ``{name: [values]}``: curve points where a parameter takes these values.
+        direction: 0 both ways from the start, 1 / -1 one way (the sign of the change of the
+            parameter that is not the fold's).
+        max_period: stop when the period exceeds this (default 20 times the start's).
+        throw: raise :class:`ContinuationError` when the corrector fails.
+
+    Returns:
+        :class:`CycleCurve`.
+    """
+    settings = settings or LPC_CURVE_SETTINGS
+    if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
+        raise ValueError(f"params must be two different parameter names, got {params!r}")
+    params = tuple(params)
+    model.check_param_names(list(params), "curve parameter")
+    if direction not in (-1, 0, 1):
+        raise ValueError(f"direction must be -1, 0 (both) or 1, got {direction!r}")
+    box = _check_bounds(bounds, params)
+    user = _check_user_points(user_points, params)
+    orbit = _lpc_start(model, start)
+    if orbit.param_name not in params:
+        raise ValueError(f"params = {params!r}: one of them must be the fold's parameter "
+                         f"{orbit.param_name!r}")
+    fold_first = params[0] == orbit.param_name
+    internal = params if fold_first else params[::-1]
+    box_int = box if fold_first else box[::-1]
+    user_int = user if fold_first else [(1 - j, v) for j, v in user]
+    max_period = 20.0 * float(orbit.period) if max_period is None else float(max_period)
+    if not max_period > 0:
+        raise ValueError(f"max_period must be > 0, got {max_period}")
+
+    cm = model.compile()
+    k1, k2 = cm.param_index(internal[0]), cm.param_index(internal[1])
+    mesh = np.asarray(orbit.mesh, float)
+    ncol = int(orbit.ncol)
+    col = Collocation(ntst=mesh.size - 1, ncol=ncol)
+    disc = Discretisation(model.n_states, col.ntst, ncol)
+    comp = _compiled(cm, k1, k2, col.ntst, ncol)
+    pdict = {k: float(v) for k, v in orbit.params.items()}
+    p0 = jnp.asarray(model.param_vector(**pdict))
+    v0 = np.concatenate([disc.pack(np.asarray(orbit.orbit), float(orbit.period),
+                                   float(orbit.param)), [pdict[internal[1]]]])
+    for name, val, (lo, hi) in zip(internal, v0[-2:], box_int):
+        if not lo <= val <= hi:
+            raise ValueError(f"start: {name}={val:g} lies outside its bounds [{lo:g}, {hi:g}]")
+    h = jnp.asarray(np.diff(mesh))
+    e0 = jnp.zeros(p0.shape[0]).at[k1].set(1.0)  # the fold is non-degenerate in lambda_1
+    args = (p0, h, e0, comp["border"](jnp.asarray(v0), p0, h))
+    problem = comp["problem"]
+    chunk = col.adapt_mesh or 16
+    palc = PALC(problem, settings, chunk)
+    # a step of length ds_min along e_lambda2: the tangent (its lambda_2 component positive)
+    # and the monitor at the start; one compiled step serves this and the location of points
+    _, t0, ok, _, mon0 = palc.single_step(jnp.asarray(v0), jnp.zeros(v0.size).at[-1].set(1.0),
+                                          settings.ds_min, args)
+    if not ok:
+        raise ValueError("start: Newton on the LPC curve system did not converge at the start "
+                         "orbit (is it a fold of cycles?)")
+    t0, mon0 = np.asarray(t0), np.asarray(mon0)
+    ctx = {"given": params, "internal": internal, "params": pdict, "user": user_int,
+           "fold_first": fold_first}
+    runs = []
+    for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
+        hooks = _Hooks(comp, disc, col, palc, p0, mesh, box_int[1], max_period,
+                       (v0, sign * t0, mon0), ctx)
+        raw = driver.run(problem, driver.Points.one(v0, sign * t0, mon0), args, settings,
+                         window=box_int[0], hooks=hooks, chunk=chunk, free=2)
+        runs.append(_run_result(raw, hooks, internal, box_int))
+    return _build(model, disc, col, settings, runs, direction, params, internal, fold_first,
+                  pdict, throw)
+
+
+def _run_result(raw, hooks, internal, box):
+    """``(V, meshes, multipliers, a, specials, stop, stop parameter)`` of one direction; a
+    last point past a bound of the second parameter is replaced by the one located on it."""
+    V, mu = np.array(raw.u), np.array(hooks.mu)
+    stop, name = raw.stop, internal[0]
+    if stop.status is Status.REACHED_BOUND and not box[1][0] <= V[-1, -1] <= box[1][1]:
+        name = internal[1]
+        if hooks.on_bound is not None:
+            V[-1] = hooks.on_bound[0]
+            mu[-1] = hooks.comp["multipliers"](np.asarray(hooks.on_bound[2])[None])[0]
+    return V, np.array(hooks.meshes), mu, np.array(hooks.a), hooks.specials, stop, name
+
+
+def _flipped(specials, n):
+    """Special points of a run read backwards (``n`` points): index i -> n - 2 - i."""
+    return [dataclasses.replace(s, index=n - 2 - s.index) for s in specials[::-1]]
+
+
+def _build(model, disc, col, settings, runs, direction, params, internal, fold_first, pdict,
+           throw):
+    if len(runs) == 2:
+        (Vb, mb, mub, ab, spb, sb, nb), (Vf, mf, muf, af, spf, sf, nf) = runs
+        n_b = len(Vb)
+        V = np.concatenate([Vb[::-1], Vf[1:]])
+        meshes = np.concatenate([mb[::-1], mf[1:]])
+        mu = np.concatenate([mub[::-1], muf[1:]])
+        a = np.concatenate([ab[::-1], af[1:]])
+        specials = _flipped(spb, n_b) + [dataclasses.replace(s, index=s.index + n_b - 1)
+                                         for s in spf]
+        stops, stop_params, start_index = (sb, sf), (nb, nf), n_b - 1
+    else:
+        V, meshes, mu, a, specials, stop, name = runs[0]
+        stops = (Stop(Status.MAX_STEPS, float(V[0, -2]), 0), stop)
+        stop_params, start_index = (internal[0], name), 0
+        if direction < 0:
+            n = len(V)
+            V, meshes, mu, a = V[::-1], meshes[::-1], mu[::-1], a[::-1]
+            specials = _flipped(specials, n)
+            stops, stop_params, start_index = stops[::-1], stop_params[::-1], n - 1
+    X = disc.orbit(V[:, :-1])
+    values = V[:, -2:] if fold_first else V[:, [-1, -2]]
+    curve = CycleCurve(
+        kind="lpc", model=model, param_names=params, fold_param=internal[0], values=values,
+        period=V[:, -3], x_max=X.max(axis=1), x_min=X.min(axis=1), floquet_multipliers=mu,
+        a=a, orbits=X, mesh=meshes, special_points=tuple(specials), stops=tuple(stops),
+        stop_params=tuple(stop_params), start_index=int(start_index), params=dict(pdict),
+        collocation=col, settings=settings)
+    if throw and curve.status is Status.STEP_TOO_SMALL:
+        raise ContinuationError(curve.stop_reason, curve.status, curve)
+    return curve
