@@ -9,10 +9,11 @@ The curve is run twice: as is (the timing, AUTO's special points and its turns),
 the user points UZR = {gK: GK_VALUES}, located exactly by AUTO (with UZR, AUTO's corrector stops
 (MX) earlier on the upper branch).
 
-``python benchmarks/auto07p_lpc_curve.py --write`` writes ``tests/data/auto07p_lpc_curve_IgK_brainpy.json``
-(the located user points with I and the period, AUTO's special points, its turning points in I
-from the b-file, and the extent of the curve); without ``--write`` it prints AUTO's timing next
-to hhanalysis' ``continue_lpc`` of the same curve (warm, median of 3).
+``python benchmarks/auto07p_lpc_curve.py --write`` writes
+``tests/data/auto07p_lpc_curve_IgK_brainpy.json`` (the located user points with I and the
+period, AUTO's special points, its turning points in I from the b-file, and the extent of the
+curve); without ``--write`` it prints AUTO's timing next to hhanalysis' ``continue_lpc`` of the
+same curve (warm, median of 3).
 """
 
 from __future__ import annotations

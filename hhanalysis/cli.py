@@ -578,8 +578,9 @@ def _simulate_model(args, path: Path) -> int:
 
 
 def cmd_two_parameter(args) -> int:
-    """``two-parameter``: the Hopf and fold curves in a window of two parameters, as a figure,
-    an NPZ-free pair of CSV tables (curves and codim-2 points) and a printed summary."""
+    """``two-parameter``: the Hopf and fold curves (with ``--lpc`` the curves of folds of cycles
+    too) in a window of two parameters, as a figure, an NPZ-free pair of CSV tables (curves and
+    codim-2 points) and a printed summary."""
     path = _out_path(args.out)
     model = _model(args)
     p1, p2 = args.params
@@ -602,7 +603,7 @@ def cmd_two_parameter(args) -> int:
     from .plotting import plot_two_parameter_diagram
 
     d = two_parameter_diagram(model, (p1, p2), {p1: (lo1, hi1), p2: (lo2, hi2)},
-                              slices=args.slices)
+                              slices=args.slices, cycles=args.lpc)
     print(d)
     ax = plot_two_parameter_diagram(d, title=f"{_model_title(model)}{_fixed_values(args)}")
     tables_dir = path.parent / f"{path.stem}_tables"
@@ -751,6 +752,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--slices", type=_positive_int, default=5,
                    help="values of P2 at which the equilibria are followed in P1 to find the "
                         "curves")
+    p.add_argument("--lpc", action="store_true",
+                   help="also continue the curves of folds of cycles (LPC) through the folds "
+                        "of the cycle branches born at the Hopf points of one slice (slower)")
     model_args(p)
     p.add_argument("--out", default="two_parameter.png",
                    help="figure file (.png, .svg or .pdf)")

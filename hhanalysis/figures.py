@@ -577,24 +577,25 @@ def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) 
 # Two-parameter planes (issue 13)
 # --------------------------------------------------------------------------------------------
 
-#: The planes of ``reproduce``: (preset, parameters, window).
+#: The planes of ``reproduce``: (preset, parameters, window, with the LPC curves).
 TWO_PARAMETER_PLANES = (
-    ("brainpy", ("I", "gK"), {"I": (-10.0, 200.0), "gK": (0.0, 60.0)}),
-    ("classic", ("I", "T"), {"I": (-10.0, 200.0), "T": (0.0, 35.0)}),
+    ("brainpy", ("I", "gK"), {"I": (-10.0, 200.0), "gK": (0.0, 60.0)}, True),
+    ("classic", ("I", "T"), {"I": (-10.0, 200.0), "T": (0.0, 35.0)}, False),
 )
 
 
 def figure_two_parameter(out: Path) -> dict:
     """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
     and fold curves with their codim-2 points over the regions with and without a stable
-    equilibrium (:func:`hhanalysis.two_parameter_diagram`)."""
+    equilibrium (:func:`hhanalysis.two_parameter_diagram`); in the (I, gK) plane also the curve
+    of folds of cycles born at the lower Hopf point's fold of cycles."""
     from .continuation.two_parameter import two_parameter_diagram
     from .plotting import plot_two_parameter_diagram
 
     fig, axes = plt.subplots(1, 2, figsize=(13.5, 5.0), constrained_layout=True)
     found = {}
-    for ax, (preset, params, window) in zip(axes, TWO_PARAMETER_PLANES):
-        d = two_parameter_diagram(hodgkin_huxley(preset=preset), params, window)
+    for ax, (preset, params, window, cycles) in zip(axes, TWO_PARAMETER_PLANES):
+        d = two_parameter_diagram(hodgkin_huxley(preset=preset), params, window, cycles=cycles)
         plot_two_parameter_diagram(d, ax=ax, title=f"{preset} preset: ({params[0]}, {params[1]})")
         found[f"{preset}_{params[0]}_{params[1]}"] = [
             {"kind": s.kind, **{k: s.params[k] for k in params}} for s in d.codim2_points]

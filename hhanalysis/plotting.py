@@ -398,15 +398,18 @@ def plot_frequency_curve(diagram, ax=None, title: str | None = None, inset: bool
     return ax
 
 
-_CODIM2_LABEL = {"bt": "BT", "gh": "GH", "zh": "ZH", "hh": "HH", "cp": "CP"}
-_CODIM2_MARKER = {"bt": "s", "gh": "D", "zh": "^", "hh": "v", "cp": "P"}
+_CODIM2_LABEL = {"bt": "BT", "gh": "GH", "zh": "ZH", "hh": "HH", "cp": "CP", "cpc": "CPC",
+                 "r1": "R1", "lppd": "LPPD", "lpns": "LPNS"}
+_CODIM2_MARKER = {"bt": "s", "gh": "D", "zh": "^", "hh": "v", "cp": "P", "cpc": "X", "r1": "h",
+                  "lppd": "<", "lpns": ">"}
 
 
 def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
                                shade: bool = True):
     r"""The plane of two parameters: the regions with and without a stable equilibrium (shaded
     from the diagram's grid), Hopf curves (solid where supercritical, :math:`\ell_1 < 0`;
-    dashed where subcritical), fold curves, and the codim-2 points, labelled."""
+    dashed where subcritical), fold curves, curves of folds of cycles (dash-dotted), and the
+    codim-2 points, labelled."""
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -440,6 +443,11 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
                     Line2D([], [], color="tab:red", lw=1.8, ls="--", label="Hopf, subcritical")]
     if diagram.fold_curves:
         handles.append(Line2D([], [], color="tab:blue", lw=1.5, label="fold of equilibria"))
+    for c in getattr(diagram, "lpc_curves", ()):
+        ax.plot(c.values[:, 0], c.values[:, 1], color="tab:green", lw=1.5, ls="-.", zorder=3)
+    if getattr(diagram, "lpc_curves", ()):
+        handles.append(Line2D([], [], color="tab:green", lw=1.5, ls="-.",
+                              label="fold of cycles (LPC)"))
     seen = set()
     (lo1, hi1), (lo2, hi2) = diagram.bounds
     for s in diagram.codim2_points:
@@ -453,7 +461,8 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
         if s.kind not in seen:
             seen.add(s.kind)
             names = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
-                     "hh": "double Hopf", "cp": "cusp"}
+                     "hh": "double Hopf", "cp": "cusp", "cpc": "cusp of cycles",
+                     "r1": "1:1 resonance", "lppd": "fold-flip", "lpns": "fold-torus"}
             handles.append(Line2D([], [], ls="", marker=_CODIM2_MARKER[s.kind], color="black",
                                   mfc="white", mew=1.5, label=f"{_CODIM2_LABEL[s.kind]}: "
                                                                f"{names[s.kind]}"))

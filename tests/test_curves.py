@@ -169,6 +169,29 @@ def test_user_point_on_hopf_curve(hopf_curve):
         assert float(h.param) == pytest.approx(s.params["I"], rel=1e-8)
 
 
+def test_cycles_from_a_point_of_the_hopf_curve(hopf_curve, brainpy):
+    """Any point of a Hopf curve starts a cycle branch in either curve parameter: at the curve
+    point nearest (I, gK) = (lower Hopf point at gK = 20), the branch in I starts at the period
+    2 pi / omega of the Hopf point that hh.hopf_point locates independently in the model with
+    gK fixed there."""
+    lower = min(hopf_curve.points("uz"), key=lambda s: s.params["I"])
+    k = int(np.argmin(np.abs(hopf_curve.values[:, 0] - lower.params["I"])
+                      + np.abs(hopf_curve.values[:, 1] - 20.0)))
+    start = hopf_curve.hopf_point(k)
+    gk = float(hopf_curve.values[k, 1])
+    assert start.param_name == "I" and start.params["gK"] == gk
+    h = hh.hopf_point(hh.hodgkin_huxley("brainpy", gK=gk), "I", start.param)
+    assert start.param == pytest.approx(float(h.param), rel=1e-9)
+    assert start.data.omega == pytest.approx(float(h.omega), rel=1e-9)
+    cycles = hh.continue_cycles(brainpy, start, (start.param - 2.0, start.param + 2.0))
+    assert len(cycles) > 3 and cycles.params["gK"] == gk
+    assert cycles.period[0] == pytest.approx(2 * np.pi / float(h.omega), rel=1e-2)
+    in_gk = hh.continue_cycles(brainpy, hopf_curve.hopf_point(k, "gK"), (gk - 1.0, gk + 1.0))
+    assert in_gk.param_name == "gK" and in_gk.params["I"] == start.param
+    with pytest.raises(ValueError, match="param must be one of"):
+        hopf_curve.hopf_point(k, "gNa")
+
+
 def test_bt_on_fold_curve_matches_hopf_curve_and_scipy(fold_curve, hopf_curve):
     """The BT point located on the fold curve is the Hopf curve's end, and solves
     det J = 0, c_1 = 0 (a double zero eigenvalue) computed independently."""

@@ -1,5 +1,6 @@
 """Periodic orbits: collocation solver, analytic oracles, AUTO-07p's HH cycle branches, scipy."""
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -164,6 +165,27 @@ def test_lpc_and_pd_points_match_auto(hh_cycles):
             assert s.status is Status.CONVERGED
             assert s.param == pytest.approx(ref["I"], rel=1e-6)
             assert s.period == pytest.approx(ref["period_ms"], rel=1e-6)
+
+
+def test_branch_switching_at_period_doubling_reaches_the_second_pd(hh_cycles):
+    """Classic preset: the period-doubled branch from the first PD (AUTO-07p: I = 7.845337398,
+    T = 17.15852059) starts at twice that period and joins the primary branch again at the
+    second PD (AUTO-07p with DSMAX = 0.01: I = 7.917777676, T = 20.68216473), where its orbit is
+    the primary one traversed twice."""
+    preset, model, _, br = hh_cycles
+    if preset != "classic":
+        pytest.skip("the brainpy preset has no period doubling on this branch")
+    pd1, pd2 = sorted(REF[preset]["PD"], key=lambda r: r["I"])
+    start = min((s for s in br.special_points if s.kind == "pd"),
+                key=lambda s: abs(s.param - pd1["I"]))
+    doubled = hh.continue_cycles(model, start, (5.0, 12.0))
+    assert doubled.period[0] == pytest.approx(2 * pd1["period_ms"], rel=1e-6)
+    assert doubled.status is Status.RETURNED_TO_PD
+    assert doubled.param[-1] == pytest.approx(pd2["I"], abs=1e-5)
+    assert doubled.period[-1] == pytest.approx(2 * pd2["period_ms"], rel=1e-5)
+    assert np.all(doubled.period > 1.9 * pd1["period_ms"])
+    with pytest.raises(ValueError, match="period-doubling point"):
+        hh.continue_cycles(model, dataclasses.replace(start, data=None), (5.0, 12.0))
 
 
 def test_user_points_match_auto_period_amplitude_and_stability(hh_cycles):
@@ -363,7 +385,7 @@ def test_diagram_plot_has_the_seed_colours(classic_diagram):
 def test_bad_input_is_named():
     model = hh.hodgkin_huxley()
     eq = hh.continue_equilibria(model, "I", 0.0, 10.0)
-    with pytest.raises(ValueError, match="start must be a Hopf SpecialPoint"):
+    with pytest.raises(ValueError, match="start must be a Hopf or period-doubling SpecialPoint"):
         hh.continue_cycles(model, 6.5)
     with pytest.raises(ValueError, match="stop"):
         hh.continue_cycles(model, eq.hopf_points[0], (5.0, 1.0))

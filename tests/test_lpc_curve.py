@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import hhanalysis as hh
@@ -109,3 +108,20 @@ def test_bad_arguments(model, lpc):
         hh.continue_lpc(model, 3.4, ("I", "gK"))
     with pytest.raises(ValueError, match="outside its bounds"):
         hh.continue_lpc(model, lpc, ("I", "gK"), {"gK": (40.0, 50.0)})
+
+
+def test_two_parameter_diagram_with_lpc_curves(model, curve, tmp_path):
+    """``cycles=True`` continues the LPC curve through the fold of the cycles born at the lower
+    Hopf point of the model's own slice (gK = 36): the same curve and codim-2 points."""
+    d = hh.two_parameter_diagram(model, ("I", "gK"), {"I": (-10, 200), "gK": (0, 60)},
+                                 slices=1, grid=(0, 0), cycles=True)
+    assert len(d.lpc_curves) == 1
+    lpc = d.lpc_curves[0]
+    for kind in ("cpc", "r1"):
+        ours = sorted(s.params["I"] for s in lpc.points(kind))
+        ref = sorted(s.params["I"] for s in curve.points(kind))
+        assert ours == pytest.approx(ref, rel=1e-7)
+    assert {"cpc", "r1"} <= {s.kind for s in d.codim2_points}
+    text = d.tables()["curves.csv"]
+    assert text.count("\nlpc,0,") == len(lpc)
+    d.plot()

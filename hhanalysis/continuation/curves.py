@@ -65,6 +65,7 @@ from .results import (
     ContinuationError,
     CuspData,
     DoubleHopfData,
+    HopfData,
     SpecialPoint,
     Status,
     Stop,
@@ -160,6 +161,40 @@ class BifurcationCurve:
         """STEP_TOO_SMALL if either end failed, else the status of the last end."""
         bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
         return bad[0] if bad else self.stops[1].status
+
+    def hopf_point(self, index: int, param: str | None = None) -> SpecialPoint:
+        r"""The Hopf point ``index`` of a Hopf curve as a start for
+        :func:`~hhanalysis.continue_cycles` in ``param`` (default ``param_names[0]``; the other
+        parameters, the curve's second included, are held at their values there): the
+        critical eigenvector and :math:`\omega` from :math:`f_x` at that point, and
+        :math:`\ell_1` from the curve. Cycles can so be started from any point of the curve.
+
+        Raises:
+            ValueError: not a Hopf curve, ``index`` out of range, or no complex pair there (past a
+                Bogdanov–Takens point).
+        """
+        if self.kind != "hopf":
+            raise ValueError(f"hopf_point needs a Hopf curve, this one is a {self.kind} curve")
+        if not -len(self) <= int(index) < len(self):
+            raise ValueError(f"index = {index!r}: the curve has {len(self)} points")
+        param = self.param_names[0] if param is None else param
+        if param not in self.param_names:
+            raise ValueError(f"param must be one of {self.param_names}, got {param!r}")
+        i = int(index) % len(self)
+        omega = float(self.omega[i])
+        if not np.isfinite(omega) or omega <= 0:
+            raise ValueError(f"index = {index}: no complex pair at this point of the curve")
+        params = {**self.params, **dict(zip(self.param_names, map(float, self.values[i])))}
+        cm = self.model.compile()
+        J = np.asarray(cm.jac_x(jnp.asarray(self.x[i]),
+                                jnp.asarray(self.model.param_vector(**params))))
+        ev, vecs = np.linalg.eig(J)
+        q = vecs[:, int(np.argmin(np.abs(ev - 1j * omega)))]
+        l1 = float(self.l1[i]) if np.isfinite(self.l1[i]) else None
+        crit = None if l1 is None else ("subcritical" if l1 > 0 else "supercritical")
+        return SpecialPoint("hopf", i, params[param], np.asarray(self.x[i]), Status.CONVERGED,
+                            0.0, param_name=param, params=params,
+                            data=HopfData(omega, q, l1, crit))
 
     def __repr__(self) -> str:
         pts = "\n".join(f"  {_describe(s, self.param_names)}" for s in self.special_points)

@@ -56,6 +56,7 @@ from .problems.periodic_orbit import adapt as _adapt
 from .problems.periodic_orbit import amplitude as _amplitude
 from .problems.periodic_orbit import hopf_start as _hopf_start
 from .problems.periodic_orbit import normalise as _normalise
+from .problems.periodic_orbit import period_doubling_start as _pd_start
 from .results import ContinuationError, CycleData, HopfData, SpecialPoint, Status, Stop
 
 __all__ = ["CycleBranch", "continue_cycles", "CYCLE_SETTINGS", "HomoclinicEnd", "SimulatedOrbit",
@@ -586,7 +587,8 @@ def _detect(disc, palc, args, prev, U, T, MU, DS, offset, tiny, user_points=()):
             found.append(SpecialPoint(
                 "uz" if isinstance(kind, float) else kind, offset + i - 1, float(un[-1]), X[0],
                 Status.GUESS if msg else Status.CONVERGED, float(prec), message=msg,
-                data=CycleData(float(un[-2]), m, X.max(axis=0), X.min(axis=0))))
+                data=CycleData(float(un[-2]), m, X.max(axis=0), X.min(axis=0), X,
+                               np.concatenate([[0.0], np.cumsum(np.asarray(args[1]))]))))
     return found
 
 
@@ -633,7 +635,10 @@ def continue_cycles(
         start: a Hopf point from :func:`~hhanalysis.continue_equilibria` (it carries the
             continuation parameter, the other parameters, :math:`\\omega` and the eigenvector),
             or a :class:`SimulatedOrbit` from :func:`simulate_cycle` (corrected by collocation
-            at its parameter value, then continued in ``direction``).
+            at its parameter value, then continued in ``direction``), or a period-doubling
+            point of a cycle branch (kind ``'pd'``): the period-doubled branch (branch
+            switching along the Floquet eigenfunction of the multiplier -1, see
+            :func:`~hhanalysis.continuation.problems.periodic_orbit.period_doubling_start`).
         stop: parameter bounds ``(lo, hi)``; a single number is one bound (the other is
             unbounded on the far side of the start); None: unbounded.
         settings: :class:`ContinuationSettings` (default :data:`CYCLE_SETTINGS`).
@@ -657,7 +662,8 @@ def continue_cycles(
         REACHED_BOUND, SNIC or HOMOCLINIC (the period passed ``max_period`` where the orbit
         approaches a saddle-node or a saddle equilibrium, see :func:`classify_end`),
         PERIOD_TOO_LARGE (it passed ``max_period`` but approaches no equilibrium),
-        RETURNED_TO_HOPF (amplitude -> 0: the branch ended at a Hopf point), MAX_STEPS or
+        RETURNED_TO_HOPF (amplitude -> 0: the branch ended at a Hopf point), RETURNED_TO_PD (a
+        period-doubled branch became the primary orbit traversed twice), MAX_STEPS or
         STEP_TOO_SMALL (the corrector failed).
 
     Raises:
@@ -688,14 +694,27 @@ def continue_cycles(
         notes = [f"started from a simulated orbit at {param}={start.param:.10g} "
                  f"(period {start.period:.6g}), continued towards "
                  f"{'larger' if direction > 0 else 'smaller'} {param}"]
+    elif start.kind == "pd":
+        u0, phi, mesh = _pd_start(jax.jit(cm.jac_x), p0, start, disc)
+        args = (p0, jnp.asarray(np.diff(mesh)))
+        u, t, ok, it, mon = palc.single_step(jnp.asarray(u0), jnp.asarray(phi), settings.ds,
+                                             args)
+        if not ok:
+            raise RuntimeError(f"no period-doubled orbit found next to the PD point at "
+                               f"{param}={start.param:.10g}: Newton did not converge")
+        u, t, mon = np.asarray(u), np.asarray(t), np.asarray(mon)
+        notes = [f"period-doubled branch from the PD point at {param}={start.param:.10g} "
+                 f"(period {start.data.period:.8g} -> {2 * start.data.period:.8g})"]
     else:
         u, t, it, mon = _first_orbit(palc, start, disc, mesh, args, settings.ds)
         notes = [_check_criticality(model, params, param, start, u[-1])]
     ends = _EndTests(max_period, _amplitude(disc, [u])[0])
-    if simulated:
+    if simulated or start.kind == "pd":
         ends.amp0 = 0.0  # full amplitude from the start: the return to a Hopf point is a test
     hooks = _Hooks(disc, col, palc, p0, mesh, mon, ends, user_points,
                    _progress(progress, settings.max_steps))
+    if not simulated and start.kind == "pd":
+        hooks.doubled = 0.0
     raw = driver.run(problem, driver.Points.one(u, t, mon, it, settings.ds), args, settings,
                      window=(lo, hi), hooks=hooks, chunk=chunk, ds=settings.ds,
                      max_points=settings.max_steps)
@@ -722,10 +741,36 @@ class _Hooks(driver.Hooks):
         self.mu, self.err, self.meshes = list(mu), list(err), [mesh]
         self.specials: list[SpecialPoint] = []
         self._amps = None
+        self.doubled = None  # on a period-doubled branch: the largest |x(t + 1/2) - x(t)| yet
+        self._half = 0.0  # ... and its last value
 
     def end(self, points, args):
         self._amps = np.concatenate([[self.ends.last], _amplitude(self.disc, points.u)])
-        return self.ends.check(points.u, self._amps)
+        cut, stop = self.ends.check(points.u, self._amps)
+        if self.doubled is not None:
+            back = self._back_to_primary(points.u[:cut])
+            if back is not None:
+                cut, stop = back + 1, Stop(Status.RETURNED_TO_PD, float(points.u[back, -1]))
+        return cut, stop
+
+    def _back_to_primary(self, U):
+        """The first orbit of a period-doubled branch where the branch passes the primary one
+        again: a local minimum of :math:`\\max|x(\tau + 1/2) - x(\tau)|` (relative to the
+        amplitude) below 2% of its largest value so far, after the branch has left the
+        primary one (> 1e-2); or None."""
+        X = self.disc.orbit(np.asarray(U))
+        tau = self.disc.node_times(self.mesh)
+        shifted = np.stack([evaluate(x, self.mesh, self.col.ncol, tau + 0.5) for x in X])
+        amp = np.maximum(X.max(axis=1) - X.min(axis=1), 1e-300)
+        d = np.max(np.abs(shifted - X) / amp[:, None, :], axis=(1, 2))
+        prev, self._half = self._half, d[-1] if len(d) else self._half
+        d_all = np.concatenate([[prev], d, [np.inf]])
+        for i in range(len(d)):
+            self.doubled = max(self.doubled, d[i])
+            if (self.doubled > 1e-2 and d[i] < 0.02 * self.doubled and d[i] <= d_all[i]
+                    and d[i] <= d_all[i + 2]):
+                return i
+        return None
 
     def accepted(self, before, points, args):
         cut, offset = len(points), len(self.mu)
@@ -767,8 +812,8 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
     """Validate the arguments of :func:`continue_cycles`; the parameter values (the Hopf
     point's, overridden by ``fixed_params``) are returned apart from the model."""
     if not isinstance(start, (SpecialPoint, SimulatedOrbit)):
-        raise ValueError("start must be a Hopf SpecialPoint or a SimulatedOrbit, got "
-                         f"{type(start).__name__}")
+        raise ValueError("start must be a Hopf or period-doubling SpecialPoint or a "
+                         f"SimulatedOrbit, got {type(start).__name__}")
     param = start.param_name
     if not param:
         raise ValueError("start has no param_name: take it from continue_equilibria(...)")
@@ -785,7 +830,8 @@ def _checked_arguments(model, start, stop, user_points, max_period, fixed_params
     if isinstance(start, SimulatedOrbit):
         default = 200.0 * start.period
     else:
-        default = 50.0 * (start.data.period if isinstance(start.data, HopfData) else 1.0)
+        default = 50.0 * (start.data.period if isinstance(start.data, (HopfData, CycleData))
+                          else 1.0)
     max_period = float(max_period) if max_period is not None else default
     if not max_period > 0:
         raise ValueError(f"max_period must be > 0, got {max_period}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class Status(enum.Enum):
     STEP_TOO_SMALL = "step too small"
     #: the amplitude of the cycles went to 0: the cycle branch ends at a Hopf point.
     RETURNED_TO_HOPF = "returned to hopf"
+    #: a period-doubled branch reached the primary branch again (its orbit became the primary
+    #: orbit traversed twice: a period doubling of the primary branch).
+    RETURNED_TO_PD = "returned to period doubling"
     #: the period exceeded ``max_period`` (approach to a homoclinic orbit).
     PERIOD_TOO_LARGE = "period too large"
     #: the period exceeded ``max_period`` where the orbit passes a saddle-node equilibrium: a
@@ -91,6 +94,9 @@ class Stop:
         if s is Status.RETURNED_TO_HOPF:
             return f"returned to an equilibrium at {p} (amplitude -> 0: the branch ends at a " \
                    f"Hopf point)"
+        if s is Status.RETURNED_TO_PD:
+            return (f"returned to the primary branch at {p} (the orbit is the primary one "
+                    f"traversed twice: a period doubling of the primary branch)")
         if s is Status.PERIOD_TOO_LARGE:
             return (f"period {self.value:.6g} above max_period={self.limit:g} at {p} "
                     f"(approach to a homoclinic orbit?)")
@@ -179,12 +185,17 @@ class CycleData:
         period: the period of the orbit.
         floquet_multipliers: the non-trivial multipliers, by decreasing modulus.
         x_max, x_min: maximum and minimum of every state over the orbit.
+        orbit, mesh: the located orbit's collocation node values ``(ntst*ncol+1, n)`` and its
+            mesh ``(ntst+1,)`` (what a branch switch at the point starts from, e.g.
+            ``continue_cycles(model, pd_point)``); None in files of older versions.
     """
 
     period: float
     floquet_multipliers: np.ndarray | None = None
     x_max: np.ndarray | None = None
     x_min: np.ndarray | None = None
+    orbit: np.ndarray | None = field(default=None, repr=False)
+    mesh: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, eq=False)

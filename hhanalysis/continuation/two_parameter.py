@@ -5,18 +5,22 @@ several values of the second (``slices``), and continues a Hopf curve
 (:func:`~hhanalysis.continuation.curves.continue_hopf`) or a fold curve
 (:func:`~hhanalysis.continuation.curves.continue_fold`) from every Hopf point and fold it meets
 that does not already lie on a computed curve; through the Bogdanov–Takens and zero-Hopf points
-found on a curve of one kind, the curve of the other kind is continued too.
+found on a curve of one kind, the curve of the other kind is continued too. With
+``cycles=True``, the cycle branches from the Hopf points of one slice (the model's own value of
+the second parameter) are computed, and the curve of folds of cycles
+(:func:`~hhanalysis.continuation.cycle_curves.continue_lpc`) is continued from each of their
+LPC points.
 
 The plane is also sampled on a grid with :func:`~hhanalysis.find_equilibria` (vectorised),
 which marks where a stable equilibrium exists (rest is possible) and where none does (the
-neuron cannot rest: an HH-type neuron fires repetitively there). Curves of folds of cycles
-(LPC), which bound the bistable region beyond the subcritical part of a Hopf curve, are not
-continued yet: the subcritical (dashed) Hopf segments and the generalised-Hopf points where
-they begin show where bistability is to be expected.
+neuron cannot rest: an HH-type neuron fires repetitively there). The LPC curves bound the
+region where a stable cycle coexists with the stable equilibrium (beyond the subcritical part of
+a Hopf curve); the region itself is not shaded yet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,7 @@ import numpy as np
 from ..models import ODEModel
 from ..precision import float64
 from .curves import BifurcationCurve, _check_bounds, continue_fold, continue_hopf
+from .cycle_curves import CycleCurve, continue_lpc
 from .engine import ContinuationSettings
 from .results import SpecialPoint, Status
 
@@ -41,6 +46,7 @@ class TwoParameterDiagram:
         params: the two parameters ``(p1, p2)`` (horizontal, vertical).
         bounds: their windows ``((lo1, hi1), (lo2, hi2))``.
         hopf_curves, fold_curves: the curves (:class:`BifurcationCurve`), clipped to the window.
+        lpc_curves: curves of folds of cycles (:class:`CycleCurve`), with ``cycles=True``.
         grid: ``{p1: (G1,), p2: (G2,), 'stable': (G2, G1) bool, 'count': (G2, G1)}``: whether
             a stable equilibrium exists at each grid point, and how many equilibria lie in the
             model's state box there.
@@ -54,10 +60,11 @@ class TwoParameterDiagram:
     fold_curves: tuple[BifurcationCurve, ...]
     grid: dict = field(repr=False)
     fixed: dict = field(default_factory=dict, repr=False)
+    lpc_curves: tuple[CycleCurve, ...] = ()
 
     @property
-    def curves(self) -> tuple[BifurcationCurve, ...]:
-        return self.hopf_curves + self.fold_curves
+    def curves(self) -> tuple:
+        return self.hopf_curves + self.fold_curves + self.lpc_curves
 
     @property
     def turning_points(self) -> tuple[SpecialPoint, ...]:
@@ -86,14 +93,17 @@ class TwoParameterDiagram:
         every point) and ``codim2.csv`` (kind, both parameters, normal-form coefficients)."""
         p1, p2 = self.params
         rows = [f"kind,curve,{p1},{p2},l1,a"]
-        for kind, curves in (("hopf", self.hopf_curves), ("fold", self.fold_curves)):
+        for kind, curves in (("hopf", self.hopf_curves), ("fold", self.fold_curves),
+                             ("lpc", self.lpc_curves)):
             for k, c in enumerate(curves):
+                l1 = getattr(c, "l1", np.full(len(c), np.nan))
                 rows += [f"{kind},{k},{a!r},{b!r},{l!r},{f!r}" for (a, b), l, f in
-                         zip(c.values.tolist(), c.l1.tolist(), c.a.tolist())]
+                         zip(c.values.tolist(), l1.tolist(), c.a.tolist())]
         out = {"curves.csv": "\n".join(rows) + "\n"}
         rows = [f"kind,{p1},{p2},coefficients"]
         for s in self.codim2_points:
-            coeffs = ";".join(f"{k}={v!r}" for k, v in vars(s.data).items()) if s.data else ""
+            coeffs = ";".join(f"{k}={v!r}" for k, v in vars(s.data).items()
+                              if isinstance(v, (int, float))) if s.data else ""
             rows.append(f"{s.kind},{s.params[p1]!r},{s.params[p2]!r},{coeffs}")
         out["codim2.csv"] = "\n".join(rows) + "\n"
         return out
@@ -113,7 +123,8 @@ class TwoParameterDiagram:
         lines = [f"TwoParameterDiagram({self.model.name}, {p1} in [{self.bounds[0][0]:g}, "
                  f"{self.bounds[0][1]:g}], {p2} in [{self.bounds[1][0]:g}, "
                  f"{self.bounds[1][1]:g}]: {len(self.hopf_curves)} Hopf curve(s), "
-                 f"{len(self.fold_curves)} fold curve(s))"]
+                 f"{len(self.fold_curves)} fold curve(s), {len(self.lpc_curves)} LPC "
+                 f"curve(s))"]
         from .curves import _describe
 
         lines += [f"  {_describe(s, self.params)}" for s in self.codim2_points]
@@ -168,9 +179,10 @@ def _branch(continue_equilibria, model, p1, lo1, hi1, fixed):
 @float64
 def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK"),
                           bounds=None, *, slices: int = 5, grid: tuple[int, int] = (121, 81),
-                          settings: ContinuationSettings | None = None,
+                          settings: ContinuationSettings | None = None, cycles: bool = False,
                           **fixed) -> TwoParameterDiagram:
-    """The Hopf and fold curves of equilibria crossing a window of two parameters.
+    """The Hopf and fold curves of equilibria crossing a window of two parameters, and with
+    ``cycles=True`` the curves of folds of cycles.
 
     Arguments:
         model: the model.
@@ -181,6 +193,8 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
             starting points of the curves.
         grid: ``(G1, G2)`` points of the stability grid (``(0, 0)``: none).
         settings: continuation settings of the curves.
+        cycles: also continue the LPC curves through the folds of the cycle branches born at
+            the Hopf points of one slice (the model's own value of ``p2``, or the middle one).
         **fixed: values of the other parameters.
 
     Returns:
@@ -238,6 +252,8 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
                         continue
         if not new:
             break
+    lpc = _lpc_curves(model, params, box, own if lo2 < own < hi2 else 0.5 * (lo2 + hi2),
+                      scale) if cycles else []
     stable = np.zeros((0, 0), bool)
     g1 = np.linspace(lo1, hi1, grid[0]) if grid[0] else np.zeros(0)
     g2 = np.linspace(lo2, hi2, grid[1]) if grid[1] else np.zeros(0)
@@ -251,6 +267,36 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
     return TwoParameterDiagram(model=model, params=params, bounds=window,
                                hopf_curves=tuple(hopf), fold_curves=tuple(fold),
                                grid={p1: g1, p2: g2, "stable": stable, "count": count},
-                               fixed=dict(fixed))
+                               fixed=dict(fixed), lpc_curves=tuple(lpc))
+
+
+def _lpc_curves(model, params, box, v2, scale) -> list[CycleCurve]:
+    """The LPC curves through the folds of the cycle branches born at the Hopf points of the
+    slice ``params[1] = v2``."""
+    from .cycles import continue_cycles
+    from .equilibria import continue_equilibria
+    from .points import lpc_point
+
+    p1, p2 = params
+    (lo1, hi1) = box[p1]
+    branch = _branch(continue_equilibria, model, p1, lo1, hi1, {p2: float(v2)})
+    curves: list[CycleCurve] = []
+    for h in (branch.hopf_points if branch is not None else ()):
+        if h.status is not Status.CONVERGED:
+            continue
+        cyc = continue_cycles(model, h, (lo1, hi1))
+        for k, sp in enumerate(s for s in cyc.special_points if s.kind == "lpc"):
+            if sp.status is not Status.CONVERGED:
+                continue
+            if _on_curve(dataclasses.replace(sp, params={**sp.params, p1: sp.param,
+                                                         p2: float(v2)}),
+                         curves, params, scale):
+                continue
+            try:
+                start = lpc_point(model, p1, (cyc, k))
+            except (ValueError, RuntimeError):
+                continue
+            curves.append(continue_lpc(model, start, params, box))
+    return curves
 
 

@@ -5,6 +5,13 @@ and what the driver needs around it.
 * **Start at a Hopf point** :math:`(x_H, p_H)`, :math:`J q = i\omega q`: the trivial orbit
   :math:`x(\tau) = x_H`, :math:`T = 2\pi/\omega`, and the direction
   :math:`\phi(\tau) = \mathrm{Re}(q\,e^{2\pi i\tau})` (:func:`hopf_start`).
+* **Start at a period doubling** (:func:`period_doubling_start`): the orbit :math:`x` of period
+  :math:`T` traversed twice (period :math:`2T`), and the direction
+  :math:`\phi(\tau) = v(2\tau)` on :math:`[0, \tfrac12]`, :math:`-v(2\tau - 1)` on
+  :math:`[\tfrac12, 1]`, where :math:`v` solves the variational equation
+  :math:`v' = T f_x(x(\tau)) v` with :math:`v(1) = -v(0)` (the Floquet eigenvector of the
+  multiplier -1): the null direction of the doubled orbit's collocation system, along which
+  the period-doubled branch leaves it (a pitchfork in the doubled problem).
 * **End tests** on the accepted orbits (:class:`EndTests`): the period bound
   :math:`T > T_{max}` (approach to a homoclinic orbit), and the return to an equilibrium, a
   local minimum of the amplitude :math:`\max_j (\max_\tau x_j - \min_\tau x_j)` far below its
@@ -19,18 +26,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.integrate
 
 from ..collocation import (
     Discretisation,
     adapted_mesh,
     arclength_weights,
     collocation_problem,
+    evaluate,
+    node_times,
     remesh,
 )
 from ..results import HopfData, SpecialPoint, Status, Stop
 
-__all__ = ["collocation_problem", "Discretisation", "hopf_start", "amplitude", "EndTests",
-           "adapt", "normalise", "remesh_u"]
+__all__ = ["collocation_problem", "Discretisation", "hopf_start", "period_doubling_start",
+           "amplitude", "EndTests", "adapt", "normalise", "remesh_u"]
 
 
 def hopf_start(hopf: SpecialPoint, disc: Discretisation, mesh):
@@ -47,6 +57,62 @@ def hopf_start(hopf: SpecialPoint, disc: Discretisation, mesh):
     u_h = disc.pack(X0, 2 * np.pi / data.omega, hopf.param)
     direction = disc.pack(phi, 0.0, 0.0)
     return u_h, direction / np.linalg.norm(direction)
+
+
+def _pd_eigenfunction(jac_x, p, X, mesh, ncol, period):
+    """``v(s)`` for s in [0, 1] (a callable): the solution of :math:`v' = T f_x(x(s)) v` from
+    the monodromy eigenvector of the multiplier nearest -1, and that multiplier. The
+    variational equation is integrated with scipy (DOP853, rtol 1e-11) along the collocation
+    polynomial of the orbit."""
+    n = X.shape[1]
+
+    def rhs(s, y):
+        x = evaluate(X, mesh, ncol, [s])[0]
+        return (period * np.asarray(jac_x(x, p)) @ y.reshape(n, -1)).ravel()
+
+    sol = scipy.integrate.solve_ivp(rhs, (0.0, 1.0), np.eye(n).ravel(), method="DOP853",
+                                    rtol=1e-11, atol=1e-12, dense_output=True)
+    mu, vecs = np.linalg.eig(sol.y[:, -1].reshape(n, n))
+    k = int(np.argmin(np.abs(mu + 1.0)))
+    v0 = np.real(vecs[:, k])
+    return (lambda s: np.einsum("ij...,j->...i", sol.sol(s).reshape((n, n) + np.shape(s)), v0)
+            ), complex(mu[k])
+
+
+def period_doubling_start(jac_x, p, pd, disc: Discretisation):
+    """The doubled orbit at the period-doubling point ``pd`` (a located PD point of a cycle
+    branch, whose data carries the orbit and its mesh), its unit direction towards the
+    period-doubled branch and the mesh (NTST of ``disc``, adapted to the doubled orbit).
+
+    Raises:
+        ValueError: ``pd`` is not a PD point with its orbit, or no multiplier is near -1.
+    """
+    data = pd.data
+    if pd.kind != "pd" or getattr(data, "orbit", None) is None:
+        raise ValueError(f"start must be a located period-doubling point (kind 'pd' with its "
+                         f"orbit), got kind={pd.kind!r}")
+    X, mesh, T = np.asarray(data.orbit), np.asarray(data.mesh), float(data.period)
+    ncol = (X.shape[0] - 1) // (mesh.size - 1)
+    v, mu = _pd_eigenfunction(jac_x, p, X, mesh, ncol, T)
+    if abs(mu + 1.0) > 1e-3:
+        raise ValueError(f"start: no Floquet multiplier near -1 at the PD point (nearest: "
+                         f"{mu:.6g}); is it a converged period-doubling point?")
+
+    def doubled(tau):
+        s = np.mod(2.0 * tau, 1.0)
+        first = (2.0 * tau < 1.0)[:, None]
+        x = evaluate(X, mesh, ncol, s)
+        d = v(s)
+        return x, np.where(first, d, -d)
+
+    new = np.linspace(0.0, 1.0, disc.ntst + 1)
+    for _ in range(2):  # the mesh adapted to the doubled orbit
+        x2, _ = doubled(node_times(new, disc.ncol))
+        new = adapted_mesh(x2, new, disc.ncol)
+    x2, phi = doubled(node_times(new, disc.ncol))
+    u = disc.pack(x2, 2.0 * T, pd.param)
+    direction = normalise(disc.pack(phi, 0.0, 0.0), new, disc)
+    return u, direction, new
 
 
 def remesh_u(disc, u, mesh, new_mesh, ncol):
