@@ -283,6 +283,9 @@ def adjoint_mesh_values(cm, X, T, p, mesh, ncol):
     return -zeta / scale
 
 
+_adjoint_jit = jax.jit(adjoint_mesh_values, static_argnums=(0, 5))
+
+
 @functools.cache
 def _adjoint_bordered(cm: CompiledModel, k: int, ntst: int, ncol: int):
     r"""The same mesh values from one transposed solve with the bordered matrix of the structured
@@ -702,8 +705,9 @@ def orbit_from_simulation(model: ODEModel, *, x0=None, transient: float | None =
     if not bool(orbit.converged):
         raise ValueError(f"Newton on the collocation system did not converge from the simulated "
                          f"orbit at {_fmt(params)} (period {T:.6g}); try a larger ntst")
-    # one more mesh adaptation on the collocation solution
-    mesh2 = adapted_mesh(np.asarray(orbit.orbit), mesh, ncol)
+    # one more mesh adaptation on the collocation solution, weighted by its phase response
+    Z = _adjoint_jit(cm, np.asarray(orbit.orbit), float(orbit.period), p, mesh, ncol)
+    mesh2 = adapted_mesh(np.asarray(orbit.orbit), mesh, ncol, weights=np.abs(np.asarray(Z)))
     X2 = evaluate(np.asarray(orbit.orbit), mesh, ncol, node_times(mesh2, ncol))
     X2[-1] = X2[0]
     guess = PeriodicOrbit(param=values[pname], period=float(orbit.period), orbit=X2, mesh=mesh2,
