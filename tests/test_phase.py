@@ -256,6 +256,33 @@ def test_cli_prc_help(capsys):
     assert e.value.code == 0 and "usage: hhanalysis prc" in capsys.readouterr().out
 
 
+def test_dense_output_method_has_order_six():
+    """BUTCHER6 (the dense output's Runge-Kutta method): the error of a nonlinear pendulum
+    with friction at t = 2 against scipy's DOP853 at tight tolerance falls 2^6-fold per halving
+    of the step."""
+    import scipy.integrate
+
+    c, A, b = phase.BUTCHER6
+    np.testing.assert_allclose(A.sum(1), c, atol=1e-15)  # consistent nodes
+
+    def f(y):
+        return np.array([y[1], -np.sin(y[0]) * (1 + 0.3 * y[1] ** 2)])
+
+    exact = scipy.integrate.solve_ivp(lambda t, y: f(y), (0, 2), [1.0, 0.2], method="DOP853",
+                                      rtol=3e-14, atol=1e-14).y[:, -1]
+    errors = []
+    for steps in (10, 20, 40):
+        y, h = np.array([1.0, 0.2]), 2.0 / steps
+        for _ in range(steps):
+            K = []
+            for i in range(b.size):
+                K.append(f(y + h * sum(A[i, j] * K[j] for j in range(i))))
+            y = y + h * sum(bi * k for bi, k in zip(b, K))
+        errors.append(np.abs(y - exact).max())
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(orders > 5.7), orders
+
+
 def test_phase_weighted_mesh_resolves_what_the_weights_see():
     """adapted_mesh with weights: a narrow bump in a small state that the unweighted norm (the
     large first state dominates) ignores gets mesh points once that state is weighted; the
