@@ -439,22 +439,50 @@ def evaluate(X, mesh, ncol, tau) -> np.ndarray:
     return np.einsum("kj,kjn->kn", Lv, Xb[i])
 
 
-def adapted_mesh(X, mesh, ncol) -> np.ndarray:
-    r"""New mesh equidistributing :math:`\|x^{(m+1)}\|^{1/(m+1)}` (AUTO's mesh adaptation).
+def _error_density(X, mesh, ncol, weights=None) -> np.ndarray:
+    r"""Per interval :math:`\|x^{(m+1)}\|^{1/(m+1)}` (or with ``weights`` :math:`w`,
+    :math:`(\sum_j w_j |x_j^{(m+1)}|)^{1/(m+1)}`), normalised to unit integral over the mesh.
 
     The :math:`m`-th derivative is constant on each interval; its jumps between neighbouring
-    intervals (periodically) estimate :math:`x^{(m+1)}` at the mesh points.
-    """
-    mesh = np.asarray(mesh)
+    intervals (periodically) estimate :math:`x^{(m+1)}` at the mesh points."""
     h = np.diff(mesh)
     ntst = h.size
     Xb = np.asarray(X)[np.arange(ntst)[:, None] * ncol + np.arange(ncol + 1)]
     dm = np.einsum("j,ijn->in", basis(ncol).Dm, Xb) / h[:, None] ** ncol
-    jump = np.linalg.norm(np.roll(dm, -1, axis=0) - dm, axis=1)
+    jumps = np.roll(dm, -1, axis=0) - dm  # at the right end of interval i: mesh point i + 1
+    if weights is None:
+        jump = np.linalg.norm(jumps, axis=1)
+    else:
+        jump = np.sum(np.roll(weights[:-1], -1, axis=0) * np.abs(jumps), axis=1)
     hm = 0.5 * (h + np.roll(h, -1))
     d = jump / hm  # ~ |x^(m+1)| at the right end of interval i
     dens = (0.5 * (d + np.roll(d, 1))) ** (1.0 / (ncol + 1))
     dens = np.maximum(dens, 1e-3 * dens.max() + 1e-300)
+    return dens / np.sum(dens * h)
+
+
+def adapted_mesh(X, mesh, ncol, weights=None) -> np.ndarray:
+    r"""New mesh equidistributing :math:`\|x^{(m+1)}\|^{1/(m+1)}` (AUTO's mesh adaptation;
+    :math:`x^{(m+1)}` from the jumps of the piecewise constant :math:`m`-th derivative).
+
+    ``weights`` ``(ntst + 1, n)`` (non-negative, per mesh point and state) add a second,
+    weighted criterion :math:`(\sum_j w_j |x_j^{(m+1)}|)^{1/(m+1)}`, and the mesh
+    equidistributes the pointwise maximum of the two densities (each normalised to unit
+    integral), so it resolves both. With :math:`w = |Z|`, the phase response of the orbit, the
+    second one is the local error's first-order effect on the asymptotic phase
+    (:math:`Z\cdot\delta x`, in time units whatever the states' units: goal-oriented
+    adaptation, see :func:`hhanalysis.phase.orbit_from_simulation`).
+    """
+    mesh = np.asarray(mesh)
+    h = np.diff(mesh)
+    ntst = h.size
+    dens = _error_density(X, mesh, ncol)
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (ntst + 1, np.shape(X)[1]) or not np.all(w >= 0):
+            raise ValueError(f"weights: must be {(ntst + 1, np.shape(X)[1])} non-negative "
+                             f"numbers (one per mesh point and state), got shape {w.shape}")
+        dens = np.maximum(dens, _error_density(X, mesh, ncol, w))
     cum = np.concatenate([[0.0], np.cumsum(dens * h)])
     new = np.interp(np.linspace(0.0, cum[-1], ntst + 1), cum, mesh)
     new[0], new[-1] = 0.0, 1.0
