@@ -584,6 +584,10 @@ TWO_PARAMETER_PLANES = (
 )
 
 
+#: The zoom of the (I, gK) plane on its curve of folds of cycles.
+TWO_PARAMETER_ZOOM = ((-2.0, 92.0), (36.0, 60.0))
+
+
 def figure_two_parameter(out: Path) -> dict:
     """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
     and fold curves with their codim-2 points over the regions with and without a stable
@@ -592,11 +596,17 @@ def figure_two_parameter(out: Path) -> dict:
     from .continuation.two_parameter import two_parameter_diagram
     from .plotting import plot_two_parameter_diagram
 
-    fig, axes = plt.subplots(1, 2, figsize=(13.5, 5.0), constrained_layout=True)
+    fig, axes = plt.subplot_mosaic([["full", "zoom"], ["other", "."]], figsize=(13.5, 10.0),
+                                   constrained_layout=True)
     found = {}
-    for ax, (preset, params, window, cycles) in zip(axes, TWO_PARAMETER_PLANES):
+    for key, (preset, params, window, cycles) in zip(("full", "other"), TWO_PARAMETER_PLANES):
         d = two_parameter_diagram(hodgkin_huxley(preset=preset), params, window, cycles=cycles)
-        plot_two_parameter_diagram(d, ax=ax, title=f"{preset} preset: ({params[0]}, {params[1]})")
+        title = f"{preset} preset: ({params[0]}, {params[1]})"
+        plot_two_parameter_diagram(d, ax=axes[key], title=title,
+                                   label_cycle_points=not cycles)
+        if cycles:  # the LPC curve's crowded top, zoomed, with the legend
+            plot_two_parameter_diagram(d, ax=axes["zoom"], title=f"{title}, zoom",
+                                       window=TWO_PARAMETER_ZOOM)
         found[f"{preset}_{params[0]}_{params[1]}"] = [
             {"kind": s.kind, **{k: s.params[k] for k in params}} for s in d.codim2_points]
     path = Path(out) / "two_parameter.png"

@@ -404,12 +404,62 @@ _CODIM2_MARKER = {"bt": "s", "gh": "D", "zh": "^", "hh": "v", "cp": "P", "cpc": 
                   "lppd": "<", "lpns": ">"}
 
 
+class _Labels:
+    """Labels next to points of an axes without overlapping each other or the markers: each
+    label takes the first of a few offsets (above-right first) whose box is free, in points of
+    the axes as laid out now (approximately the final layout)."""
+
+    OFFSETS = ((7, 6), (7, -13), (-7, 6), (-7, -13), (9, -4), (-9, -4))
+
+    def __init__(self, ax, xlim, ylim):
+        box = ax.get_position()
+        fig = ax.figure
+        self.ax, self.xlim, self.ylim = ax, xlim, ylim
+        self.size = (box.width * fig.get_figwidth() * 72, box.height * fig.get_figheight() * 72)
+        self.taken: list[tuple[float, float, float, float]] = []
+
+    def _pts(self, x, y):
+        (a, b), (c, d) = self.xlim, self.ylim
+        return (x - a) / (b - a) * self.size[0], (y - c) / (d - c) * self.size[1]
+
+    def mark(self, x, y, r):
+        px, py = self._pts(x, y)
+        self.taken.append((px - r, py - r, px + r, py + r))
+
+    def place(self, x, y, text, fontsize, color="black", first=None):
+        px, py = self._pts(x, y)
+        w, h = 0.6 * fontsize * len(text), 0.9 * fontsize
+        choice = None
+        for dx, dy in ((first,) if first else ()) + self.OFFSETS:
+            x0 = px + dx if dx > 0 else px + dx - w
+            box = (x0, py + dy, x0 + w, py + dy + h)
+            fits = box[0] >= 0 and box[2] <= self.size[0] and box[1] >= 0 and \
+                box[3] <= self.size[1]
+            if fits and not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and
+                                t[1] < box[3] for t in self.taken):
+                choice = (dx, dy, box)
+                break
+        dx, dy, box = choice or (7, 6, None)
+        if box is not None:
+            self.taken.append(box)
+        self.ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                         ha="left" if dx > 0 else "right", fontsize=fontsize, color=color,
+                         zorder=6)
+
+
 def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
-                               shade: bool = True):
+                               shade: bool = True, window=None, legend: bool = True,
+                               label_cycle_points: bool = True):
     r"""The plane of two parameters: the regions with and without a stable equilibrium (shaded
     from the diagram's grid), Hopf curves (solid where supercritical, :math:`\ell_1 < 0`;
-    dashed where subcritical), fold curves, curves of folds of cycles (dash-dotted), and the
-    codim-2 points, labelled."""
+    dashed where subcritical), fold curves, curves of folds of cycles (dash-dotted), the
+    codim-2 points, labelled, and the turning points of the curves of equilibria.
+
+    Arguments:
+        window: ``((lo1, hi1), (lo2, hi2))`` to draw (e.g. a zoom); default the diagram's.
+        legend: draw the legend (right of the axes).
+        label_cycle_points: label the codim-2 points of the LPC curves (markers only when
+            False, e.g. in a full view whose zoom labels them)."""
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -449,29 +499,36 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
         handles.append(Line2D([], [], color="tab:green", lw=1.5, ls="-.",
                               label="fold of cycles (LPC)"))
     seen = set()
-    (lo1, hi1), (lo2, hi2) = diagram.bounds
-    for s in diagram.codim2_points:
+    (lo1, hi1), (lo2, hi2) = diagram.bounds if window is None else window
+    cycle_kinds = {"cpc", "r1", "lppd", "lpns"}
+    names = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
+             "hh": "double Hopf", "cp": "cusp", "cpc": "cusp of cycles",
+             "r1": "1:1 resonance", "lppd": "fold-flip", "lpns": "fold-torus"}
+    inside = [s for s in diagram.codim2_points
+              if lo1 <= s.params[p1] <= hi1 and lo2 <= s.params[p2] <= hi2]
+    turns = [s for c in diagram.hopf_curves + diagram.fold_curves for s in c.points("lp")
+             if lo1 <= s.params[p1] <= hi1 and lo2 <= s.params[p2] <= hi2]
+    labels = _Labels(ax, (lo1, hi1), (lo2, hi2))
+    for s in inside:
         x, y = s.params[p1], s.params[p2]
         ax.plot(x, y, _CODIM2_MARKER[s.kind], color="black", ms=7, mfc="white", mew=1.5,
                 zorder=5, clip_on=False)
-        up = y < lo2 + 0.85 * (hi2 - lo2)  # label above-right, or below-left near the top
-        ax.annotate(_CODIM2_LABEL[s.kind], (x, y), xytext=(7, 6) if up else (-7, -13),
-                    textcoords="offset points", ha="left" if up else "right", fontsize=9,
-                    zorder=6)
+        labels.mark(x, y, 5.0)
         if s.kind not in seen:
             seen.add(s.kind)
-            names = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
-                     "hh": "double Hopf", "cp": "cusp", "cpc": "cusp of cycles",
-                     "r1": "1:1 resonance", "lppd": "fold-flip", "lpns": "fold-torus"}
             handles.append(Line2D([], [], ls="", marker=_CODIM2_MARKER[s.kind], color="black",
                                   mfc="white", mew=1.5, label=f"{_CODIM2_LABEL[s.kind]}: "
                                                                f"{names[s.kind]}"))
-    turns = diagram.turning_points
     for s in turns:
         x, y = s.params[p1], s.params[p2]
         ax.plot(x, y, "o", color="black", ms=4, zorder=5, clip_on=False)
-        ax.annotate(f"{s.data.extremum} {s.data.param_name}", (x, y), xytext=(7, -11),
-                    textcoords="offset points", fontsize=7, color="0.25", zorder=6)
+        labels.mark(x, y, 3.0)
+    for s in inside:
+        if s.kind not in cycle_kinds or label_cycle_points:
+            labels.place(s.params[p1], s.params[p2], _CODIM2_LABEL[s.kind], 9)
+    for s in turns:
+        labels.place(s.params[p1], s.params[p2], f"{s.data.extremum} {s.data.param_name}", 7,
+                     color="0.25", first=(7, -11))
     if turns:
         handles.append(Line2D([], [], ls="", marker="o", color="black", ms=4,
                               label="turning point of a curve"))
@@ -479,8 +536,9 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
     ax.set_ylim(lo2, hi2)
     ax.set_xlabel(_label(diagram.model, p1))
     ax.set_ylabel(_label(diagram.model, p2))
-    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              borderaxespad=0.0, frameon=False)
+    if legend:
+        ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, frameon=False)
     if title is not None:
         ax.set_title(title, fontsize=10)
     return ax

@@ -9,11 +9,11 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_five_notebooks_without_outputs():
+def test_there_are_six_notebooks_without_outputs():
     assert [p.name for p in NOTEBOOKS] == ["01_hh_tour.ipynb", "02_bifurcation_diagram.ipynb",
                                            "03_center_manifold.ipynb",
                                            "04_differentiable_bifurcations.ipynb",
-                                           "05_phase_response.ipynb"]
+                                           "05_phase_response.ipynb", "06_two_parameter.ipynb"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") and c.get("execution_count") is None
