@@ -179,7 +179,7 @@ def test_branch_switching_at_period_doubling_reaches_the_second_pd(hh_cycles):
     start = min((s for s in br.special_points if s.kind == "pd"),
                 key=lambda s: abs(s.param - pd1["I"]))
     doubled = hh.continue_cycles(model, start, (5.0, 12.0))
-    assert doubled.period[0] == pytest.approx(2 * pd1["period_ms"], rel=1e-6)
+    assert doubled.period[0] == pytest.approx(2 * pd1["period_ms"], rel=1e-5)  # one step away
     assert doubled.status is Status.RETURNED_TO_PD
     assert doubled.param[-1] == pytest.approx(pd2["I"], abs=1e-5)
     assert doubled.period[-1] == pytest.approx(2 * pd2["period_ms"], rel=1e-5)
