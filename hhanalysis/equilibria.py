@@ -12,11 +12,11 @@ Two methods, chosen by ``method='auto'``:
     bisection to machine precision, and the full state is polished by one Newton step on
     :math:`f(x) = 0` with the generated Jacobian. The Jacobian is an arrowhead matrix (first
     row, first column and diagonal), so that step is a closed-form solve and the eigenvalues
-    are the roots of its characteristic polynomial (Aberth's method). Where :math:`g` is not defined (NaN: ``sqrt`` or ``log`` of a
-    negative number) the grid has gaps and only brackets between finite values count; a pole of
-    the model raises :class:`SingularModelError` naming the state and the value. Two roots closer
-    than one grid spacing (a parameter within about :math:`10^{-6}` of a fold) can be missed;
-    everything else is found.
+    are the roots of its characteristic polynomial (Aberth's method). Where :math:`g` is not
+    defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps and only brackets
+    between finite values count; a pole of the model raises :class:`SingularModelError` naming
+    the state and the value. Two roots closer than one grid spacing (a parameter within about
+    :math:`10^{-6}` of a fold) can be missed; everything else is found.
 
 ``'newton'`` (any model)
     Damped Newton from ``newton_starts`` seeded uniform random points of the box, with
