@@ -180,8 +180,9 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
 
     Arguments:
         model: a model with a scalar current balance (the reduction of
-            :func:`~hhanalysis.find_equilibria`; HH, Morris–Lecar) and a stable equilibrium at
-            ``values[0]`` for every other parameter set (the upward sweep starts there).
+            :func:`~hhanalysis.find_equilibria`; HH, Morris–Lecar). The upward sweep starts at
+            ``values[0]`` from the stable equilibrium there (else from the equilibrium with
+            the lowest first state, which the simulation leaves).
         param: the parameter swept with warm starts (e.g. ``"I"``).
         values: its increasing values, 1-D.
         dt: time step of the exponential-Euler simulation.
@@ -196,7 +197,7 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
 
     Raises:
         ValueError: ``values`` not 1-D and increasing, bad ``dt``/``transient``/``window``,
-            ``param`` among ``params``, no stable equilibrium at ``values[0]``, and the errors of
+            ``param`` among ``params``, no equilibrium at ``values[0]``, and the errors of
             :func:`~hhanalysis.find_equilibria`.
     """
     values = np.asarray(values, dtype=np.float64)
@@ -219,10 +220,10 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
     n_stable = stable.sum(axis=-1)
     P = eqs.params.reshape(G[0], -1, eqs.params.shape[-1])  # (L, M, n_params)
     first = stable[0].reshape(-1, stable.shape[-1])
-    if not np.all(first.any(axis=-1)):
-        raise ValueError(f"sweep: no stable equilibrium at {param} = {values[0]:g} for some "
-                         "parameter sets; start the sweep where the neuron rests")
-    slot = np.argmax(first, axis=-1)
+    if np.any(eqs.count[0] == 0):
+        raise ValueError(f"sweep: no equilibrium in the state box at {param} = {values[0]:g} "
+                         "for some parameter sets")
+    slot = np.argmax(first, axis=-1)  # the first stable equilibrium, else the first one
     X0 = eqs.x[0].reshape(-1, *eqs.x.shape[-2:])[np.arange(first.shape[0]), slot].T
     if min_amplitude is None:
         lo, hi = eqs.box
