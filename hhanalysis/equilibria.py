@@ -48,6 +48,7 @@ import sympy as sp
 from .codegen import CompiledModel, generate_function
 from .models import ODEModel
 from .precision import float64
+from .sharding import pad_to, place, sweep_mesh
 from .special import poles
 
 __all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "SingularModelError", "classify",
@@ -565,7 +566,7 @@ def _shape_rows(model: ODEModel, params: Mapping, split: _Split, shape):
     return Q.reshape(-1, Q.shape[-1]), u
 
 
-def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None):
+def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):
     """Bracket and refine the roots of the reduced balance over the box's first coordinate.
 
     The scan grid reaches one spacing beyond each end of the box (a root on the edge lies
@@ -580,32 +581,40 @@ def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None):
     (the most runs per row, the most roots per point, pole flags). The scan costs
     ``grid_points`` evaluations per distinct row of the parameters the balance's v-dependent
     part depends on (``rows = (Q, u)``, see :func:`_shape_rows`; by default one per point),
-    each point then a binary search per monotone run and a bisection per root.
+    each point then a binary search per monotone run and a bisection per root. With a
+    ``mesh`` (:func:`~hhanalysis.sharding.sweep_mesh`) the points are split over its devices.
     """
     split = red.split if rows is not None else red.plain
     Q, u = rows if rows is not None else (P, np.arange(len(P)))
+    B = len(P)
+    Pd, ud = P, u
+    if mesh is not None:  # pad to a multiple of the device count, split the points
+        Pd = place(mesh, pad_to(P, mesh.size))
+        ud = place(mesh, pad_to(u, mesh.size))
+        if rows is None:
+            Q = Pd
     h = (hi[0] - lo[0]) / (grid_points - 1)
     prepare, runs, search, refine = _reduction_kernels(cm, red, split, grid_points + 2)
-    grid, H, s, starts, up, valid, lone, R, good = prepare(P, Q, lo[0] - h, hi[0] + h)
+    grid, H, s, starts, up, valid, lone, R, good = prepare(Pd, Q, lo[0] - h, hi[0] + h)
     if rows is not None and not bool(good):  # m(p) is 0 or not finite: scan g itself
-        return _by_reduction(cm, red, P, lo, hi, grid_points)
+        return _by_reduction(cm, red, P, lo, hi, grid_points, mesh=mesh)
     if bool(jnp.any(lone)):
         row = int(u[int(np.argmax(np.asarray(lone)[u]))])
         finite = np.isfinite(np.asarray(H[row]))
         col = int(np.argmax(~finite[1:-1] & finite[:-2] & finite[2:]))
         raise _singular_error(cm, red, float(grid[col + 1]), P[int(np.argmax(u == row))])
     a, b = runs(max(int(R), 1), starts, valid)
-    found, j, K = search(H, s, jnp.asarray(u), a, b, up)
+    found, j, K = search(H, s, jnp.asarray(ud), a, b, up)
     K = int(K)
     n = len(cm.state_names)
     if not K:
-        return (np.full((len(P), 0, n), np.nan), np.full((len(P), 0), np.nan),
-                np.full((len(P), 0, n), np.nan + 0j))
-    x, res, lam, pole = refine(K, grid, P, found, j)
+        return (np.full((B, 0, n), np.nan), np.full((B, 0), np.nan),
+                np.full((B, 0, n), np.nan + 0j))
+    x, res, lam, pole = refine(K, grid, Pd, found, j)
     if bool(jnp.any(pole)):
         i, k = np.unravel_index(int(np.argmax(np.asarray(pole))), pole.shape)
         raise _singular_error(cm, red, float(x[i, k, 0]), P[i])
-    return np.asarray(x), np.asarray(res), np.asarray(lam)
+    return np.asarray(x)[:B], np.asarray(res)[:B], np.asarray(lam)[:B]
 
 
 class SingularModelError(FloatingPointError, ValueError):
@@ -854,6 +863,7 @@ def find_equilibria(
     grid_points: int = 1601,
     newton_starts: int = 256,
     seed: int = 0,
+    devices=None,
     **params,
 ) -> EquilibriumSet:
     """Every equilibrium of ``model`` inside ``box``, for one parameter set or a sweep.
@@ -867,6 +877,9 @@ def find_equilibria(
         grid_points: grid size of the reduction's bracketing scan (spacing 0.1 mV for HH).
         newton_starts: number of starting points of the multi-start Newton method.
         seed: random seed of the Newton starting points.
+        devices: spread the sweep's points over devices (method 'reduction'): None (default,
+            JAX's default device), ``"all"``, a count or a list of devices
+            (:mod:`hhanalysis.sharding`); the results do not depend on it.
         **params: parameter values overriding the model's defaults; arrays are broadcast
             together into a sweep that runs vectorised.
 
@@ -886,6 +899,7 @@ def find_equilibria(
     if int(newton_starts) != newton_starts or newton_starts < 1:
         raise ValueError(f"newton_starts must be a positive integer, got {newton_starts!r}")
     P = sweep_params(model, params)
+    mesh = sweep_mesh(devices)
     lo, hi = _box(model, box)
     cm = model.compile()
     shape = P.shape[:-1]
@@ -899,7 +913,7 @@ def find_equilibria(
         )
     if red is not None:
         rows = _shape_rows(model, params, red.split, shape)
-        x, res, lam = _by_reduction(cm, red, flat, lo, hi, int(grid_points), rows)
+        x, res, lam = _by_reduction(cm, red, flat, lo, hi, int(grid_points), rows, mesh)
         used = "reduction"
     else:
         x, res = _by_newton(cm, flat, lo, hi, int(newton_starts), seed, 1e-10)

@@ -26,6 +26,7 @@ import numpy as np
 from .equilibria import EquilibriumSet, find_equilibria, sweep_params
 from .models import ODEModel
 from .precision import float64
+from .sharding import pad_to, place, sweep_mesh
 
 __all__ = ["hopf_points", "sweep", "Sweep", "REGIMES"]
 
@@ -175,7 +176,8 @@ def _cycles(stats, dt, min_amplitude):
 
 @float64
 def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: float = 300.0,
-          window: float = 100.0, min_amplitude: float | None = None, **params) -> Sweep:
+          window: float = 100.0, min_amplitude: float | None = None, devices=None,
+          **params) -> Sweep:
     r"""Rest, tonic firing or bistability at every point of a grid of parameters.
 
     Arguments:
@@ -190,6 +192,9 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
         window: simulated time over which a cycle is detected and measured.
         min_amplitude: smallest peak-to-peak oscillation of the first state that counts as a
             cycle (default: 1% of the first state's box, 1.6 mV for HH).
+        devices: spread the grid over devices (the equilibria over all points, the
+            simulations over the points of ``S``): None (default), ``"all"``, a count or a list
+            (:mod:`hhanalysis.sharding`); the results do not depend on it.
         **params: other parameters, numbers or arrays broadcast together (shape ``S``).
 
     Returns:
@@ -214,7 +219,8 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
     extra = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     S = np.broadcast_shapes(*(a.shape for a in extra.values())) if extra else ()
     grid = {param: values.reshape((-1,) + (1,) * len(S)), **extra}
-    eqs = find_equilibria(model, **grid)
+    mesh = sweep_mesh(devices)
+    eqs = find_equilibria(model, devices=devices, **grid)
     G = eqs.sweep_shape
     stable = eqs.stable
     n_stable = stable.sum(axis=-1)
@@ -229,10 +235,15 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
         lo, hi = eqs.box
         min_amplitude = 0.01 * float(hi[0] - lo[0])
     run = _hysteresis_kernel(model, n_tr, n_w)
-    PT = jnp.asarray(np.transpose(P, (0, 2, 1)))  # (L, n_params, M)
-    end, up = run(jnp.asarray(X0), PT, dt)
+    M = X0.shape[1]
+    PT = np.transpose(P, (0, 2, 1))  # (L, n_params, M)
+    if mesh is not None:  # the simulated parameter sets split over the devices
+        X0, PT = pad_to(X0, mesh.size, axis=1), pad_to(PT, mesh.size, axis=2)
+    X0, PT = place(mesh, jnp.asarray(X0), axis=1), place(mesh, jnp.asarray(PT), axis=2)
+    end, up = run(X0, PT, dt)
     _, down = run(end, PT[::-1], dt)
-    down = tuple(np.asarray(a)[::-1] for a in down)
+    up = tuple(np.asarray(a)[:, :M] for a in up)
+    down = tuple(np.asarray(a)[::-1, :M] for a in down)
     cu, pu, au = _cycles(up, dt, min_amplitude)
     cd, pd, ad = _cycles(down, dt, min_amplitude)
     cycle = (cu | cd).reshape(G)
