@@ -29,8 +29,8 @@ Parameters given as arrays are broadcast together and the whole sweep runs in a 
 The reduction writes the balance as :math:`g = m(p)(s(p) + h(v, q))` (HH: :math:`m = 1/C`,
 :math:`s = I`) and scans :math:`h` once per distinct :math:`q` of the sweep (once for a sweep
 over I, once per gK value on an (I, gK) grid); each point then finds its brackets by a binary
-search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.05 s
-warm on 2 CPU cores, 1e5 points ~0.5 s (the bisections and the eigenvalues dominate).
+search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.03 s
+warm on 2 CPU cores, 1e5 points ~0.4 s (the bisections and the eigenvalues dominate).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ __all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "SingularModelErr
            "sweep_params"]
 
 _BISECTION_STEPS = 64
+_BLOCK = 2048  # points per block of the refinement
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,16 +513,29 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         a, b = grid[jk], grid[jk + 1]
         Pk = jnp.broadcast_to(P[:, None, :], ok.shape + P.shape[-1:])
         flat = (a.ravel(), b.ravel(), Pk.reshape(-1, P.shape[-1]))
-        v = jax.vmap(lambda a, b, p: _bracketed_root(g, a, b, p))(*flat)
-        x = jax.vmap(lambda v, p: red.slaved(jnp.reshape(v, (1,)), p))(v, flat[2])
-        x, res, J = _polish(cm, x, flat[2])
-        # a root: |g| at the refined point is below its values at the bracket's ends; a pole:
-        # |g| grew (or is not finite)
-        ends = jnp.maximum(jnp.abs(jax.vmap(g)(flat[0], flat[2])),
-                           jnp.abs(jax.vmap(g)(flat[1], flat[2])))
-        gmid = jnp.abs(jax.vmap(g)(x[:, 0], flat[2]))
-        pole = ok.ravel() & (~(gmid <= ends) | ~jnp.isfinite(res))
-        lam = _arrowhead_eigvals(J)
+
+        def block(a, b, p):
+            v = jax.vmap(lambda a, b, p: _bracketed_root(g, a, b, p))(a, b, p)
+            x = jax.vmap(lambda v, p: red.slaved(jnp.reshape(v, (1,)), p))(v, p)
+            x, res, J = _polish(cm, x, p)
+            # a root: |g| at the refined point is below its values at the bracket's ends; a
+            # pole: |g| grew (or is not finite)
+            ends = jnp.maximum(jnp.abs(jax.vmap(g)(a, p)), jnp.abs(jax.vmap(g)(b, p)))
+            root = (jnp.abs(jax.vmap(g)(x[:, 0], p)) <= ends) & jnp.isfinite(res)
+            lam = _arrowhead_eigvals(J)
+            return x, res, lam.real, lam.imag, root
+
+        # blocks of points that stay in the cache through all the steps (lax.map), as in the
+        # simulator: ~3x faster than whole-array passes at 1e5 points
+        L = flat[0].shape[0]
+        size = min(_BLOCK, L)
+        nb = -(-L // size)
+        pad = [jnp.concatenate([f, jnp.repeat(f[-1:], nb * size - L, axis=0)]) for f in flat]
+        out = jax.lax.map(lambda t: block(*t), tuple(f.reshape((nb, size) + f.shape[1:])
+                                                    for f in pad))
+        x, res, re, im, root = (o.reshape((nb * size,) + o.shape[2:])[:L] for o in out)
+        lam = re + 1j * im
+        pole = ok.ravel() & ~root
         shape = ok.shape
         x = jnp.where(ok[..., None], x.reshape(shape + x.shape[-1:]), jnp.nan)
         lam = jnp.where(ok[..., None], lam.reshape(shape + lam.shape[-1:]), jnp.nan + 0j)
