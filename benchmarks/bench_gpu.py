@@ -9,14 +9,18 @@ Rows:
   warm neuron-steps/s (the second run of the same runner), float32 and float64, N from 1e3 up to
   1e7 (``--quick``: 1e3, 1e4) or until the device refuses the memory. ``brainpy``: the same with
   BrainPy's ``bp.neurons.HH`` when ``import brainpy`` works in this interpreter (on a GPU
-  machine: ``pip install --no-deps --target`` the BrainPy 2.8.2 wheels and put the target on
-  PYTHONPATH); else the column says n/a.
+  machine: ``pip install --no-deps --target DIR`` the BrainPy 2.8.2 wheels and pass
+  ``--brainpy-path DIR``); else the column says n/a.
 * ``sweep``: ``find_equilibria`` of the classic HH over a 1-D current sweep (1e5 points; quick
   1e4) and an (I, gK) grid (1000 x 1000; quick 100 x 100), warm seconds and points/s.
 
-Batched Hopf points (issue 14, item 3) are not implemented yet: no row.
+* ``hopf``: :func:`hhanalysis.hopf_points` of the brainpy preset in I for 1000 values of gK
+  (quick: 100), warm seconds and points/s.
 
-Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100]
+``--devices all`` spreads the sweeps over every device (``find_equilibria(devices=...)``).
+
+Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100] [--devices all]
+     [--brainpy-path DIR]
 """
 
 from __future__ import annotations
@@ -79,7 +83,13 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes for a CPU check")
     ap.add_argument("--duration", type=float, default=None, help="simulated ms (default 100; "
                     "quick: 10)")
+    ap.add_argument("--brainpy-path", default=None, help="a folder holding BrainPy and its "
+                    "dependencies (pip install --no-deps --target DIR ...), put on sys.path")
+    ap.add_argument("--devices", default=None, help="'all' or a count: split the sweeps over "
+                    "devices")
     args = ap.parse_args(argv)
+    devices = None if args.devices is None else (
+        args.devices if args.devices == "all" else int(args.devices))
     import jax
 
     import hhanalysis as hh
@@ -87,8 +97,11 @@ def main(argv=None):
     duration = args.duration or (10.0 if args.quick else 100.0)
     steps = int(round(duration / 0.01))
     sizes = [10**3, 10**4] if args.quick else [10**k for k in range(3, 8)]
+    if args.brainpy_path:
+        sys.path.insert(0, args.brainpy_path)
     have_bp = importlib.util.find_spec("brainpy") is not None
-    print(f"backend {jax.default_backend()}, devices {jax.devices()}, {steps} steps per run")
+    print(f"backend {jax.default_backend()}, devices {jax.devices()}, {steps} steps per run, "
+          f"sweeps on {args.devices or 1} device(s)")
     table = Table([("case        ", ""), ("dtype", ""), ("size", ".0e"), ("ours s", ".4f"),
                    ("ours rate/s", ".3e"), ("brainpy rate/s", ""), ("ratio", "")])
     table.header()
@@ -111,12 +124,22 @@ def main(argv=None):
     model = hh.hodgkin_huxley("classic")
     P = 10**4 if args.quick else 10**5
     I = np.linspace(0.0, 200.0, P)
-    t = _warm(lambda: hh.find_equilibria(model, I=I))
+    t = _warm(lambda: hh.find_equilibria(model, I=I, devices=devices))
     table.row("sweep I", "float64", P, t, P / t, "", "")
     side = 100 if args.quick else 1000
     grid = dict(I=np.linspace(0.0, 200.0, side)[:, None], gK=np.linspace(10.0, 60.0, side))
-    t = _warm(lambda: hh.find_equilibria(model, **grid), repeats=1)
+    t = _warm(lambda: hh.find_equilibria(model, devices=devices, **grid), repeats=1)
     table.row("sweep I x gK", "float64", side * side, t, side * side / t, "", "")
+    sets = 100 if args.quick else 1000
+    gK = np.linspace(30.0, 42.0, sets)
+    brainpy = hh.hodgkin_huxley()
+
+    def hopf():
+        pts = hh.hopf_points(brainpy, "I", 6.5, gK=gK)
+        jax.block_until_ready(pts.param)
+
+    t = _warm(hopf)
+    table.row("hopf points", "float64", sets, t, sets / t, "", "")
 
 
 if __name__ == "__main__":
