@@ -24,8 +24,7 @@ __all__ = ["figure_eigenvalues", "figure_center_manifold", "figure_equilibrium_b
            "figure_bifurcation_diagrams", "figure_fi_curve", "figure_limit_cycles",
            "figure_hysteresis", "fit_classic_targets", "figure_fit", "code_fingerprint",
            "write_manifest", "compare_numbers", "MANIFEST",
-           "figure_phase_response", "figure_two_parameter", "TWO_PARAMETER_PLANES",
-           "figure_regime_map"]
+           "figure_phase_response", "figure_two_parameter", "TWO_PARAMETER_PLANES"]
 
 #: The manifest ``reproduce`` writes beside the figures (and ``make docs-img`` into docs/img).
 MANIFEST = "figures.json"
@@ -603,25 +602,3 @@ def figure_two_parameter(out: Path) -> dict:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return {"path": path, "codim2": found}
-
-
-def figure_regime_map(out: Path, I=(0.0, 40.0, 81), gK=(10.0, 60.0, 51)) -> dict:
-    """The (I, gK) plane of the brainpy preset coloured rest / tonic firing / bistable
-    (:func:`hhanalysis.sweep`: warm-started simulation up and down in I, every gK at once) with
-    the Hopf and fold curves of :func:`hhanalysis.two_parameter_diagram` over it. Not part of
-    ``reproduce``. ``I``, ``gK``: (first, last, count) of the grid."""
-    from .continuation.two_parameter import two_parameter_diagram
-    from .plotting import plot_regime_map
-    from .scale import REGIMES, sweep
-
-    model = hodgkin_huxley(preset="brainpy")
-    Is, gKs = np.linspace(*I), np.linspace(*gK)
-    s = sweep(model, "I", Is, gK=gKs, transient=200.0, window=100.0)
-    d = two_parameter_diagram(model, ("I", "gK"), {"I": I[:2], "gK": gK[:2]}, grid=(0, 0))
-    fig, ax = plt.subplots(figsize=(9.0, 5.0), constrained_layout=True)
-    plot_regime_map(s, "gK", d, ax=ax, title="brainpy preset: rest, tonic firing and "
-                    "bistability in the (I, gK) plane")
-    path = Path(out) / "regime_map.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return {"path": path, "counts": {r: int(np.sum(s.regime == k)) for k, r in enumerate(REGIMES)}}

@@ -14,7 +14,7 @@ from .spectra import CenterProjection
 
 __all__ = ["plot_eigenvalue_real_parts", "plot_center_projection", "plot_phase_projection",
            "plot_equilibrium_branch", "plot_cycle_branch", "plot_bifurcation_diagram",
-           "plot_frequency_curve", "plot_two_parameter_diagram", "plot_regime_map"]
+           "plot_frequency_curve", "plot_two_parameter_diagram"]
 
 #: Colours of the seed's bifurcation figure.
 STABLE_EQ, UNSTABLE_EQ = "tab:red", "black"
@@ -472,43 +472,6 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
     ax.set_ylabel(_label(diagram.model, p2))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0.0, frameon=False)
-    if title is not None:
-        ax.set_title(title, fontsize=10)
-    return ax
-
-
-#: Colours of the regimes of :class:`~hhanalysis.scale.Sweep` (rest, tonic, bistable, neither).
-REGIME_COLOURS = ("#eef3fb", "#fde7cf", "#c7e9c0", "#d9d9d9")
-
-
-def plot_regime_map(sweep, other: str, diagram=None, ax=None, title: str | None = None):
-    """The plane of the swept parameter (horizontal) and ``other`` (vertical) coloured by the
-    regime of :func:`hhanalysis.sweep` at each grid point: rest, tonic firing, bistable (both),
-    neither; with the Hopf and fold curves of a
-    :class:`~hhanalysis.TwoParameterDiagram` of the same plane drawn over it."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    ax = _axes(ax, figsize=(7.5, 5.0))
-    x = sweep.values(sweep.param)
-    y = sweep.values(other)
-    x1, y1 = x[:, 0], y[0, :]
-    ax.pcolormesh(x1, y1, sweep.regime.T.astype(float), shading="nearest",
-                  cmap=ListedColormap(REGIME_COLOURS), vmin=0, vmax=3, rasterized=True, zorder=0)
-    names = ("rest", "tonic firing", "bistable (rest or firing)", "neither")
-    patches = [Patch(color=c, label=n) for c, n, k in zip(REGIME_COLOURS, names, range(4))
-               if np.any(sweep.regime == k)]
-    handles = []
-    if diagram is not None:
-        plot_two_parameter_diagram(diagram, ax=ax, shade=False)
-        legend = ax.get_legend()
-        handles = list(legend.legend_handles) if legend is not None else []
-    ax.set_xlim(x1[0], x1[-1])
-    ax.set_ylim(y1[0], y1[-1])
-    ax.set_xlabel(_label(sweep.model, sweep.param))
-    ax.set_ylabel(_label(sweep.model, other))
-    ax.legend(handles=patches + handles, fontsize=8, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     if title is not None:
         ax.set_title(title, fontsize=10)
     return ax

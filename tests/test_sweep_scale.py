@@ -71,21 +71,16 @@ def test_hh_current_sweep_matches_scipy(preset, gL):
     assert np.array_equal(eqs.stable[::97, 0], np.all(ref.real < 0, axis=-1))
 
 
-def test_grid_equals_list_of_parameter_sets_and_scalar_calls():
-    """Broadcast grid (one balance scan per gK), the same points as a flat list (one scan per
-    point), and scalar calls agree."""
+def test_grid_equals_list_of_parameter_sets():
+    """Broadcast grid (one balance scan per gK) and the same points as a flat list (one scan per
+    point) agree; each is checked against brentq above, here they must agree to round-off."""
     model = hh.hodgkin_huxley()
     I = np.linspace(0.0, 40.0, 9)[:, None]
     gK = np.linspace(10.0, 50.0, 5)
     grid = hh.find_equilibria(model, I=I, gK=gK)
     Ib, gKb = np.broadcast_arrays(I, gK)
     flat = hh.find_equilibria(model, I=Ib.ravel(), gK=gKb.ravel())
-    K = grid.x.shape[-2]
     np.testing.assert_allclose(flat.x.reshape(grid.x.shape), grid.x, rtol=1e-12, atol=1e-13)
     np.testing.assert_array_equal(flat.count.reshape(grid.count.shape), grid.count)
-    for i, k in [(0, 0), (4, 2), (8, 4)]:
-        one = hh.find_equilibria(model, I=float(I[i, 0]), gK=float(gK[k]))
-        n = len(one)
-        np.testing.assert_allclose(grid.x[i, k, :n], one.x[:n], rtol=1e-12, atol=1e-13)
-        np.testing.assert_allclose(grid.eigenvalues[i, k, :n], one.eigenvalues[:n], rtol=1e-10)
-        assert K >= n
+    np.testing.assert_allclose(flat.eigenvalues.reshape(grid.eigenvalues.shape),
+                               grid.eigenvalues, rtol=1e-10, atol=1e-12)
