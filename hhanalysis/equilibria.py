@@ -512,7 +512,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         jk = jnp.where(ok, jnp.take_along_axis(j, order, 1), 0)
         a, b = grid[jk], grid[jk + 1]
         Pk = jnp.broadcast_to(P[:, None, :], ok.shape + P.shape[-1:])
-        flat = (a.ravel(), b.ravel(), Pk.reshape(-1, P.shape[-1]))
+        flat = (a.ravel(), b.ravel(), Pk.reshape((a.size, P.shape[-1])))
 
         def block(a, b, p):
             v = jax.vmap(lambda a, b, p: _bracketed_root(g, a, b, p))(a, b, p)
@@ -577,7 +577,7 @@ def _shape_rows(model: ODEModel, params: Mapping, split: _Split, shape):
     Q = sweep_params(model, {k: params[k] for k in names})
     sub = (1,) * (len(shape) - Q.ndim + 1) + Q.shape[:-1]
     u = np.broadcast_to(np.arange(int(np.prod(sub))).reshape(sub), shape).ravel()
-    return Q.reshape(-1, Q.shape[-1]), u
+    return Q.reshape((int(np.prod(Q.shape[:-1])), Q.shape[-1])), u
 
 
 def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):

@@ -80,7 +80,7 @@ def hopf_points(model: ODEModel, param: str, guess, **params):
     shape = P.shape[:-1]
     names = tuple(params)
     idx = [model.param_names.index(k) for k in names]
-    values = P.reshape(-1, P.shape[-1])[:, idx]
+    values = P.reshape((int(np.prod(shape)), P.shape[-1]))[:, idx]
     point = _hopf_batch(model, param, names, guess)(jnp.asarray(values))
     return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), point)
 
@@ -224,18 +224,18 @@ def sweep(model: ODEModel, param: str, values, *, dt: float = 0.02, transient: f
     G = eqs.sweep_shape
     stable = eqs.stable
     n_stable = stable.sum(axis=-1)
-    P = eqs.params.reshape(G[0], -1, eqs.params.shape[-1])  # (L, M, n_params)
-    first = stable[0].reshape(-1, stable.shape[-1])
     if np.any(eqs.count[0] == 0):
         raise ValueError(f"sweep: no equilibrium in the state box at {param} = {values[0]:g} "
                          "for some parameter sets")
+    M = int(np.prod(S))
+    first = stable[0].reshape(M, stable.shape[-1])
     slot = np.argmax(first, axis=-1)  # the first stable equilibrium, else the first one
-    X0 = eqs.x[0].reshape(-1, *eqs.x.shape[-2:])[np.arange(first.shape[0]), slot].T
+    X0 = eqs.x[0].reshape(M, *eqs.x.shape[-2:])[np.arange(M), slot].T
     if min_amplitude is None:
         lo, hi = eqs.box
         min_amplitude = 0.01 * float(hi[0] - lo[0])
     run = _hysteresis_kernel(model, n_tr, n_w)
-    M = X0.shape[1]
+    P = eqs.params.reshape(G[0], M, eqs.params.shape[-1])
     PT = np.transpose(P, (0, 2, 1))  # (L, n_params, M)
     if mesh is not None:  # the simulated parameter sets split over the devices
         X0, PT = pad_to(X0, mesh.size, axis=1), pad_to(PT, mesh.size, axis=2)
