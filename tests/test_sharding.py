@@ -1,5 +1,6 @@
-"""The sweeps split over several devices (jax.sharding, hhanalysis.sharding) give the same results
-as on one device: run in a subprocess with four forced CPU devices."""
+"""The sweeps and the simulated populations split over several devices (jax.sharding,
+hhanalysis.sharding) give the same results as on one device: run in a subprocess with four forced
+CPU devices."""
 
 import json
 import os
@@ -31,6 +32,20 @@ s1 = hh.sweep(m, "I", np.array([2.0, 5.0, 10.0]), devices="all", **kw)
 s0 = hh.sweep(m, "I", np.array([2.0, 5.0, 10.0]), **kw)
 out["sweep"] = [np.array_equal(s1.regime, s0.regime),
                 np.array_equal(s1.period, s0.period, equal_nan=True)]
+import hhanalysis.brainpy as bp
+import hhanalysis.simulate as sim
+runs, X0 = [], None
+for devices in (None, "all"):  # a population of 1003 (padded to 1004) split over 4 devices
+    g = bp.dyn.HH(1003)
+    X0 = g.X if X0 is None else X0
+    g.X = X0  # the same random initial state
+    r = bp.dyn.DSRunner(g, monitors={"V": [0, 500, 1002], "spike": None},
+                        inputs=("input", np.linspace(0, 20, 1003)), dt=0.01,
+                        execution=sim.Execution(devices=devices))
+    r.run(20.0)
+    runs.append((np.asarray(r.mon.V), np.asarray(r.mon.spike), np.asarray(g.V)))
+out["population"] = [np.array_equal(x, y) for x, y in zip(runs[0], runs[1])]
+out["spikes"] = int(runs[0][1].sum())
 print(json.dumps(out))
 """
 
@@ -45,9 +60,12 @@ def test_sharded_sweeps_equal_one_device():
     assert out["hh"] == [True, True, True]
     assert out["ml"] == [True, True, 3]  # three equilibria somewhere: the multi-root path
     assert out["sweep"] == [True, True]
+    assert out["population"] == [True, True, True] and out["spikes"] > 100
 
 
 def test_bad_devices_is_one_clear_error():
+    with pytest.raises(ValueError, match="Execution.devices must be"):
+        hh.simulate.Execution(devices="gpu")
     with pytest.raises(ValueError, match="devices must be"):
         hh.find_equilibria(hh.hodgkin_huxley(), I=[1.0, 2.0], devices="gpu")
     with pytest.raises(ValueError, match="devices must be between 1 and"):
