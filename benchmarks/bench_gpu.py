@@ -17,7 +17,8 @@ Rows:
 * ``hopf``: :func:`hhanalysis.hopf_points` of the brainpy preset in I for 1000 values of gK
   (quick: 100), warm seconds and points/s.
 
-``--devices all`` spreads the sweeps over every device (``find_equilibria(devices=...)``).
+``--devices all`` spreads the populations and the sweeps over every device
+(``Execution(devices=...)``, ``find_equilibria(devices=...)``).
 
 Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100] [--devices all]
      [--brainpy-path DIR]
@@ -47,11 +48,13 @@ def _warm(fn, repeats=3):
     return best
 
 
-def simulate_ours(N, dtype, duration):
+def simulate_ours(N, dtype, duration, devices=None):
     import hhanalysis.brainpy as hbp
+    from hhanalysis.simulate import Execution
 
     group = hbp.dyn.HH(N, dtype=dtype)
-    runner = hbp.dyn.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01)
+    runner = hbp.dyn.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01,
+                              execution=Execution(devices=devices))
 
     def run():
         runner.run(duration)
@@ -85,8 +88,8 @@ def main(argv=None):
                     "quick: 10)")
     ap.add_argument("--brainpy-path", default=None, help="a folder holding BrainPy and its "
                     "dependencies (pip install --no-deps --target DIR ...), put on sys.path")
-    ap.add_argument("--devices", default=None, help="'all' or a count: split the sweeps over "
-                    "devices")
+    ap.add_argument("--devices", default=None, help="'all' or a count: split the populations and "
+                    "sweeps over devices")
     args = ap.parse_args(argv)
     devices = None if args.devices is None else (
         args.devices if args.devices == "all" else int(args.devices))
@@ -101,14 +104,14 @@ def main(argv=None):
         sys.path.insert(0, args.brainpy_path)
     have_bp = importlib.util.find_spec("brainpy") is not None
     print(f"backend {jax.default_backend()}, devices {jax.devices()}, {steps} steps per run, "
-          f"sweeps on {args.devices or 1} device(s)")
+          f"populations and sweeps on {args.devices or 1} device(s)")
     table = Table([("case        ", ""), ("dtype", ""), ("size", ".0e"), ("ours s", ".4f"),
                    ("ours rate/s", ".3e"), ("brainpy rate/s", ""), ("ratio", "")])
     table.header()
     for dtype in ("float32", "float64"):
         for N in sizes:
             try:
-                ours = N * steps / simulate_ours(N, dtype, duration)
+                ours = N * steps / simulate_ours(N, dtype, duration, devices)
             except (MemoryError, RuntimeError, ValueError) as e:  # the device refused
                 print(f"simulate {dtype} N={N:.0e}: stopped ({type(e).__name__})")
                 break
