@@ -65,7 +65,7 @@ _LAZY = {
     # submodules that the eager package used to load (``hh.continuation``, ...)
     **{name: (f".{name}", None) for name in (
         "simulate", "special", "codegen", "continuation", "equilibria", "fitting", "models",
-        "precision", "spectra", "phase", "library", "ode")},
+        "precision", "spectra", "phase", "library", "ode", "scale")},
     "load_ode": (".ode", "load_ode"),
     "trajectory": (".trajectory", "trajectory"), "Trajectory": (".trajectory", "Trajectory"),
     "CompiledModel": (".codegen", "CompiledModel"), "compile_model": (".codegen", "compile_model"),
@@ -86,6 +86,7 @@ _LAZY = {
     **{name: (".phase", name) for name in (
         "DirectPhaseResponse", "Interaction", "PhaseResponse", "direct_phase_response",
         "gap_junction", "interaction_function", "phase_response", "synapse")},
+    **{name: (".scale", name) for name in ("hopf_points", "sweep", "Sweep")},
     "CenterManifold": (".spectra", "CenterManifold"),
     "center_manifold": (".spectra", "center_manifold"),
 }
@@ -122,5 +123,5 @@ __all__ = [
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
     "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",
-    "load_ode", "trajectory", "Trajectory", "library",
+    "load_ode", "trajectory", "Trajectory", "library", "hopf_points", "sweep", "Sweep",
 ]

@@ -43,12 +43,22 @@ class Execution:
             block of float64 neurons fits in a 512 KiB L2 cache; the actual length is rounded to
             a multiple of 16); ``None`` disables blocking. Groups smaller than two blocks run
             unblocked, as does everything on a GPU backend.
+        devices: split the neurons over devices with ``jax.sharding`` (a mesh over the neuron
+            axis; :mod:`hhanalysis.sharding`): None (default: one device, the threads above),
+            ``'all'`` or a count. The group then runs as one program, unblocked, each device
+            stepping its share; the results do not depend on it.
     """
 
     threads: int | None = None
     block_size: int | None = 4096
+    devices: int | str | None = None
 
     def __post_init__(self):
+        d = self.devices
+        if not (d is None or d == "all" or (isinstance(d, int) and not isinstance(d, bool)
+                                            and d >= 1)):
+            raise ValueError(f"Execution.devices must be None, 'all' or a positive integer, "
+                             f"got {d!r}")
         for name in ("threads", "block_size"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):

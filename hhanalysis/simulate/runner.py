@@ -45,7 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..precision import float64
-from .execution import Execution, from_blocks, layout, run_concurrently, to_blocks
+from ..sharding import sweep_mesh
+from .execution import Execution, Layout, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
 from .neurons import NeuronGroup
@@ -370,7 +371,11 @@ class DSRunner:
         targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
                    tuple(k for k, _ in funcs))
         dtype = g.dtype
-        lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
+        mesh = sweep_mesh(self.execution.devices)
+        if mesh is not None:  # one program, the neuron axis split over the devices
+            lay = Layout(1, 1, -(-g.num // mesh.size) * mesh.size)
+        else:
+            lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
         shares = _Shares(g.num, lay)
         P = shares.split([p.astype(dtype) for p in g.param_list()])
         thr = shares.split(g.threshold_value().astype(dtype))
@@ -398,6 +403,8 @@ class DSRunner:
             args = [(x, p, t, f, i, u, s, m) for x, p, t, f, i, u, s, m in zip(
                 shares.split(X), P, thr, fixed_arrays, it, fn, shares.split(last_spike),
                 mon_idx)]
+            if mesh is not None:
+                args = [_on_mesh(mesh, a, lay.padded) for a in args]
             results = run_concurrently(runner, args)
             X = shares.join([r[0] for r in results])
             last_spike = shares.join([r[2] for r in results])
@@ -466,6 +473,21 @@ class _Shares:
         xp = np if isinstance(parts[0], np.ndarray) else jnp
         a = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=-1)
         return a[..., :self.num] if trim and self.pad else a
+
+
+def _on_mesh(mesh, tree, num: int):
+    """Per-neuron arrays of ``tree`` (last axis of length ``num``) split over the mesh's
+    ``"sweep"`` axis along the neurons; the rest replicated."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    def put(a):
+        if jnp.ndim(a) >= 1 and jnp.shape(a)[-1] == num:
+            spec = PartitionSpec(*([None] * (jnp.ndim(a) - 1) + ["sweep"]))
+        else:
+            spec = PartitionSpec()
+        return jax.device_put(a, NamedSharding(mesh, spec))
+
+    return jax.tree_util.tree_map(put, tree)
 
 
 def _monitor_plan(idx, lay):

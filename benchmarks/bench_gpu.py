@@ -1,0 +1,149 @@
+"""One prepared script for a scarce accelerator session (it runs on whatever backend JAX has):
+simulator throughput against BrainPy when it is importable, and the equilibrium sweeps, in one
+table. Measure and debug on CPU with ``--quick`` (small sizes, under a minute), then run it once
+on the GPU.
+
+Rows:
+
+* ``simulate``: uncoupled HH, exp_auto, dt = 0.01 ms, constant input 10 uA/cm^2, no monitors;
+  warm neuron-steps/s (the second run of the same runner), float32 and float64, N from 1e3 up to
+  1e7 (``--quick``: 1e3, 1e4) or until the device refuses the memory. ``brainpy``: the same with
+  BrainPy's ``bp.neurons.HH`` when ``import brainpy`` works in this interpreter (on a GPU
+  machine: ``pip install --no-deps --target DIR`` the BrainPy 2.8.2 wheels and pass
+  ``--brainpy-path DIR``); else the column says n/a.
+* ``sweep``: ``find_equilibria`` of the classic HH over a 1-D current sweep (1e5 points; quick
+  1e4) and an (I, gK) grid (1000 x 1000; quick 100 x 100), warm seconds and points/s.
+
+* ``hopf``: :func:`hhanalysis.hopf_points` of the brainpy preset in I for 1000 values of gK
+  (quick: 100), warm seconds and points/s.
+
+``--devices all`` spreads the populations and the sweeps over every device
+(``Execution(devices=...)``, ``find_equilibria(devices=...)``).
+
+Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100] [--devices all]
+     [--brainpy-path DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _table import Table  # noqa: E402
+
+
+def _warm(fn, repeats=3):
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def simulate_ours(N, dtype, duration, devices=None):
+    import hhanalysis.brainpy as hbp
+    from hhanalysis.simulate import Execution
+
+    group = hbp.dyn.HH(N, dtype=dtype)
+    runner = hbp.dyn.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01,
+                              execution=Execution(devices=devices))
+
+    def run():
+        runner.run(duration)
+        group.V.block_until_ready()
+
+    return _warm(run, repeats=1)
+
+
+def simulate_brainpy(N, dtype, duration):
+    import brainpy as bp
+    import brainpy.math as bm
+    import jax
+
+    if dtype == "float64":
+        bm.enable_x64()
+    bm.set_dt(0.01)
+    group = bp.neurons.HH(N)
+    runner = bp.DSRunner(group, monitors=[], inputs=("input", 10.0), progress_bar=False)
+
+    def run():
+        runner.run(duration)
+        jax.block_until_ready(group.V.value)
+
+    return _warm(run, repeats=1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes for a CPU check")
+    ap.add_argument("--duration", type=float, default=None, help="simulated ms (default 100; "
+                    "quick: 10)")
+    ap.add_argument("--brainpy-path", default=None, help="a folder holding BrainPy and its "
+                    "dependencies (pip install --no-deps --target DIR ...), put on sys.path")
+    ap.add_argument("--devices", default=None, help="'all' or a count: split the populations and "
+                    "sweeps over devices")
+    args = ap.parse_args(argv)
+    devices = None if args.devices is None else (
+        args.devices if args.devices == "all" else int(args.devices))
+    import jax
+
+    import hhanalysis as hh
+
+    duration = args.duration or (10.0 if args.quick else 100.0)
+    steps = int(round(duration / 0.01))
+    sizes = [10**3, 10**4] if args.quick else [10**k for k in range(3, 8)]
+    if args.brainpy_path:
+        sys.path.insert(0, args.brainpy_path)
+    have_bp = importlib.util.find_spec("brainpy") is not None
+    print(f"backend {jax.default_backend()}, devices {jax.devices()}, {steps} steps per run, "
+          f"populations and sweeps on {args.devices or 1} device(s)")
+    table = Table([("case        ", ""), ("dtype", ""), ("size", ".0e"), ("ours s", ".4f"),
+                   ("ours rate/s", ".3e"), ("brainpy rate/s", ""), ("ratio", "")])
+    table.header()
+    for dtype in ("float32", "float64"):
+        for N in sizes:
+            try:
+                ours = N * steps / simulate_ours(N, dtype, duration, devices)
+            except (MemoryError, RuntimeError, ValueError) as e:  # the device refused
+                print(f"simulate {dtype} N={N:.0e}: stopped ({type(e).__name__})")
+                break
+            theirs = "n/a"
+            ratio = ""
+            if have_bp:
+                try:
+                    bp_rate = N * steps / simulate_brainpy(N, dtype, duration)
+                    theirs, ratio = f"{bp_rate:.3e}", f"{ours / bp_rate:.2f}"
+                except Exception as e:  # BrainPy's own failure is reported, not fatal
+                    theirs = type(e).__name__
+            table.row("simulate", dtype, N, N * steps / ours, ours, theirs, ratio)
+    model = hh.hodgkin_huxley("classic")
+    P = 10**4 if args.quick else 10**5
+    I = np.linspace(0.0, 200.0, P)
+    t = _warm(lambda: hh.find_equilibria(model, I=I, devices=devices))
+    table.row("sweep I", "float64", P, t, P / t, "", "")
+    side = 100 if args.quick else 1000
+    grid = dict(I=np.linspace(0.0, 200.0, side)[:, None], gK=np.linspace(10.0, 60.0, side))
+    t = _warm(lambda: hh.find_equilibria(model, devices=devices, **grid), repeats=1)
+    table.row("sweep I x gK", "float64", side * side, t, side * side / t, "", "")
+    sets = 100 if args.quick else 1000
+    gK = np.linspace(30.0, 42.0, sets)
+    brainpy = hh.hodgkin_huxley()
+
+    def hopf():
+        pts = hh.hopf_points(brainpy, "I", 6.5, gK=gK)
+        jax.block_until_ready(pts.param)
+
+    t = _warm(hopf)
+    table.row("hopf points", "float64", sets, t, sets / t, "", "")
+
+
+if __name__ == "__main__":
+    main()

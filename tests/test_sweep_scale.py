@@ -1,0 +1,86 @@
+"""Vectorised equilibrium sweeps: the on-device reduction (one scan per distinct row of the
+parameters the current balance's voltage-dependent part sees, a binary search per monotone run,
+eigenvalues of the arrowhead Jacobian by Aberth) against independent numpy/scipy computations."""
+
+import numpy as np
+import pytest
+import reference_hh
+import scipy.optimize
+
+import hhanalysis as hh
+
+
+def _roots_by_scipy(balance, lo, hi, points=3201):
+    """All roots of a scalar function on [lo, hi]: sign changes on a fine grid, then brentq."""
+    v = np.linspace(lo, hi, points)
+    g = balance(v)
+    cols = np.nonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0)[0]
+    return np.array([scipy.optimize.brentq(balance, v[j], v[j + 1], xtol=1e-14, rtol=1e-15)
+                     for j in cols])
+
+
+def _ml_balance(V, I, gCa):
+    """Morris-Lecar current balance with both gates at steady state (textbook formulas, the
+    model's default parameters)."""
+    m = 0.5 * (1 + np.tanh((V + 1.2) / 18.0))
+    w = 0.5 * (1 + np.tanh((V - 12.0) / 17.4))
+    return I - 2.0 * (V + 60.0) - gCa * m * (V - 120.0) - 8.0 * w * (V + 84.0)
+
+
+def test_ml_grid_sweep_matches_scipy_and_numpy_eigenvalues():
+    """A 2-D (I, gCa) grid with one and three equilibria per point: every root found, to 1e-9,
+    and the eigenvalues equal LAPACK's at each."""
+    model = hh.morris_lecar()
+    I = np.linspace(-10.0, 90.0, 11)[:, None]
+    gCa = np.array([3.5, 4.0, 4.4])
+    eqs = hh.find_equilibria(model, I=I, gCa=gCa)
+    assert eqs.sweep_shape == (11, 3)
+    assert set(np.unique(eqs.count)) == {1, 3}
+    cm = model.compile()
+    for i in range(11):
+        for k in range(3):
+            roots = _roots_by_scipy(lambda V: _ml_balance(V, I[i, 0], gCa[k]), -100.0, 60.0)
+            n = int(eqs.count[i, k])
+            assert n == roots.size
+            np.testing.assert_allclose(eqs.x[i, k, :n, 0], roots, atol=1e-9)
+            for j in range(n):
+                J = np.asarray(cm.jac_x(eqs.x[i, k, j], eqs.params[i, k]))
+                ref = np.sort_complex(np.linalg.eigvals(J))
+                got = np.sort_complex(eqs.eigenvalues[i, k, j])
+                np.testing.assert_allclose(got, ref, atol=1e-11 * max(1, np.abs(ref).max()))
+
+
+@pytest.mark.parametrize("preset,gL", [("brainpy", 0.03), ("classic", 0.3)])
+def test_hh_current_sweep_matches_scipy(preset, gL):
+    """A 1-D current sweep (one scan of the balance for all points) against brentq on the
+    independent numpy balance of tests/reference_hh.py, and the spectra against LAPACK."""
+    model = hh.hodgkin_huxley(preset=preset)
+    I = np.linspace(0.0, 200.0, 2001)
+    eqs = hh.find_equilibria(model, I=I)
+    assert np.all(eqs.count == 1)
+    for i in range(0, 2001, 250):
+        V = scipy.optimize.brentq(reference_hh.steady_state_balance, -100, 60,
+                                  args=(gL, I[i]), xtol=1e-14, rtol=1e-15)
+        assert abs(eqs.x[i, 0, 0] - V) < 1e-9
+    cm = model.compile()
+    J = np.stack([np.asarray(cm.jac_x(x, p)) for x, p in zip(eqs.x[::97, 0], eqs.params[::97])])
+    ref = np.linalg.eigvals(J)
+    ref = np.take_along_axis(ref, hh.equilibria.spectrum_order(ref), -1)
+    np.testing.assert_allclose(eqs.eigenvalues[::97, 0], ref, atol=1e-11 * np.abs(ref).max())
+    # exact conjugate pairs and stability flags as LAPACK's
+    assert np.array_equal(eqs.stable[::97, 0], np.all(ref.real < 0, axis=-1))
+
+
+def test_grid_equals_list_of_parameter_sets():
+    """Broadcast grid (one balance scan per gK) and the same points as a flat list (one scan per
+    point) agree; each is checked against brentq above, here they must agree to round-off."""
+    model = hh.hodgkin_huxley()
+    I = np.linspace(0.0, 40.0, 9)[:, None]
+    gK = np.linspace(10.0, 50.0, 5)
+    grid = hh.find_equilibria(model, I=I, gK=gK)
+    Ib, gKb = np.broadcast_arrays(I, gK)
+    flat = hh.find_equilibria(model, I=Ib.ravel(), gK=gKb.ravel())
+    np.testing.assert_allclose(flat.x.reshape(grid.x.shape), grid.x, rtol=1e-12, atol=1e-13)
+    np.testing.assert_array_equal(flat.count.reshape(grid.count.shape), grid.count)
+    np.testing.assert_allclose(flat.eigenvalues.reshape(grid.eigenvalues.shape),
+                               grid.eigenvalues, rtol=1e-10, atol=1e-12)
