@@ -409,3 +409,23 @@ def test_jax_x64_untouched():
     before = jax.config.jax_enable_x64
     hh.find_equilibria(_sqrt_model())
     assert jax.config.jax_enable_x64 == before
+
+
+def test_diagram_skips_a_simulated_oscillation_that_is_no_orbit(monkeypatch):
+    """A slowly decaying oscillation can pass simulate_cycle's periodicity test; when collocation
+    finds no periodic orbit next to it, the diagram goes on without it instead of failing."""
+    from hhanalysis.continuation import diagram as diagram_module
+
+    m = hh.hodgkin_huxley("classic")
+    x_eq = hh.find_equilibria(m, I=50.0).x[0]
+
+    def fake(model, param, value, **kw):
+        t = np.linspace(0.0, 7.5, 401)
+        x = np.repeat(x_eq[None], t.size, axis=0)
+        x[:, 0] += 30.0 * np.sin(2 * np.pi * t / 7.5) * np.exp(-t)  # not periodic
+        return hh.SimulatedOrbit(param, float(value), 7.5, t, x,
+                                 dict(zip(m.param_names, map(float, m.param_vector()))))
+
+    monkeypatch.setattr(diagram_module, "simulate_cycle", fake)
+    d = hh.bifurcation_diagram(m, "I", (45.0, 60.0), simulate=0)
+    assert len(d.cycles) == 0 and len(d.equilibria) >= 1

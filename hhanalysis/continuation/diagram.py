@@ -450,8 +450,13 @@ def bifurcation_diagram(
                 continue
             for direction in (-1, 1):
                 if (direction < 0 and v > lo) or (direction > 0 and v < hi):
-                    cycles.append(continue_cycles(model, orbit, (lo, hi), direction=direction,
-                                                  **opts))
+                    try:
+                        cycles.append(continue_cycles(model, orbit, (lo, hi),
+                                                      direction=direction, **opts))
+                    except RuntimeError:
+                        # no periodic orbit next to the simulated one (a slowly decaying
+                        # oscillation near a Hopf point passes the simulation's test)
+                        break
     params = dict(zip(model.param_names, map(float, model.param_vector(**fixed))))
     return BifurcationDiagram(model, param, (lo, hi), tuple(eqs), tuple(cycles), params)
 
