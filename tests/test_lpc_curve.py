@@ -20,7 +20,7 @@ from hhanalysis.continuation.results import Status
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "auto07p_lpc_curve_IgK_brainpy.json").read_text())
-BOUNDS = {"I": (-10.0, 200.0), "gK": (0.0, 80.0)}
+BOUNDS = {"I": (-10.0, 200.0), "gK": (11.0, 80.0)}  # AUTO's user points: gK >= 12
 
 
 @pytest.fixture(scope="module")
