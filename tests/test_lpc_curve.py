@@ -1,4 +1,5 @@
-"""Curves of folds of cycles (LPC) in two parameters against AUTO-07p.
+"""Curves of folds of cycles (LPC) in two parameters against AUTO-07p (``two_parameter_diagram
+(cycles=True)``, which continues the same curve, is checked by notebooks/06_two_parameter.ipynb).
 
 Reference: tests/data/auto07p_lpc_curve_IgK_brainpy.json, written by
 ``benchmarks/auto07p_lpc_curve.py --write`` (AUTO-07p 0.9.2, IPS=2, ISW=2, ICP=[I, gK, 11],
@@ -109,19 +110,3 @@ def test_bad_arguments(model, lpc):
     with pytest.raises(ValueError, match="outside its bounds"):
         hh.continue_lpc(model, lpc, ("I", "gK"), {"gK": (40.0, 50.0)})
 
-
-def test_two_parameter_diagram_with_lpc_curves(model, curve, tmp_path):
-    """``cycles=True`` continues the LPC curve through the fold of the cycles born at the lower
-    Hopf point of the model's own slice (gK = 36): the same curve and codim-2 points."""
-    d = hh.two_parameter_diagram(model, ("I", "gK"), {"I": (-10, 200), "gK": (0, 60)},
-                                 slices=1, grid=(0, 0), cycles=True)
-    assert len(d.lpc_curves) == 1
-    lpc = d.lpc_curves[0]
-    for kind in ("cpc", "r1"):
-        ours = sorted(s.params["I"] for s in lpc.points(kind))
-        ref = sorted(s.params["I"] for s in curve.points(kind))
-        assert ours == pytest.approx(ref, rel=1e-7)
-    assert {"cpc", "r1"} <= {s.kind for s in d.codim2_points}
-    text = d.tables()["curves.csv"]
-    assert text.count("\nlpc,0,") == len(lpc)
-    d.plot()

@@ -73,7 +73,8 @@ from .results import (
     ZeroHopfData,
 )
 
-__all__ = ["BifurcationCurve", "continue_hopf", "continue_fold", "CURVE_SETTINGS"]
+__all__ = ["BifurcationCurve", "TwoParameterCurve", "continue_hopf", "continue_fold",
+           "CURVE_SETTINGS"]
 
 #: Default settings of curve continuation (AUTO's usual DS, DSMIN, DSMAX, NMX; EPSL = 1e-10).
 CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=0.5, max_steps=3000)
@@ -85,8 +86,47 @@ _IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
 CODIM2 = ("bt", "gh", "zh", "hh", "cp")
 
 
+class TwoParameterCurve:
+    """What every curve in two parameters offers (:class:`BifurcationCurve`,
+    :class:`~hhanalysis.continuation.cycle_curves.CycleCurve`): its length, one parameter along
+    it, its special points by kind, its codim-2 points and why it ended. The subclasses hold
+    ``values``, ``param_names``, ``special_points``, ``stops`` and ``stop_params``."""
+
+    #: the kinds of special points that are codim-2 points on this kind of curve
+    CODIM2: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def param(self, name: str) -> np.ndarray:
+        """The values of one of the two curve parameters along the curve."""
+        if name not in self.param_names:
+            raise ValueError(f"param must be one of {self.param_names}, got {name!r}")
+        return self.values[:, self.param_names.index(name)]
+
+    @property
+    def codim2_points(self) -> tuple[SpecialPoint, ...]:
+        return tuple(s for s in self.special_points if s.kind in self.CODIM2)
+
+    def points(self, kind: str) -> tuple[SpecialPoint, ...]:
+        """The special points of one kind (e.g. ``'gh'``)."""
+        return tuple(s for s in self.special_points if s.kind == kind)
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the curve ended, at its first and its last point."""
+        return "; ".join(f"{end}: {s.message(name)}" for end, s, name in
+                         zip(("first end", "last end"), self.stops, self.stop_params))
+
+    @property
+    def status(self) -> Status:
+        """STEP_TOO_SMALL if either end failed, else the status of the last end."""
+        bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
+        return bad[0] if bad else self.stops[1].status
+
+
 @dataclass(frozen=True)
-class BifurcationCurve:
+class BifurcationCurve(TwoParameterCurve):
     r"""A curve of Hopf points or of folds of equilibria in two parameters.
 
     Points are ordered along the curve; the start point is ``values[start_index]``.
@@ -128,39 +168,11 @@ class BifurcationCurve:
     start_index: int
     params: dict = field(default_factory=dict, repr=False)
     settings: ContinuationSettings = field(default=CURVE_SETTINGS, repr=False)
-
-    def __len__(self) -> int:
-        return self.values.shape[0]
-
-    def param(self, name: str) -> np.ndarray:
-        """The values of one of the two curve parameters along the curve."""
-        if name not in self.param_names:
-            raise ValueError(f"param must be one of {self.param_names}, got {name!r}")
-        return self.values[:, self.param_names.index(name)]
+    CODIM2 = CODIM2
 
     def state(self, name: str) -> np.ndarray:
         """One state variable along the curve."""
         return self.x[:, self.model.state_names.index(name)]
-
-    @property
-    def codim2_points(self) -> tuple[SpecialPoint, ...]:
-        return tuple(s for s in self.special_points if s.kind in CODIM2)
-
-    def points(self, kind: str) -> tuple[SpecialPoint, ...]:
-        """The special points of one kind (e.g. ``'gh'``)."""
-        return tuple(s for s in self.special_points if s.kind == kind)
-
-    @property
-    def stop_reason(self) -> str:
-        """Why the curve ended, at its first and its last point."""
-        return "; ".join(f"{end}: {s.message(name)}" for end, s, name in
-                         zip(("first end", "last end"), self.stops, self.stop_params))
-
-    @property
-    def status(self) -> Status:
-        """STEP_TOO_SMALL if either end failed, else the status of the last end."""
-        bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
-        return bad[0] if bad else self.stops[1].status
 
     def hopf_point(self, index: int, param: str | None = None) -> SpecialPoint:
         r"""The Hopf point ``index`` of a Hopf curve as a start for

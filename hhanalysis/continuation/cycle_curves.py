@@ -43,7 +43,7 @@ from ..models import ODEModel
 from ..precision import float64
 from . import driver
 from .collocation import Collocation, Discretisation, adapted_mesh, remesh
-from .curves import _check_bounds, _check_user_points, _describe
+from .curves import TwoParameterCurve, _check_bounds, _check_user_points, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
@@ -69,7 +69,7 @@ CODIM2 = ("cpc", "r1", "lppd", "lpns")
 
 
 @dataclass(frozen=True)
-class CycleCurve:
+class CycleCurve(TwoParameterCurve):
     r"""A curve of folds of cycles (LPC) in two parameters.
 
     Points are ordered along the curve; the start point is ``values[start_index]``.
@@ -116,35 +116,7 @@ class CycleCurve:
     params: dict = field(default_factory=dict, repr=False)
     collocation: Collocation = field(default_factory=Collocation, repr=False)
     settings: ContinuationSettings = field(default=LPC_CURVE_SETTINGS, repr=False)
-
-    def __len__(self) -> int:
-        return self.values.shape[0]
-
-    def param(self, name: str) -> np.ndarray:
-        """The values of one of the two curve parameters along the curve."""
-        if name not in self.param_names:
-            raise ValueError(f"param must be one of {self.param_names}, got {name!r}")
-        return self.values[:, self.param_names.index(name)]
-
-    @property
-    def codim2_points(self) -> tuple[SpecialPoint, ...]:
-        return tuple(s for s in self.special_points if s.kind in CODIM2)
-
-    def points(self, kind: str) -> tuple[SpecialPoint, ...]:
-        """The special points of one kind (e.g. ``'cpc'``)."""
-        return tuple(s for s in self.special_points if s.kind == kind)
-
-    @property
-    def stop_reason(self) -> str:
-        """Why the curve ended, at its first and its last point."""
-        return "; ".join(f"{end}: {s.message(name)}" for end, s, name in
-                         zip(("first end", "last end"), self.stops, self.stop_params))
-
-    @property
-    def status(self) -> Status:
-        """STEP_TOO_SMALL if either end failed, else the status of the last end."""
-        bad = [s.status for s in self.stops if s.status is Status.STEP_TOO_SMALL]
-        return bad[0] if bad else self.stops[1].status
+    CODIM2 = CODIM2
 
     def __repr__(self) -> str:
         pts = "\n".join(f"  {_describe(s, self.param_names)}" for s in self.special_points)
