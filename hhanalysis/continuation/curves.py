@@ -491,18 +491,23 @@ class _NoConvergence(Exception):
     pass
 
 
-def _continue(kind, model, start, params, bounds, settings, user_points, direction, throw):
-    if kind not in ("hopf", "fold"):  # pragma: no cover - internal
-        raise ValueError(kind)
-    settings = settings or CURVE_SETTINGS
+def _curve_arguments(model, params, bounds, user_points, direction):
+    """The checked arguments every two-parameter curve takes: ``(params, bounds as two (lo, hi)
+    pairs, user points as (parameter index, value))``."""
     if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
         raise ValueError(f"params must be two different parameter names, got {params!r}")
     params = tuple(params)
     model.check_param_names(list(params), "curve parameter")
     if direction not in (-1, 0, 1):
         raise ValueError(f"direction must be -1, 0 (both) or 1, got {direction!r}")
-    box = _check_bounds(bounds, params)
-    user = _check_user_points(user_points, params)
+    return params, _check_bounds(bounds, params), _check_user_points(user_points, params)
+
+
+def _continue(kind, model, start, params, bounds, settings, user_points, direction, throw):
+    if kind not in ("hopf", "fold"):  # pragma: no cover - internal
+        raise ValueError(kind)
+    settings = settings or CURVE_SETTINGS
+    params, box, user = _curve_arguments(model, params, bounds, user_points, direction)
     x0, pdict = _start_of(start, kind, model)
     unknown = set(pdict) - set(model.param_names)
     if unknown:

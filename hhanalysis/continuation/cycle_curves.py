@@ -43,7 +43,7 @@ from ..models import ODEModel
 from ..precision import float64
 from . import driver
 from .collocation import Collocation, Discretisation, adapted_mesh, remesh
-from .curves import TwoParameterCurve, _check_bounds, _check_user_points, _describe
+from .curves import TwoParameterCurve, _curve_arguments, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
@@ -435,14 +435,7 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
         :class:`CycleCurve`.
     """
     settings = settings or LPC_CURVE_SETTINGS
-    if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
-        raise ValueError(f"params must be two different parameter names, got {params!r}")
-    params = tuple(params)
-    model.check_param_names(list(params), "curve parameter")
-    if direction not in (-1, 0, 1):
-        raise ValueError(f"direction must be -1, 0 (both) or 1, got {direction!r}")
-    box = _check_bounds(bounds, params)
-    user = _check_user_points(user_points, params)
+    params, box, user = _curve_arguments(model, params, bounds, user_points, direction)
     orbit = _lpc_start(model, start)
     if orbit.param_name not in params:
         raise ValueError(f"params = {params!r}: one of them must be the fold's parameter "
