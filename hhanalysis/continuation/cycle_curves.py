@@ -47,6 +47,7 @@ from .curves import TwoParameterCurve, _curve_arguments, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
+from .problems.periodic_orbit import amplitude
 from .results import (
     ContinuationError,
     CycleData,
@@ -154,8 +155,9 @@ def _compiled(cm, k1: int, k2: int, ntst: int, ncol: int):
 
 
 def _amplitude(disc, V):
-    X = disc.orbit(np.asarray(V)[..., :-1])
-    return np.max(X.max(axis=-2) - X.min(axis=-2), axis=-1)
+    """:func:`~hhanalysis.continuation.problems.periodic_orbit.amplitude` of curve points
+    (the second parameter dropped)."""
+    return amplitude(disc, np.asarray(V)[..., :-1])
 
 
 # --------------------------------------------------------------------------------------------
