@@ -427,7 +427,8 @@ def arclength_weights(h, ncol, n, xp=np):
 
 
 def evaluate(X, mesh, ncol, tau) -> np.ndarray:
-    """The piecewise polynomial with node values ``X`` on ``mesh`` at times ``tau`` in [0, 1]."""
+    """The piecewise polynomial with node values ``X`` ``(..., nodes, n)`` on ``mesh`` at times
+    ``tau`` in [0, 1]: ``(..., len(tau), n)`` (leading axes: several orbits on one mesh)."""
     mesh = np.asarray(mesh)
     tau = np.asarray(tau, float)
     tau = np.where(tau == 1.0, 1.0, np.mod(tau, 1.0))
@@ -435,8 +436,8 @@ def evaluate(X, mesh, ncol, tau) -> np.ndarray:
     i = np.clip(np.searchsorted(mesh, tau, side="right") - 1, 0, ntst - 1)
     s = (tau - mesh[i]) / (mesh[i + 1] - mesh[i])
     Lv = basis(ncol).values(s)  # (len, m+1)
-    Xb = np.asarray(X)[np.arange(ntst)[:, None] * ncol + np.arange(ncol + 1)]
-    return np.einsum("kj,kjn->kn", Lv, Xb[i])
+    Xb = np.asarray(X)[..., np.arange(ntst)[:, None] * ncol + np.arange(ncol + 1), :]
+    return np.einsum("kj,...kjn->...kn", Lv, Xb[..., i, :, :])
 
 
 def _error_density(X, mesh, ncol, weights=None) -> np.ndarray:

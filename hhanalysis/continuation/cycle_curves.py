@@ -200,7 +200,7 @@ class _Hooks(driver.Hooks):
         ]
         cut, stop = len(V), None
         for idx, make in checks:
-            if idx.size and int(idx[0]) + 1 < cut or (idx.size and stop is None):
+            if idx.size and (stop is None or int(idx[0]) + 1 < cut):
                 cut, stop = int(idx[0]) + 1, make(int(idx[0]))
         if stop is not None and stop.status is Status.REACHED_BOUND:
             i = cut - 1

@@ -695,7 +695,7 @@ def continue_cycles(
                  f"(period {start.period:.6g}), continued towards "
                  f"{'larger' if direction > 0 else 'smaller'} {param}"]
     elif start.kind == "pd":
-        u0, phi, mesh = _pd_start(jax.jit(cm.jac_x), p0, start, disc)
+        u0, phi, mesh = _pd_start(cm.jac_x, p0, start, disc)
         args = (p0, jnp.asarray(np.diff(mesh)))
         u, t, ok, it, mon = palc.single_step(jnp.asarray(u0), jnp.asarray(phi), settings.ds,
                                              args)
@@ -754,13 +754,12 @@ class _Hooks(driver.Hooks):
         return cut, stop
 
     def _back_to_primary(self, U):
-        """The first orbit of a period-doubled branch where the branch passes the primary one
-        again: a local minimum of :math:`\\max|x(\tau + 1/2) - x(\tau)|` (relative to the
+        r"""The first orbit of a period-doubled branch where the branch passes the primary one
+        again: a local minimum of :math:`\max|x(\tau + 1/2) - x(\tau)|` (relative to the
         amplitude) below 2% of its largest value so far, after the branch has left the
         primary one (> 1e-2); or None."""
         X = self.disc.orbit(np.asarray(U))
-        tau = self.disc.node_times(self.mesh)
-        shifted = np.stack([evaluate(x, self.mesh, self.col.ncol, tau + 0.5) for x in X])
+        shifted = evaluate(X, self.mesh, self.col.ncol, self.disc.node_times(self.mesh) + 0.5)
         amp = np.maximum(X.max(axis=1) - X.min(axis=1), 1e-300)
         d = np.max(np.abs(shifted - X) / amp[:, None, :], axis=(1, 2))
         prev, self._half = self._half, d[-1] if len(d) else self._half
