@@ -154,18 +154,32 @@ def plot_phase_projection(model, states, x: str = "V", y: str = "n", ax=None, la
     return ax
 
 
+def _through_special_points(branch, idx):
+    """The branch's parameter, state ``idx`` and stability with its located special points
+    inserted after the points they were detected after (``SpecialPoint.index``), and a mask of
+    those: the stable and unstable lines both end exactly at a Hopf point or fold, however
+    large the continuation steps beside it."""
+    p, v = np.asarray(branch.param, float), np.asarray(branch.x[:, idx], float)
+    stable = np.asarray(branch.stable, bool)
+    at = np.zeros(p.size, bool)
+    for s in sorted(branch.special_points, key=lambda s: s.index, reverse=True):
+        if s.kind in ("hopf", "fold") and 0 <= s.index < p.size - 1:
+            k = s.index + 1
+            p, v = np.insert(p, k, s.param), np.insert(v, k, s.state[idx])
+            stable, at = np.insert(stable, k, False), np.insert(at, k, True)
+    return p, v, stable, at
+
+
 def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: bool = True):
     """An equilibrium branch: solid red where stable, black where unstable, H/LP marked."""
     ax = _axes(ax)
-    v = branch.state(variable)
-    p = branch.param
-    stable = branch.stable
-    ax.plot(p, np.where(stable, v, np.nan), color=STABLE_EQ, lw=2, label="stable equilibrium")
-    uns = _unstable_joined(stable)
-    ax.plot(p, np.where(uns, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
+    idx = _state_index(branch.model, variable)
+    p, v, stable, at_point = _through_special_points(branch, idx)
+    ax.plot(p, np.where(stable | at_point, v, np.nan), color=STABLE_EQ, lw=2,
+            label="stable equilibrium")
+    ax.plot(p, np.where(~stable | at_point, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
             label="unstable equilibrium")
     if label_points:
-        idx = _state_index(branch.model, variable)
         for s in branch.special_points:
             tag = {"hopf": "H", "fold": "LP", "bp": "BP"}.get(s.kind, s.kind)
             ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=5)
