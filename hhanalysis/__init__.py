@@ -75,7 +75,7 @@ _LAZY = {
         "SpecialPoint", "Status", "bifurcation_diagram", "continue_cycles",
         "continue_equilibria", "fold_point", "hopf_point", "lpc_point", "periodic_orbit",
         "BifurcationCurve", "continue_hopf", "continue_fold", "TwoParameterDiagram",
-        "two_parameter_diagram", "HomoclinicEnd", "CycleCurve", "continue_lpc",
+        "two_parameter_diagram", "HomoclinicEnd", "CycleCurve", "continue_lpc", "continue_pd",
         "SimulatedOrbit", "classify_end", "simulate_cycle")},
     **{name: (".equilibria", name) for name in (
         "Equilibrium", "EquilibriumSet", "find_equilibria", "SingularModelError")},
@@ -119,7 +119,7 @@ __all__ = [
     "Collocation", "CycleBranch", "continue_cycles", "BifurcationDiagram", "bifurcation_diagram",
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult", "BifurcationCurve", "continue_hopf", "continue_fold",
-    "TwoParameterDiagram", "two_parameter_diagram", "CycleCurve", "continue_lpc",
+    "TwoParameterDiagram", "two_parameter_diagram", "CycleCurve", "continue_lpc", "continue_pd",
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
     "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",

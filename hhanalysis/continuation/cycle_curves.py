@@ -1,11 +1,12 @@
-r"""Curves of cycle bifurcations in two parameters: folds of cycles (LPC).
+r"""Curves of cycle bifurcations in two parameters: folds of cycles (LPC), period doublings (PD).
 
 An LPC curve is the zero set of the minimally augmented collocation system of
-:mod:`~hhanalysis.continuation.problems.lpc_curve`, followed by the one driver
+:mod:`~hhanalysis.continuation.problems.lpc_curve`, a PD curve that of
+:mod:`~hhanalysis.continuation.problems.pd_curve`; both are followed by the one driver
 (:func:`hhanalysis.continuation.driver.run`) with two free parameters; between chunks the mesh
 is adapted (as for cycle branches) and the borders of the test function refreshed.
 
-**Detected and located along the curve** (sign changes between consecutive points, located by
+**Detected and located along an LPC curve** (sign changes between consecutive points, located by
 Brent's method on the step length from the point before, every trial point a converged curve
 point):
 
@@ -15,7 +16,7 @@ point      test function                                               meaning
 CPC        the fold coefficient :math:`a` of the LPC system (there     cusp of cycles: two
            the curve turns in both parameters at once)                 LPC curves meet
 R1         :math:`p'(1)`, :math:`p(\mu) = \prod_i (\mu - \mu_i)` over  1:1 resonance: a
-           the non-trivial multipliers (:func:`_r1_test`)              third multiplier at 1
+           the non-trivial multipliers (:func:`_pencil_test`)          third multiplier at 1
 LPPD       :math:`\prod_i (\mu_i + 1)/(|\mu_i| + 1)` over the          fold–flip
            multipliers (a real one crosses -1)
 LPNS       :math:`|\mu| - 1` of a complex pair away from 1             fold–Neimark–Sacker
@@ -23,6 +24,23 @@ LP         a parameter component of the tangent                        the curve
                                                                        that parameter
 UZ         a parameter minus a requested value                         user point
 =========  ==========================================================  =====================
+
+**Along a PD curve** (the same way; :math:`d(\mu) = \prod_i(\mu - \mu_i)` over all
+multipliers, see :func:`_pencil_test`):
+
+=========  ==========================================================  =====================
+point      test function                                               meaning
+=========  ==========================================================  =====================
+LPPD       :math:`p(1)`, where :math:`d(1 + z) = z\,p(1 + z)`          fold–flip: a second
+                                                                       multiplier at 1
+R2         :math:`q(-1)`, where :math:`d(-1 + z) = z\,q(-1 + z)`       1:2 resonance: a
+                                                                       second one at -1
+PDNS       :math:`|\mu| - 1` of a complex pair                         flip–Neimark–Sacker
+LP, UZ     as on LPC curves
+=========  ==========================================================  =====================
+
+The degenerate flip (GPD, where the normal-form coefficient of the period doubling vanishes)
+is not detected.
 
 **Ends**: the bounds of either parameter; the amplitude of the orbits going to 0 (the LPC
 curve of a subcritical Hopf branch is born at a generalised Hopf point of the Hopf curve: the
@@ -47,6 +65,7 @@ from .curves import TwoParameterCurve, _curve_arguments, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
+from .problems.pd_curve import pd_curve_parts
 from .problems.periodic_orbit import amplitude
 from .results import (
     ContinuationError,
@@ -57,7 +76,7 @@ from .results import (
     TurningData,
 )
 
-__all__ = ["CycleCurve", "continue_lpc", "LPC_CURVE_SETTINGS"]
+__all__ = ["CycleCurve", "continue_lpc", "continue_pd", "LPC_CURVE_SETTINGS"]
 
 #: Default settings of LPC-curve continuation (those of cycle branches, fewer steps).
 LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_steps=600,
@@ -65,32 +84,33 @@ LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_
                                           target_newton_iterations=4)
 
 _NAMES = {"cpc": "cusp of cycles", "lppd": "fold-flip", "lpns": "fold-Neimark-Sacker",
-          "r1": "1:1 resonance"}
-CODIM2 = ("cpc", "r1", "lppd", "lpns")
+          "r1": "1:1 resonance", "r2": "1:2 resonance", "pdns": "flip-Neimark-Sacker"}
+CODIM2 = ("cpc", "r1", "lppd", "lpns", "r2", "pdns")
 
 
 @dataclass(frozen=True)
 class CycleCurve(TwoParameterCurve):
-    r"""A curve of folds of cycles (LPC) in two parameters.
+    r"""A curve of folds of cycles (LPC) or of period doublings (PD) in two parameters.
 
     Points are ordered along the curve; the start point is ``values[start_index]``.
 
     Attributes:
-        kind: ``'lpc'``.
+        kind: ``'lpc'`` or ``'pd'``.
         model: the model (its defaults untouched).
         param_names: the two free parameters, as given.
-        fold_param: the parameter in which every point is a fold of the cycle family (the
-            parameter of the branch the start came from).
+        fold_param: the parameter of the branch the start came from (for an LPC curve, the
+            one in which every point is a fold of the cycle family).
         values: the two parameters along the curve, ``(M, 2)``.
         period: the period of the folding orbit, ``(M,)``.
         x_max, x_min: maximum and minimum of every state over the orbit, ``(M, n)``.
         floquet_multipliers: the non-trivial multipliers by decreasing modulus, ``(M, n-1)``
-            (one of them is the fold's, at 1).
+            (one of them is the fold's at 1, or the flip's at -1).
         a: the fold coefficient :math:`a` (see
             :mod:`~hhanalysis.continuation.problems.lpc_curve`), ``(M,)``; it changes sign at a
-            cusp of cycles.
+            cusp of cycles (NaN on PD curves).
         orbits, mesh: node values ``(M, ntst*ncol+1, n)`` and meshes ``(M, ntst+1)``.
-        special_points: ``'cpc'``, ``'lppd'``, ``'lpns'``, turning points ``'lp'`` and user
+        special_points: on LPC curves ``'cpc'``, ``'r1'``, ``'lppd'``, ``'lpns'``, on PD
+            curves ``'lppd'``, ``'r2'``, ``'pdns'``; turning points ``'lp'`` and user
             points ``'uz'``, in curve order (``param``: the value of ``param_names[0]``).
         stops, stop_params: why the curve ended at its first and last point, and the parameter
             each stop refers to.
@@ -135,23 +155,44 @@ class CycleCurve(TwoParameterCurve):
 
 
 @functools.cache
-def _compiled(cm, k1: int, k2: int, ntst: int, ncol: int):
-    from .points import _lpc_row
+def _compiled(kind: str, cm, k1: int, k2: int, ntst: int, ncol: int):
+    """The compiled system of an LPC (``kind='lpc'``) or PD (``'pd'``) curve: ``problem``,
+    ``decode`` (monitor -> ``(pair, a, z)``: the reduced variational pair, the fold coefficient
+    (NaN on PD curves) and the data of the next borders), ``border`` (the first border at the
+    start) and ``multipliers``."""
+    if kind == "pd":
+        parts = pd_curve_parts(cm, k1, k2, ntst, ncol)
+        pd_decode = parts["decode"]
 
-    parts = lpc_curve_parts(cm, k1, k2, ntst, ncol)
-    row = _lpc_row(cm, k1, ntst, ncol)  # compiled already where the start came from lpc_point
+        def decode(monitor):
+            pair, borders = pd_decode(monitor)
+            return pair, np.full(np.shape(monitor)[:-1], np.nan), borders
 
-    def border(v, p0, h):
-        """The first border row: the tangent of the cycle family in the fold parameter (its
-        ``lambda_1`` component removed: the null vector of the fold), as
-        :func:`~hhanalysis.lpc_point` uses."""
-        u = jnp.asarray(v[:-1])
-        return row(u, p0.at[k2].set(v[-1]), (u, h))
+        def border(v, p0, h):
+            """The left and right singular vectors of the smallest singular value of
+            :math:`M + I` at the start orbit."""
+            E0, F0 = np.asarray(parts["pair"](jnp.asarray(v), (p0, h)))
+            U, _, Vt = np.linalg.svd(np.eye(E0.shape[0]) + np.linalg.solve(F0, -E0))
+            return jnp.asarray(np.concatenate([U[:, -1], Vt[-1]]))
+
+        parts = dict(parts, decode=decode)
+    else:
+        from .points import _lpc_row
+
+        parts = lpc_curve_parts(cm, k1, k2, ntst, ncol)
+        row = _lpc_row(cm, k1, ntst, ncol)  # compiled already where the start came from
+
+        def border(v, p0, h):
+            """The first border row: the tangent of the cycle family in the fold parameter (its
+            ``lambda_1`` component removed: the null vector of the fold), as
+            :func:`~hhanalysis.lpc_point` uses."""
+            u = jnp.asarray(v[:-1])
+            return row(u, p0.at[k2].set(v[-1]), (u, h))
 
     def multipliers(monitors):
         return floquet_multipliers(np.asarray(parts["decode"](np.asarray(monitors))[0]))[0]
 
-    return dict(parts, border=border, multipliers=multipliers, k1=k1, k2=k2)
+    return dict(parts, border=border, multipliers=multipliers, k1=k1, k2=k2, kind=kind)
 
 
 def _amplitude(disc, V):
@@ -181,7 +222,10 @@ class _Hooks(driver.Hooks):
         self.pair, _, self.z = comp["decode"](np.asarray(mon0))
         self.specials: list[SpecialPoint] = []
         self.base = (v0, t0)  # the point each chunk starts from, on the chunk's mesh
-        self.on_bound = None  # the point located on a bound of the second parameter
+        self.start = np.asarray(v0)[-3:]  # (T, lambda_1, lambda_2) of the start point
+        self.travelled = 0.0  # length of the path so far in (T, lambda_1, lambda_2)
+        self.on_bound = None  # the point located on a bound, or the start of a closed curve
+        self.closing = None  # the last chord of a closed curve: (its first point, direction)
 
     def end(self, points, args):
         V = points.u
@@ -197,6 +241,7 @@ class _Hooks(driver.Hooks):
             (np.flatnonzero(V[:, -3] > self.max_period),
              lambda i: Stop(Status.PERIOD_TOO_LARGE, float(V[i, -2]), self.max_period,
                             float(V[i, -3]))),
+            (self._closing(V), lambda i: Stop(Status.CLOSED_CURVE, float(self.start[1]))),
         ]
         cut, stop = len(V), None
         for idx, make in checks:
@@ -210,7 +255,37 @@ class _Hooks(driver.Hooks):
                                   float(u[-1]) - edge, float(lam2[i]) - edge)
             if best is not None and not msg:
                 self.on_bound = best[:3]
+        if stop is not None and stop.status is Status.CLOSED_CURVE:
+            # the last point: the start itself (where the chord's projection passes it)
+            i = cut - 1
+            u = np.asarray(V[i - 1] if i else self.base[0])
+            d = np.asarray(V[i])[-3:] - u[-3:]
+            self.closing = (u[-3:], d)
+
+            def past(un, tn, m):
+                return float((np.asarray(un)[-3:] - self.start) @ d)
+
+            best, msg = _on_chord(self.palc, args, u, V[i], past, past(u, 0, 0),
+                                  past(V[i], 0, 0))
+            if best is not None and not msg:
+                self.on_bound = best[:3]
         return cut, stop
+
+    def _closing(self, V):
+        r"""Indices ``i`` of the chunk's points where the curve has come back to its start:
+        the chord from the point before to point ``i`` passes the start's
+        :math:`(T, \lambda_1, \lambda_2)` within 5 % of its length, after a path at least
+        twice that long."""
+        Q = np.concatenate([np.asarray(self.base[0])[None, -3:], np.asarray(V)[:, -3:]])
+        d = np.diff(Q, axis=0)
+        length = np.linalg.norm(d, axis=1)
+        path = self.travelled + np.cumsum(length)
+        self.travelled = float(path[-1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.einsum("ij,ij->i", self.start - Q[:-1], d) / length**2
+            off = np.linalg.norm(Q[:-1] + s[:, None] * d - self.start, axis=1)
+            near = (s >= 0) & (s <= 1) & (off < 0.05 * length) & (path > 2.0 * length + 1e-9)
+        return np.flatnonzero(near & (path - length > 0))
 
     def accepted(self, before, points, args):
         self.meshes += [self.mesh] * len(points)
@@ -221,8 +296,17 @@ class _Hooks(driver.Hooks):
         MU = np.concatenate([np.asarray(self.mu[-1])[None], mu])
         P = np.concatenate([self.pair[None], pairs])
         T = np.concatenate([np.asarray(before[1])[None], points.tangent])
-        self.specials += _detect(V, T, MU, P, A, points.ds, len(self.mu) - 1, args, self.comp,
-                                 self.palc, self.disc, self.ctx)
+        found = _detect(V, T, MU, P, A, points.ds, len(self.mu) - 1, args, self.comp,
+                        self.palc, self.disc, self.ctx)
+        if self.closing is not None:  # the curve closed in this chunk: nothing past its start
+            q0, d = self.closing
+            last = len(self.mu) - 1 + len(points) - 1
+            names = self.ctx["internal"]
+            start = float((self.start[1:] - q0[1:]) @ d[1:])
+            found = [sp for sp in found if sp.index < last or float(
+                (np.array([sp.params[names[0]], sp.params[names[1]]]) - q0[1:]) @ d[1:])
+                <= start]
+        self.specials += found
         self.pair = pairs[-1]
         self.mu += list(mu)
         self.a += list(a)
@@ -245,25 +329,34 @@ class _Hooks(driver.Hooks):
         v, t = np.asarray(v), np.asarray(t)
         disc, ncol = self.disc, self.col.ncol
         z = np.asarray(self.z)
+        lpc = self.comp["kind"] == "lpc"
         if self.col.adapt_mesh:
             new = adapted_mesh(disc.orbit(v[:-1]), self.mesh, ncol)
             v, t = (np.concatenate([disc.pack(remesh(disc.orbit(y[:-1]), self.mesh, new, ncol),
                                               y[-3], y[-2]), y[-1:]]) for y in (v, t))
-            z = disc.pack(remesh(disc.orbit(z), self.mesh, new, ncol), z[-2], z[-1])
+            if lpc:
+                z = disc.pack(remesh(disc.orbit(z), self.mesh, new, ncol), z[-2], z[-1])
             self.mesh = new
-        # the new borders: the null vector at the last point (its border slot removed), and the
-        # parameter direction e ~ (t_2, -t_1), oriented like the last one; near a cusp, where
-        # the parameter part of the tangent vanishes, the last e is kept
-        c = np.asarray(z, float).copy()
-        c[-1] = 0.0
         e = np.asarray(args[2])
-        tp = np.array([t[-1], -t[-2]])
+        k1, k2 = self.comp["k1"], self.comp["k2"]
+        if self.comp["kind"] == "pd":
+            # the borders: the null vectors of M + I at the last point (in R^n: no mesh); the
+            # parameter direction e: the curve's, oriented like the last one
+            c = np.asarray(z, float)
+            tp = np.array([t[-2], t[-1]])
+        else:
+            # the new borders: the null vector at the last point (its border slot removed), and
+            # the parameter direction e ~ (t_2, -t_1); near a cusp, where the parameter part of
+            # the tangent vanishes, the last e is kept
+            c = np.asarray(z, float).copy()
+            c[-1] = 0.0
+            c = c / np.linalg.norm(c)
+            tp = np.array([t[-1], -t[-2]])
         if np.linalg.norm(tp) > 1e-3:
             e_new = np.zeros_like(e)
-            e_new[[self.comp["k1"], self.comp["k2"]]] = tp / np.linalg.norm(tp)
+            e_new[[k1, k2]] = tp / np.linalg.norm(tp)
             e = e_new if e_new @ e >= 0 else -e_new
-        args = (self.p0, jnp.asarray(np.diff(self.mesh)), jnp.asarray(e),
-                jnp.asarray(c / np.linalg.norm(c)))
+        args = (self.p0, jnp.asarray(np.diff(self.mesh)), jnp.asarray(e), jnp.asarray(c))
         t = np.asarray(self.comp["problem"].normalise(jnp.asarray(t), args))
         self.base = (v, t)
         return v, t, args
@@ -284,36 +377,50 @@ def _on_chord(palc, args, va, vb, test, fa, fb):
     return _Locator(palc, args).locate(np.asarray(va), d / length, length, test, fa, fb)
 
 
-def _r1_test(pairs, mu):
-    r"""1:1 resonance on an LPC curve (a third multiplier at 1). With
+def _pencil_test(pairs, mu, center: float, order: int):
+    r"""The coefficient of :math:`z^{order}` of :math:`d(c + z)`, :math:`c` = ``center``, with
     :math:`d(\mu) = \det(\mu F_0 + E_0)/\det F_0 = \prod_k (\mu - \mu_k)` over all
-    multipliers (:math:`M = -F_0^{-1}E_0`), one root is the trivial 1, so
-    :math:`d(1 + z) = z\,p(1 + z)` and the test is :math:`p'(1)`, the coefficient of
-    :math:`z^2`; one root of :math:`p` is the fold's (at 1), so
-    :math:`p'(1) \approx \prod_{k \ne fold}(1 - \mu_k)` changes sign where another real
-    multiplier crosses 1. The coefficient comes from determinants on a circle around 1 (a
-    discrete Fourier transform), not from the multipliers, which are ill-conditioned at the
-    Jordan block of the fold; scaled by :math:`\prod_k (1 + |\mu_k|)` over the non-trivial
-    multipliers ``mu``."""
+    multipliers (:math:`M = -F_0^{-1}E_0`), scaled by :math:`\prod_k (1 + |\mu_k|)` over the
+    non-trivial multipliers ``mu``.
+
+    Where ``order`` roots of :math:`d` sit at :math:`c` (known ones: the trivial multiplier at
+    1, the fold's at 1, the flip's at -1), :math:`d(c + z) = z^{order}\,p(c + z)` and the
+    coefficient is :math:`p(c) \propto \prod_{\text{other } k}(c - \mu_k)`: it changes sign
+    where one more real multiplier crosses :math:`c`. On an LPC curve (``1, 2``) that is the
+    1:1 resonance R1, on a PD curve the fold-flip (``1, 1``) and the 1:2 resonance (``-1, 1``).
+    The coefficient comes from determinants on a circle around :math:`c` (a discrete Fourier
+    transform), not from the multipliers, which are ill-conditioned at a Jordan block."""
     pairs = np.asarray(pairs)
     n = pairs.shape[-1]
     radius = 0.5
     z = radius * np.exp(2j * np.pi * np.arange(n + 1) / (n + 1))
     E, F = pairs[:, 0], pairs[:, 1]
-    d = np.linalg.det((1.0 + z)[None, :, None, None] * F[:, None] + E[:, None])  # (M, n+1)
+    d = np.linalg.det((center + z)[None, :, None, None] * F[:, None] + E[:, None])  # (M, n+1)
     coef = np.fft.fft(d, axis=-1) / (n + 1)  # coefficients of z^j times radius^j
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.real(coef[:, 2] / radius**2 / np.linalg.det(F)) / np.prod(1.0 + np.abs(mu),
-                                                                             axis=-1)
+        return np.real(coef[:, order] / radius**order / np.linalg.det(F)) / np.prod(
+            1.0 + np.abs(mu), axis=-1)
 
 
-def _tests(V, T, mu, pairs, a, user):
-    out = {"lp0": T[:, -2], "lp1": T[:, -1], "cpc": a, "lppd": _pd_test(mu),
-           "r1": _r1_test(pairs, mu)}
+#: The pencil tests of each kind of curve: name -> (center, order).
+_PENCIL = {"lpc": {"r1": (1.0, 2)}, "pd": {"lppd": (1.0, 1), "r2": (-1.0, 1)}}
+
+
+def _ns_pair(mu):
+    """:func:`_ns_test` where a complex pair away from 1 exists, else NaN."""
     away = np.abs(np.angle(mu)) > 0.05
     with np.errstate(invalid="ignore"):
-        out["lpns"] = np.where(np.any(away & (np.abs(mu.imag) > 1e-8), axis=1), _ns_test(mu),
-                               np.nan)
+        return np.where(np.any(away & (np.abs(mu.imag) > 1e-8), axis=1), _ns_test(mu), np.nan)
+
+
+def _tests(kind, V, T, mu, pairs, a, user):
+    out = {"lp0": T[:, -2], "lp1": T[:, -1]}
+    if kind == "lpc":
+        out.update(cpc=a, lppd=_pd_test(mu), lpns=_ns_pair(mu))
+    else:
+        out.update(pdns=_ns_pair(mu))
+    for name, (center, order) in _PENCIL[kind].items():
+        out[name] = _pencil_test(pairs, mu, center, order)
     for k, (j, v) in enumerate(user):
         out[f"uz{k}"] = V[:, -2 + j] - v
     return out
@@ -331,8 +438,10 @@ def _test_at(name, comp, user, args):
             j, val = user[int(name[2:])]
             return float(v[-2 + j] - val)
         mu = comp["multipliers"](np.asarray(mon)[None])
-        if name == "r1":
-            return float(_r1_test(comp["decode"](np.asarray(mon)[None])[0], mu)[0])
+        pencil = _PENCIL[comp["kind"]]
+        if name in pencil:
+            pair = comp["decode"](np.asarray(mon)[None])[0]
+            return float(_pencil_test(pair, mu, *pencil[name])[0])
         return float((_pd_test if name == "lppd" else _ns_test)(mu)[0])
 
     return test
@@ -342,13 +451,13 @@ def _detect(V, T, MU, pairs, a, DS, offset, args, comp, palc, disc, ctx):
     """Special points between consecutive rows of ``V`` (the chunk's start point, then its
     points; all on the chunk's mesh ``args``). ``DS[i]``: the step from row i to row i+1."""
     found = []
-    tests = _tests(V, T, MU, pairs, a, ctx["user"])
+    tests = _tests(comp["kind"], V, T, MU, pairs, a, ctx["user"])
     changes = {}
     for name, vals in tests.items():
         with np.errstate(invalid="ignore"):
             changes[name] = np.flatnonzero(np.sign(vals[:-1]) * np.sign(vals[1:]) < 0)
     # at a cusp of cycles the curve turns in both parameters at once: the CPC is the point
-    cusps = changes["cpc"]
+    cusps = changes.get("cpc", np.array([], int))
     changes["lp0"] = np.setdiff1d(changes["lp0"], cusps)
     changes["lp1"] = np.setdiff1d(changes["lp1"], cusps)
     for name, vals in tests.items():
@@ -390,18 +499,59 @@ def _point(name, index, v, mu, prec, msg, disc, ctx, va, vb):
 # --------------------------------------------------------------------------------------------
 
 
-def _lpc_start(model, start):
-    """A converged LPC orbit (:class:`~hhanalysis.continuation.points.PeriodicOrbit`) from
-    ``start``: an LPC orbit itself, a cycle branch (its first LPC) or ``(branch, k)``."""
+@dataclass(frozen=True)
+class _Start:
+    """The orbit a curve starts from (its nodes on ``mesh``), its period, the value of the
+    branch parameter ``param_name`` and all parameter values."""
+
+    orbit: np.ndarray
+    mesh: np.ndarray
+    ncol: int
+    period: float
+    param: float
+    param_name: str
+    params: dict
+
+
+def _lpc_start(model, start) -> _Start:
+    """The converged LPC orbit from ``start``: an LPC orbit itself (``hh.lpc_point``), a cycle
+    branch (its first LPC) or ``(branch, k)``."""
     from .points import PeriodicOrbit, lpc_point
 
-    if isinstance(start, PeriodicOrbit):
-        return start
-    branch = start[0] if isinstance(start, tuple) and len(start) == 2 else start
-    if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
-        raise ValueError("start must be an LPC orbit (hh.lpc_point), a cycle branch with an LPC "
-                         f"point, or (branch, k), got {type(start).__name__}")
-    return lpc_point(model, branch.param_name, start)
+    if not isinstance(start, PeriodicOrbit):
+        branch = start[0] if isinstance(start, tuple) and len(start) == 2 else start
+        if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
+            raise ValueError("start must be an LPC orbit (hh.lpc_point), a cycle branch with an "
+                             f"LPC point, or (branch, k), got {type(start).__name__}")
+        start = lpc_point(model, branch.param_name, start)
+    return _Start(np.asarray(start.orbit), np.asarray(start.mesh, float), int(start.ncol),
+                  float(start.period), float(start.param), start.param_name,
+                  {k: float(v) for k, v in start.params.items()})
+
+
+def _pd_start(model, start) -> _Start:
+    """The PD orbit from ``start``: a ``'pd'`` special point of a cycle branch (located, with
+    its orbit), a cycle branch (its first PD point) or ``(branch, k)`` (its PD point ``k``)."""
+    sp, ncol = start, None
+    if not isinstance(start, SpecialPoint):
+        branch, k = start if isinstance(start, tuple) and len(start) == 2 else (start, 0)
+        if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
+            raise ValueError("start must be a PD point of a cycle branch, a cycle branch with a "
+                             f"PD point, or (branch, k), got {type(start).__name__}")
+        pds = [s for s in branch.special_points if s.kind == "pd"]
+        if not isinstance(k, (int, np.integer)) or not -len(pds) <= k < len(pds) or not pds:
+            raise ValueError(f"start: the branch has {len(pds)} PD point(s); index {k!r}")
+        sp, ncol = pds[k], branch.collocation.ncol
+    if sp.kind != "pd" or getattr(sp.data, "orbit", None) is None:
+        raise ValueError(f"start: a PD point with its orbit is needed, got a {sp.kind!r} point"
+                         if sp.kind != "pd" else "start: this PD point has no orbit (a file "
+                         "of an older version?): recompute the branch")
+    X, mesh = np.asarray(sp.data.orbit), np.asarray(sp.data.mesh, float)
+    ncol = ncol or (X.shape[0] - 1) // (mesh.size - 1)
+    params = {**model.defaults, **{k: float(v) for k, v in sp.params.items()},
+              sp.param_name: float(sp.param)}
+    return _Start(X, mesh, int(ncol), float(sp.data.period), float(sp.param), sp.param_name,
+                  params)
 
 
 @float64
@@ -414,10 +564,10 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
     The curve is the zero set of the collocation system of the periodic orbit and the bordered
     test function of its fold (:mod:`~hhanalysis.continuation.problems.lpc_curve`), on the mesh
     of the start orbit (NTST, NCOL), adapted as the curve goes. Along it cusps of cycles (CPC,
-    with the fold coefficient :math:`a` at every point), fold–flip (LPPD) and
-    fold–Neimark–Sacker (LPNS) points, turning points in either parameter and ``user_points``
-    are located; an end where the orbit shrinks to an equilibrium is the generalised Hopf
-    point of the Hopf curve where the LPC curve is born.
+    with the fold coefficient :math:`a` at every point), 1:1 resonances (R1), fold–flip (LPPD)
+    and fold–Neimark–Sacker (LPNS) points, turning points in either parameter and
+    ``user_points`` are located; an end where the orbit shrinks to an equilibrium is the
+    generalised Hopf point of the Hopf curve where the LPC curve is born.
 
     Arguments:
         model: the model.
@@ -436,11 +586,51 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
     Returns:
         :class:`CycleCurve`.
     """
+    return _continue_curve("lpc", model, _lpc_start(model, start), params, bounds, settings,
+                           user_points, direction, max_period, throw)
+
+
+@float64
+def continue_pd(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), bounds=None,
+                *, settings: ContinuationSettings | None = None, user_points=None,
+                direction: int = 0, max_period: float | None = None,
+                throw: bool = False) -> CycleCurve:
+    r"""Continue a curve of period doublings (PD, flip) in two parameters.
+
+    The curve is the zero set of the collocation system of the periodic orbit and the bordered
+    test function of :math:`M + I` (:math:`M` the monodromy matrix, from the collocation
+    solver's reduction; :mod:`~hhanalysis.continuation.problems.pd_curve`), on the mesh of the
+    start orbit, adapted as the curve goes. Along it fold–flip points (LPPD: a second
+    multiplier at 1, where the PD curve touches an LPC curve), 1:2 resonances (R2: a second
+    multiplier at -1), flip–Neimark–Sacker points (PDNS), turning points in either parameter
+    and ``user_points`` are located. The orbits on the curve are those of the primary branch;
+    the doubled ones are born there (``hh.continue_cycles(model, pd_point)``).
+
+    Arguments:
+        model: the model.
+        start: the period doubling: a ``'pd'`` special point of a cycle branch
+            (``branch.special_points``), a cycle branch (its first PD point) or
+            ``(branch, k)`` (its PD point ``k``). Its parameter values are the fixed ones of
+            the curve.
+        params, bounds, settings, user_points, max_period, throw: as for
+            :func:`continue_lpc`.
+        direction: 0 both ways from the start, 1 / -1 one way (the sign of the change of the
+            parameter that is not the start branch's).
+
+    Returns:
+        :class:`CycleCurve` (``kind='pd'``).
+    """
+    return _continue_curve("pd", model, _pd_start(model, start), params, bounds, settings,
+                           user_points, direction, max_period, throw)
+
+
+def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_points,
+                    direction, max_period, throw) -> CycleCurve:
     settings = settings or LPC_CURVE_SETTINGS
     params, box, user = _curve_arguments(model, params, bounds, user_points, direction)
-    orbit = _lpc_start(model, start)
     if orbit.param_name not in params:
-        raise ValueError(f"params = {params!r}: one of them must be the fold's parameter "
+        whose = "fold's" if kind == "lpc" else "start branch's"
+        raise ValueError(f"params = {params!r}: one of them must be the {whose} parameter "
                          f"{orbit.param_name!r}")
     fold_first = params[0] == orbit.param_name
     internal = params if fold_first else params[::-1]
@@ -452,20 +642,22 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
 
     cm = model.compile()
     k1, k2 = cm.param_index(internal[0]), cm.param_index(internal[1])
-    mesh = np.asarray(orbit.mesh, float)
-    ncol = int(orbit.ncol)
-    col = Collocation(ntst=mesh.size - 1, ncol=ncol)
-    disc = Discretisation(model.n_states, col.ntst, ncol)
-    comp = _compiled(cm, k1, k2, col.ntst, ncol)
-    pdict = {k: float(v) for k, v in orbit.params.items()}
+    mesh = orbit.mesh
+    col = Collocation(ntst=mesh.size - 1, ncol=orbit.ncol)
+    disc = Discretisation(model.n_states, col.ntst, orbit.ncol)
+    comp = _compiled(kind, cm, k1, k2, col.ntst, orbit.ncol)
+    pdict = dict(orbit.params)
     p0 = jnp.asarray(model.param_vector(**pdict))
-    v0 = np.concatenate([disc.pack(np.asarray(orbit.orbit), float(orbit.period),
-                                   float(orbit.param)), [pdict[internal[1]]]])
+    v0 = np.concatenate([disc.pack(orbit.orbit, orbit.period, orbit.param),
+                         [pdict[internal[1]]]])
     for name, val, (lo, hi) in zip(internal, v0[-2:], box_int):
         if not lo <= val <= hi:
             raise ValueError(f"start: {name}={val:g} lies outside its bounds [{lo:g}, {hi:g}]")
     h = jnp.asarray(np.diff(mesh))
-    e0 = jnp.zeros(p0.shape[0]).at[k1].set(1.0)  # the fold is non-degenerate in lambda_1
+    if kind == "lpc":
+        e0 = jnp.zeros(p0.shape[0]).at[k1].set(1.0)  # the fold is non-degenerate in lambda_1
+    else:  # any direction with a lambda_2 part keeps the first step's K regular
+        e0 = jnp.zeros(p0.shape[0]).at[k1].set(0.5**0.5).at[k2].set(0.5**0.5)
     args = (p0, h, e0, comp["border"](jnp.asarray(v0), p0, h))
     problem = comp["problem"]
     chunk = col.adapt_mesh or 16
@@ -475,8 +667,9 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
     _, t0, ok, _, mon0 = palc.single_step(jnp.asarray(v0), jnp.zeros(v0.size).at[-1].set(1.0),
                                           settings.ds_min, args)
     if not ok:
-        raise ValueError("start: Newton on the LPC curve system did not converge at the start "
-                         "orbit (is it a fold of cycles?)")
+        what = "a fold of cycles" if kind == "lpc" else "a period doubling"
+        raise ValueError(f"start: Newton on the {kind.upper()} curve system did not converge "
+                         f"at the start orbit (is it {what}?)")
     t0, mon0 = np.asarray(t0), np.asarray(mon0)
     ctx = {"given": params, "internal": internal, "params": pdict, "user": user_int,
            "fold_first": fold_first}
@@ -487,17 +680,21 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
         raw = driver.run(problem, driver.Points.one(v0, sign * t0, mon0), args, settings,
                          window=box_int[0], hooks=hooks, chunk=chunk, free=2)
         runs.append(_run_result(raw, hooks, internal, box_int))
-    return _build(model, disc, col, settings, runs, direction, params, internal, fold_first,
-                  pdict, throw)
+        if raw.stop.status is Status.CLOSED_CURVE:
+            break  # all of a closed curve is one run
+    return _build(kind, model, disc, col, settings, runs, direction, params, internal,
+                  fold_first, pdict, throw)
 
 
 def _run_result(raw, hooks, internal, box):
     """``(V, meshes, multipliers, a, specials, stop, stop parameter)`` of one direction; a
-    last point past a bound of the second parameter is replaced by the one located on it."""
+    last point past a bound of the second parameter is replaced by the one located on it, and
+    the last point of a closed curve by its start."""
     V, mu = np.array(raw.u), np.array(hooks.mu)
     stop, name = raw.stop, internal[0]
-    if stop.status is Status.REACHED_BOUND and not box[1][0] <= V[-1, -1] <= box[1][1]:
-        name = internal[1]
+    closed = stop.status is Status.CLOSED_CURVE
+    if closed or stop.status is Status.REACHED_BOUND and not box[1][0] <= V[-1, -1] <= box[1][1]:
+        name = internal[0] if closed else internal[1]
         if hooks.on_bound is not None:
             V[-1] = hooks.on_bound[0]
             mu[-1] = hooks.comp["multipliers"](np.asarray(hooks.on_bound[2])[None])[0]
@@ -509,8 +706,8 @@ def _flipped(specials, n):
     return [dataclasses.replace(s, index=n - 2 - s.index) for s in specials[::-1]]
 
 
-def _build(model, disc, col, settings, runs, direction, params, internal, fold_first, pdict,
-           throw):
+def _build(kind, model, disc, col, settings, runs, direction, params, internal, fold_first,
+           pdict, throw):
     if len(runs) == 2:
         (Vb, mb, mub, ab, spb, sb, nb), (Vf, mf, muf, af, spf, sf, nf) = runs
         n_b = len(Vb)
@@ -524,6 +721,8 @@ def _build(model, disc, col, settings, runs, direction, params, internal, fold_f
     else:
         V, meshes, mu, a, specials, stop, name = runs[0]
         stops = (Stop(Status.MAX_STEPS, float(V[0, -2]), 0), stop)
+        if stop.status is Status.CLOSED_CURVE:
+            stops = (stop, stop)
         stop_params, start_index = (internal[0], name), 0
         if direction < 0:
             n = len(V)
@@ -533,7 +732,7 @@ def _build(model, disc, col, settings, runs, direction, params, internal, fold_f
     X = disc.orbit(V[:, :-1])
     values = V[:, -2:] if fold_first else V[:, [-1, -2]]
     curve = CycleCurve(
-        kind="lpc", model=model, param_names=params, fold_param=internal[0], values=values,
+        kind=kind, model=model, param_names=params, fold_param=internal[0], values=values,
         period=V[:, -3], x_max=X.max(axis=1), x_min=X.min(axis=1), floquet_multipliers=mu,
         a=a, orbits=X, mesh=meshes, special_points=tuple(specials), stops=tuple(stops),
         stop_params=tuple(stop_params), start_index=int(start_index), params=dict(pdict),

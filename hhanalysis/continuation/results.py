@@ -58,6 +58,9 @@ class Status(enum.Enum):
     #: a Hopf curve ended at a Bogdanov–Takens point (beyond it the defining system describes
     #: neutral saddles, not Hopf points).
     REACHED_CODIM2 = "reached a codim-2 point"
+    #: a two-parameter curve came back to its start point: it is a closed curve, and its points
+    #: go round it once.
+    CLOSED_CURVE = "closed curve"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Stop:
         if s is Status.REACHED_CODIM2:
             return (f"ended at a Bogdanov-Takens point ({p}): beyond it the Hopf curve is a "
                     f"curve of neutral saddles")
+        if s is Status.CLOSED_CURVE:
+            return f"closed curve: came back to its start point ({p})"
         if s is Status.SNIC:
             return (f"period {self.value:.6g} above max_period={self.limit:g}: saddle-node on "
                     f"an invariant circle at {p} (the frequency goes to 0 there)")
