@@ -317,7 +317,8 @@ def iter_monitors(path, rows: int = 4096):
         members = _npz_members(path)
         n = members["ts"][1][0] if "ts" in members else min(s[0] for _, s, _ in
                                                             members.values())
-        timed = {k: v for k, v in members.items() if v[1] and v[1][0] == n}
+        timed = {k: v for k, v in members.items()
+                 if v[1] and v[1][0] == n and not k.endswith(".index")}
         with open(path, "rb") as fh:
             for lo in range(0, n, rows):
                 hi = min(n, lo + rows)
