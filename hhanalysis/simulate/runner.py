@@ -24,8 +24,15 @@ A second ``run`` continues from the current state and time.
 **Memory.** Before a run starts, its memory (time stamps, monitors, one chunk on the device) is
 estimated and compared with :func:`~hhanalysis.simulate.resources.memory_budget`; a run that
 would not fit raises :class:`~hhanalysis.simulate.resources.ResourceError` with the estimate and
-the ways out (monitor fewer neurons or variables, ``monitor_every``, shorter runs one after
-another). Chunks are shortened so that one chunk's monitors stay below ~256 MiB.
+the ways out (streaming to a file, monitor fewer neurons or variables, ``monitor_every``, shorter
+runs one after another). Chunks are shortened so that one chunk's monitors stay below
+:data:`CHUNK_MONITOR_BYTES` (256 MiB).
+
+**Streaming.** ``run(duration, out="traces.npz")`` (or ``.csv``, ``.parquet``) writes the time
+stamps and monitors to the file chunk by chunk instead of keeping them
+(:mod:`~hhanalysis.simulate.streaming`): the memory of the run is one chunk, at most
+:data:`STREAM_CHUNK_BYTES` (64 MiB) of monitors, whatever the duration. ``runner.mon`` is then a
+:class:`StreamedMonitors` that reads the file when an array is asked for.
 
 **Plausibility.** After a run, a :class:`RuntimeWarning` says when the spike variable (V) left
 [-200, 200] (mV for HH: an input far outside the physiological range, or an integration that is
@@ -60,6 +67,8 @@ __all__ = ["DSRunner", "Monitors", "StreamedMonitors", "Execution"]
 
 #: Largest size (bytes) of one chunk's monitor outputs; longer chunks are cut shorter.
 CHUNK_MONITOR_BYTES = 256 * 2**20
+#: The same for a run streamed to a file, whose memory is about three such chunks.
+STREAM_CHUNK_BYTES = 64 * 2**20
 #: Plausible range of the spike variable (mV for the neuron models); outside it a warning.
 V_PLAUSIBLE = (-200.0, 200.0)
 
@@ -412,8 +421,8 @@ class DSRunner:
         g = self.target
         every = self.monitor_every
         per_step = self._monitor_bytes_per_step()
-        chunk = min(self.chunk_steps, max(steps, 1),
-                    max(1, CHUNK_MONITOR_BYTES // max(per_step, 1)))
+        largest = CHUNK_MONITOR_BYTES if stream is None else STREAM_CHUNK_BYTES
+        chunk = min(self.chunk_steps, max(steps, 1), max(1, largest // max(per_step, 1)))
         funcs_given = any(spec.kind == "func" for spec in self.inputs)
         what = (f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
                 f"{list(self.monitor_spec) or 'none'})")

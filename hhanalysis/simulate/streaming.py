@@ -314,11 +314,9 @@ def iter_monitors(path, rows: int = 4096):
     grouped by name as in :func:`read_monitors`). Memory: one block."""
     suffix = monitor_format(path, "path")
     if suffix == ".npz":
-        members = _npz_members(path)
-        n = members["ts"][1][0] if "ts" in members else min(s[0] for _, s, _ in
-                                                            members.values())
-        timed = {k: v for k, v in members.items()
-                 if v[1] and v[1][0] == n and not k.endswith(".index")}
+        timed = {k: v for k, v in _npz_members(path).items()
+                 if v[1] and not k.endswith(".index")}  # arrays with a row per time stamp
+        n = min((shape[0] for _, shape, _ in timed.values()), default=0)
         with open(path, "rb") as fh:
             for lo in range(0, n, rows):
                 hi = min(n, lo + rows)
