@@ -78,6 +78,17 @@ class _Outputs:
 
         return self._stack.enter_context(atomic_path(path))
 
+    def scratch(self, path, suffix: str) -> Path:
+        """A temporary file beside ``path`` (whose directory exists), removed at the end."""
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.",
+                                   suffix=suffix)
+        os.close(fd)
+        self._stack.callback(Path(tmp).unlink, missing_ok=True)
+        return Path(tmp)
+
 
 def _out_path(value: str, types=(".png", ".svg", ".pdf"), option: str = "--out") -> Path:
     """``value`` as an output file: a known type, in a directory that can be written."""
@@ -488,7 +499,9 @@ def _simulation_plan(args, data: Path):
         raise _UsageError(f"this run needs about {format_bytes(memory)} of memory ({args.size} "
                           f"neurons; the traces stream to {data.name}), more than the "
                           f"{format_bytes(memory_budget())} it may use; use {ways}")
-    size = values * _BYTES_PER_VALUE[data.suffix.lower()]
+    # CSV and Parquet are written from a scratch NPZ, on the same disk until the end
+    size = values * (_BYTES_PER_VALUE[data.suffix.lower()]
+                     + (0 if data.suffix.lower() == ".npz" else 8))
     free = shutil.disk_usage(_existing(data.parent)).free
     if size > free:
         binary = (" or write binary, 8 bytes a value, with --data FILE.npz or FILE.parquet"
@@ -564,6 +577,7 @@ def cmd_simulate(args) -> int:
     plt = _pyplot()
     from .simulate import HH, DSRunner, MonitorFile
     from .simulate.rng import random as global_random
+    from .simulate.streaming import convert_monitors
 
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
     global_random.seed(args.seed)
@@ -574,8 +588,13 @@ def cmd_simulate(args) -> int:
     threshold = "auto" if args.threshold == "auto" else float(args.threshold)
     with _Outputs() as files:  # the traces stream to a temporary file, renamed at the end
         traces = files.file(data)
-        runner.run(args.duration, out=MonitorFile(traces, {"ts": "t_ms", "V": "V_mV"}))
-        counts, ts, V = _read_traces(traces, steps // args.monitor_every, record, threshold)
+        # NPZ reads back fast for the spike counts and the figure; a CSV or Parquet file is
+        # written from a scratch NPZ afterwards, block by block (parsing it back is slow)
+        binary = traces if data.suffix.lower() == ".npz" else files.scratch(traces, ".npz")
+        runner.run(args.duration, out=MonitorFile(binary, {"ts": "t_ms", "V": "V_mV"}))
+        counts, ts, V = _read_traces(binary, steps // args.monitor_every, record, threshold)
+        if binary != traces:
+            convert_monitors(binary, traces)
         fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
         for k in range(V.shape[1]):
             ax.plot(ts, V[:, k], lw=1, label=f"neuron {k}")
@@ -831,8 +850,15 @@ def main(argv: list[str] | None = None) -> int:
 
     The commands that draw select matplotlib's non-interactive Agg backend (they only write
     files; the library modules never choose a backend)."""
+    import signal
+    import threading
     import warnings
 
+    terminate = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (kill, a batch system's time limit) unwinds like Ctrl-C, so that the
+        # temporary files of the outputs are removed; status 143 as for a plain SIGTERM
+        terminate = signal.signal(signal.SIGTERM, _terminated)
     formatwarning = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest: (
         f"hhanalysis: warning: {message}\n")
@@ -859,6 +885,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.formatwarning = formatwarning  # the caller's (e.g. pytest's) again
+        if terminate is not None:
+            signal.signal(signal.SIGTERM, terminate)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
