@@ -499,9 +499,9 @@ def _simulation_plan(args, data: Path):
         raise _UsageError(f"this run needs about {format_bytes(memory)} of memory ({args.size} "
                           f"neurons; the traces stream to {data.name}), more than the "
                           f"{format_bytes(memory_budget())} it may use; use {ways}")
-    # CSV and Parquet are written from a scratch NPZ, on the same disk until the end
+    # a CSV is written from a scratch NPZ, on the same disk until the end
     size = values * (_BYTES_PER_VALUE[data.suffix.lower()]
-                     + (0 if data.suffix.lower() == ".npz" else 8))
+                     + (8 if data.suffix.lower() == ".csv" else 0))
     free = shutil.disk_usage(_existing(data.parent)).free
     if size > free:
         binary = (" or write binary, 8 bytes a value, with --data FILE.npz or FILE.parquet"
@@ -534,7 +534,8 @@ def _read_traces(path: Path, rows: int, record: int, threshold):
         first = not drawn
         for b in iter_monitors(path, block):
             if first:
-                drawn.append(_envelope(b["t_ms"], b["V_mV"][:, :10], k))
+                # a copy: a view would keep the whole block alive
+                drawn.append(_envelope(b["t_ms"], b["V_mV"][:, :10].copy(), k))
             yield b["V_mV"]
 
     counts = spike_counts(blocks, threshold)
@@ -588,9 +589,9 @@ def cmd_simulate(args) -> int:
     threshold = "auto" if args.threshold == "auto" else float(args.threshold)
     with _Outputs() as files:  # the traces stream to a temporary file, renamed at the end
         traces = files.file(data)
-        # NPZ reads back fast for the spike counts and the figure; a CSV or Parquet file is
+        # NPZ and Parquet read back fast for the spike counts and the figure; a CSV file is
         # written from a scratch NPZ afterwards, block by block (parsing it back is slow)
-        binary = traces if data.suffix.lower() == ".npz" else files.scratch(traces, ".npz")
+        binary = traces if data.suffix.lower() != ".csv" else files.scratch(traces, ".npz")
         runner.run(args.duration, out=MonitorFile(binary, {"ts": "t_ms", "V": "V_mV"}))
         counts, ts, V = _read_traces(binary, steps // args.monitor_every, record, threshold)
         if binary != traces:
@@ -811,7 +812,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, metavar="FILE",
                    help="traces file, .csv, .npz or .parquet, written as the run goes (chunk "
                         "by chunk: memory does not grow with the duration); columns t_ms, "
-                        "V_mV[k] (default: --out with .csv)")
+                        "V_mV[k] (default: --out with .csv). Parquet needs pip install "
+                        "'hhanalysis[parquet]'")
     model_args(p)
     p.add_argument("--out", default="trace.png",
                    help="figure file (.png, .svg or .pdf; the traces go to --data), or the "

@@ -41,9 +41,13 @@ def csv_columns(path):
 
 
 def parquet_columns(path):
+    """Plain pyarrow: ``ts`` a column, each monitor a column of fixed-size lists."""
+    import json
+
     pq = pytest.importorskip("pyarrow.parquet")
     table = pq.read_table(path)
-    return {name: table.column(name).to_numpy() for name in table.column_names}
+    cols = {name: np.array(table.column(name).to_pylist()) for name in table.column_names}
+    return cols, json.loads(table.schema.metadata[b"hhanalysis"])
 
 
 def per_neuron_columns(cols, name, index):
@@ -66,12 +70,17 @@ def test_streamed_file_equals_the_in_memory_monitors(ext, tmp_path):
         with np.load(path) as z:
             got = {k: z[k] for k in z.files}
         assert got["m.index"].tolist() == [4, 0, 3] and got["input.index"].tolist() == [1]
-    else:
-        cols = csv_columns(path) if ext == ".csv" else parquet_columns(path)
+    elif ext == ".csv":
+        cols = csv_columns(path)
         got = {"ts": cols["ts"], "V": per_neuron_columns(cols, "V", range(6)).reshape(-1, 2, 3),
                "m": per_neuron_columns(cols, "m", [4, 0, 3]),
                "spike": per_neuron_columns(cols, "spike", range(6)).reshape(-1, 2, 3),
                "input": per_neuron_columns(cols, "input", [1])}
+    else:
+        got, meta = parquet_columns(path)
+        assert meta["index"] == {"m": [4, 0, 3], "input": [1]}
+        assert meta["shape"]["V"] == [2, 3] and got["spike"].dtype == bool
+        got["V"], got["spike"] = got["V"].reshape(-1, 2, 3), got["spike"].reshape(-1, 2, 3)
     for name in ("ts", "V", "m", "spike", "input"):
         # CSV prints 17 significant digits, which read back to the same float64
         np.testing.assert_array_equal(got[name], ref[name], err_msg=name)
@@ -225,9 +234,12 @@ def test_cli_streams_traces_by_extension(tmp_path, capsys):
                 data[ext] = z["t_ms"], z["V_mV"]
             counts = [len(t) for t in spike_times(*data[ext], "auto")]
             assert f"spikes per neuron: {counts}" in line  # the counts of the whole traces
-        else:
-            cols = csv_columns(out) if ext == ".csv" else parquet_columns(out)
+        elif ext == ".csv":
+            cols = csv_columns(out)
             data[ext] = cols["t_ms"], per_neuron_columns(cols, "V_mV", range(3))
+        else:
+            cols = parquet_columns(out)[0]
+            data[ext] = cols["t_ms"], cols["V_mV"]
     assert data[".npz"][1].shape == (2000, 3)
     for ext in data:
         for a, b in zip(data[ext], data[".npz"]):
@@ -298,6 +310,50 @@ def test_cli_failed_run_leaves_no_traces(tmp_path, capsys):
     assert main(["simulate", "--method", "euler", "--dt", "0.1", "--duration", "20",
                  "--no-progress", "--out", str(tmp_path / "t.npz")]) == 1
     assert "reduce dt" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_cli_sigterm_removes_the_temporary_files(tmp_path, monkeypatch):
+    """kill (SIGTERM) unwinds like Ctrl-C: exit status 143, no file and no temporary left
+    (the signal arrives when the traces file is open, before the first chunk runs)."""
+    import os
+    import signal
+
+    real = runner_module.run_concurrently
+    calls = []
+
+    def terminated_midway(fn, args):
+        calls.append(sorted(p.name for p in tmp_path.iterdir()))
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(fn, args)
+
+    monkeypatch.setattr(runner_module, "run_concurrently", terminated_midway)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stop:
+        main([*SIM, "--out", str(tmp_path / "t.csv")])
+    assert stop.value.code == 143 and len(calls) == 1 and list(tmp_path.iterdir()) == []
+    assert len(calls[0]) == 3  # the CSV's temporary, the scratch NPZ and its temporary
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler was the command's only
+
+
+def test_convert_monitors_writes_the_npz_rows(tmp_path):
+    from hhanalysis.simulate.streaming import convert_monitors
+
+    runner = small_runner()
+    runner.run(1.0, out=tmp_path / "t.npz")
+    ref = read_monitors(tmp_path / "t.npz")
+    exts = [".csv"] + ([".parquet"] if _has_pyarrow() else [])
+    for ext in exts:
+        convert_monitors(tmp_path / "t.npz", tmp_path / f"u{ext}", rows=4)
+        got = read_monitors(tmp_path / f"u{ext}")
+        assert sorted(got) == ["V", "input", "m", "spike", "ts"]
+        np.testing.assert_array_equal(got["ts"], ref["ts"])
+        for name in ("V", "m", "input"):
+            np.testing.assert_array_equal(got[name], ref[name].reshape(33, -1))
+        np.testing.assert_array_equal(got["spike"] != 0, ref["spike"].reshape(33, -1))
+    header = (tmp_path / "u.csv").read_text().splitlines()[0].split(",")
+    assert header[7:10] == ["m[4]", "m[0]", "m[3]"] and header[-1] == "input[1]"
+    with pytest.raises(ValueError, match="src .*reads .npz"):
+        convert_monitors(tmp_path / "u.csv", tmp_path / "v.csv")
 
 
 def test_cli_formats_are_the_streaming_formats():
