@@ -456,7 +456,7 @@ def _simulation_plan(args, data: Path):
 
     from .simulate.integrators import check_method
     from .simulate.resources import STATE_COPIES, format_bytes, memory_budget
-    from .simulate.runner import CHUNK_MONITOR_BYTES
+    from .simulate.runner import STREAM_CHUNK_BYTES
 
     for name in ("duration", "dt"):
         v = getattr(args, name)
@@ -489,9 +489,10 @@ def _simulation_plan(args, data: Path):
     rows = steps // args.monitor_every
     values = rows * (record + 1)
     # the traces stream to the file: memory holds the group and one chunk of them (on the
-    # device, on the host, being written) plus a block read back for the spike counts
-    memory = (STATE_COPIES * 4 * args.size * 8 + 3 * min(8 * values, CHUNK_MONITOR_BYTES)
-              + 2 * _READ_BYTES)
+    # device, on the host, being written), then a block read back for the spike counts (with
+    # its temporaries)
+    memory = (STATE_COPIES * 4 * args.size * 8
+              + max(3 * min(8 * values, STREAM_CHUNK_BYTES), 6 * _READ_BYTES))
     ways = ("--record K (fewer neurons in the output), --monitor-every K (every K-th step), "
             "a smaller --size, "
             "a shorter --duration or a larger --dt")

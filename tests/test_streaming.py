@@ -92,6 +92,24 @@ def test_streamed_file_equals_the_in_memory_monitors(ext, tmp_path):
     assert memory.t == streamed.t
 
 
+@pytest.mark.parametrize("ext", FORMATS)
+def test_zero_steps_and_float32_keep_shapes_and_bits(ext, tmp_path):
+    if ext == ".parquet":
+        pytest.importorskip("pyarrow")
+    runner = DSRunner(HH(3), monitors=["V", "spike"], dt=0.01)
+    mon = runner.run(0.0, out=tmp_path / f"zero{ext}")
+    assert mon.V.shape == (0, 3) and mon.ts.shape == (0,) and mon.spike.dtype == bool
+
+    def f32():  # float32 values are written with 9 digits in CSV, which read back exactly
+        return DSRunner(HH(3, dtype=np.float32, V_initializer=-60.0), monitors=["V"],
+                        inputs=("input", 10.0), dt=0.01)
+
+    memory, streamed = f32(), f32()
+    streamed.run(0.5, out=tmp_path / f"f32{ext}")
+    assert streamed.mon.V.dtype == np.float32
+    np.testing.assert_array_equal(streamed.mon.V, memory.run(0.5).V)
+
+
 def test_streamed_npz_is_memory_mapped_and_readable_in_blocks(tmp_path):
     runner = small_runner(keep_size=False)
     runner.run(1.0, out=tmp_path / "t.npz")

@@ -332,8 +332,10 @@ def read_monitors(path) -> dict[str, np.ndarray]:
 
         return _parquet_arrays(pq.read_table(path))
     blocks = list(iter_monitors(path))
-    if not blocks:
-        return {}
+    if not blocks:  # a header only: no rows
+        with open(path, newline="") as fh:
+            header = fh.readline().rstrip("\r\n").split(",")
+        return _grouped(_group(header), np.zeros((0, len(header))))
     return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
 
 
