@@ -445,9 +445,11 @@ def stream_writer(path, suffix: str, members: list[_Member], rows: int, extra: d
 
     with atomic_path(path) as tmp:
         writer = open_writer(tmp, suffix, members, rows, extra)
+        done = False
         try:
             yield writer
-        except BaseException:
-            writer.abort()
-            raise
-        writer.close()
+            writer.close()
+            done = True
+        finally:
+            if not done:  # the block or the closing failed: release the file, then remove it
+                writer.abort()
