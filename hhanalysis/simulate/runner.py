@@ -405,7 +405,7 @@ class DSRunner:
                 ending in ``.npz``, ``.csv`` or ``.parquet`` (or a
                 :class:`~hhanalysis.simulate.streaming.MonitorFile`): the time stamps and
                 monitors are streamed to that file chunk by chunk as the run goes (memory:
-                one chunk, at most :data:`CHUNK_MONITOR_BYTES` of monitors), written to a
+                one chunk, at most :data:`STREAM_CHUNK_BYTES` of monitors), written to a
                 temporary file renamed onto ``out`` at the end (a failed or interrupted run
                 leaves no partial file); ``self.mon`` is then a :class:`StreamedMonitors`
                 that reads the file when an array is asked for.
@@ -420,22 +420,35 @@ class DSRunner:
         steps = n_steps(duration, self.dt)
         g = self.target
         every = self.monitor_every
+        mesh = sweep_mesh(self.execution.devices)
+        if mesh is not None:  # one program, the neuron axis split over the devices
+            lay = Layout(1, 1, -(-g.num // mesh.size) * mesh.size)
+        else:
+            lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
+        mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
+                    if idx is not None}
         per_step = self._monitor_bytes_per_step()
+        # a step's monitor outputs on the device: all neurons of a share (padded), or for
+        # indexed monitors k per block, k the most requested neurons in one block
+        device_step = sum((mon_plan[name][0].size if name in mon_plan else lay.padded)
+                          * (1 if name == "spike" else np.dtype(g.dtype).itemsize)
+                          for name in self.monitor_spec)
         largest = CHUNK_MONITOR_BYTES if stream is None else STREAM_CHUNK_BYTES
-        chunk = min(self.chunk_steps, max(steps, 1), max(1, largest // max(per_step, 1)))
+        chunk = min(self.chunk_steps, max(steps, 1), max(1, largest // max(device_step, 1)))
+        one_chunk = min(chunk, steps) * (2 * device_step + per_step)  # outputs, joined, picked
         funcs_given = any(spec.kind == "func" for spec in self.inputs)
         what = (f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
                 f"{list(self.monitor_spec) or 'none'})")
         if stream is None:
             check_memory(
-                16 * steps + (2 * (steps // every) + min(chunk, steps)) * per_step, what,
+                16 * steps + 2 * (steps // every) * per_step + one_chunk, what,
                 "stream the monitors to a file (run(duration, out='traces.npz'), also .csv "
                 "or .parquet: memory then holds one chunk), monitor fewer neurons "
                 "({'V': indices}) or variables, record every k-th step (monitor_every=k), or "
                 "run a shorter duration several times (each run continues)")
         else:  # one chunk: device output, host copy, formatting; the 'func' inputs' times
             check_memory(
-                8 * steps * funcs_given + 3 * min(chunk, steps) * per_step,
+                8 * steps * funcs_given + one_chunk + min(chunk, steps) * per_step,
                 what + f" streamed to {stream.path}",
                 "monitor fewer neurons ({'V': indices}) or variables, or pass a smaller "
                 "chunk_steps")
@@ -444,19 +457,12 @@ class DSRunner:
         targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
                    tuple(k for k, _ in funcs))
         dtype = g.dtype
-        mesh = sweep_mesh(self.execution.devices)
-        if mesh is not None:  # one program, the neuron axis split over the devices
-            lay = Layout(1, 1, -(-g.num // mesh.size) * mesh.size)
-        else:
-            lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
         shares = _Shares(g.num, lay)
         P = shares.split([p.astype(dtype) for p in g.param_list()])
         thr = shares.split(g.threshold_value().astype(dtype))
         fixed_arrays = shares.split([jnp.asarray(v, dtype) for _, v in fixed])
         X, last_spike = g.X, g.spike
         mon_items = tuple((name, idx is not None) for name, idx in self.monitor_spec.items())
-        mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
-                    if idx is not None}
         mon_idx = [{name: jnp.asarray(table[w]) for name, (table, _) in mon_plan.items()}
                    for w in range(lay.workers)]
         outputs = {name: [] for name in self.monitor_spec}
