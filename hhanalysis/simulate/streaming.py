@@ -13,7 +13,8 @@ a time, whatever the duration. The format follows the extension:
 * ``.csv`` — a header row, then one row per recorded step: ``ts`` and one column per monitored
   neuron, named ``V[17]`` (flat neuron index); floats printed with 17 significant digits (9 for
   float32), which read back to the same bits; spikes as 0/1.
-* ``.parquet`` — one row group per chunk (:class:`pyarrow.parquet.ParquetWriter`; needs the
+* ``.parquet`` — row groups of at most 16 MiB, written as the chunks come
+  (:class:`pyarrow.parquet.ParquetWriter`; needs the
   ``parquet`` extra: ``pip install 'hhanalysis[parquet]'``): a column ``ts`` and one column per
   monitor whose cells are fixed-size lists, the row's values of the monitored neurons
   (float64/float32, spikes boolean); the neuron indices of indexed monitors and the shape of a
@@ -54,6 +55,9 @@ __all__ = ["FORMATS", "MonitorFile", "read_monitors", "iter_monitors", "convert_
 FORMATS = (".npz", ".csv", ".parquet")
 
 PARQUET_HINT = "pip install 'hhanalysis[parquet]' (or pip install pyarrow)"
+#: Largest row group of a streamed Parquet file (bytes of values): pyarrow needs some six times
+#: a row group's size to read one back.
+PARQUET_ROW_GROUP_BYTES = 16 * 2**20
 #: Key of a streamed Parquet file's schema metadata: JSON ``{"index": {name: neuron
 #: indices} (indexed monitors), "shape": {name: shape of a row}}``.
 PARQUET_META = "hhanalysis"
@@ -241,8 +245,9 @@ class _CsvWriter:
 
 
 class _ParquetWriter:
-    """One row group per chunk; ``ts`` a column, each monitor one column of fixed-size lists
-    (a row's values of all its neurons), the neuron indices in the schema's metadata.
+    """Row groups of at most :data:`PARQUET_ROW_GROUP_BYTES`; ``ts`` a column, each monitor
+    one column of fixed-size lists (a row's values of all its neurons), the neuron indices in
+    the schema's metadata.
 
     (One column per neuron, as in the CSV, does not scale: a writer keeps ~2 KB of metadata per
     column and row group until it closes, 2.4 GB for 100 000 neurons in 12 row groups.)"""
@@ -272,7 +277,9 @@ class _ParquetWriter:
             values = self.pa.array(flat.reshape(-1))
             cols.append(values if m.index is None else
                         self.pa.FixedSizeListArray.from_arrays(values, len(m.index)))
-        self.writer.write_table(self.pa.Table.from_arrays(cols, schema=self.schema))
+        width = sum(c.nbytes for c in cols) // max(rows, 1)
+        self.writer.write_table(self.pa.Table.from_arrays(cols, schema=self.schema),
+                                row_group_size=max(1, PARQUET_ROW_GROUP_BYTES // max(width, 1)))
 
     def close(self):
         self.writer.close()
@@ -407,15 +414,17 @@ def convert_monitors(src, dst, rows: int | None = None) -> Path:
 
 
 def _parquet_arrays(table) -> dict:
-    """``{name: (rows,) or (rows, k) array}`` of a table of plain and fixed-size-list
-    columns."""
+    """``{name: (rows,) or (rows, k) array}`` of a table or record batch of plain and
+    fixed-size-list columns."""
     out = {}
     for name, col in zip(table.column_names, table.columns):
         width = getattr(col.type, "list_size", None)
         if width is None:
             out[name] = col.to_numpy()
         else:
-            values = col.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            if hasattr(col, "combine_chunks"):  # a table's column; a batch's is one array
+                col = col.combine_chunks()
+            values = col.flatten().to_numpy(zero_copy_only=False)
             out[name] = values.reshape(-1, width)
     return out
 
