@@ -9,7 +9,8 @@ Subcommands (each has ``--help``):
   bifurcation diagram (PNG, SVG or PDF by extension) plus FILE's stem ``.npz`` and CSV tables.
 * ``equilibria [--preset P] [--set NAME=VALUE ...]`` — table of equilibria with eigenvalues.
 * ``simulate --duration MS --input I [--size N] [--method M] [--dt MS] --out FILE`` — voltage
-  traces of an HH group (BrainPy semantics) plus a CSV of them.
+  traces of an HH group (BrainPy semantics): a figure and the traces file (NPZ, CSV or Parquet
+  by extension), streamed to disk as the run goes.
 * ``fi-curve --range LO HI [--preset P] [--set ...] --out FILE`` — firing frequency of the
   Hopf-born cycles against I, with the bistable range and the minimum rate, plus a CSV.
 
@@ -76,6 +77,17 @@ class _Outputs:
         from ._files import atomic_path
 
         return self._stack.enter_context(atomic_path(path))
+
+    def scratch(self, path, suffix: str) -> Path:
+        """A temporary file beside ``path`` (whose directory exists), removed at the end."""
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=f".{Path(path).name}.",
+                                   suffix=suffix)
+        os.close(fd)
+        self._stack.callback(Path(tmp).unlink, missing_ok=True)
+        return Path(tmp)
 
 
 def _out_path(value: str, types=(".png", ".svg", ".pdf"), option: str = "--out") -> Path:
@@ -409,18 +421,42 @@ def cmd_fi_curve(args) -> int:
     return 0
 
 
-#: Largest CSV the simulate command writes (text, ~20 bytes per number); beyond it, NPZ.
-_CSV_LIMIT = 256 * 2**20
+#: Figure types of ``simulate --out``; its traces types are ``_TRACES``.
+_FIGURES = (".png", ".svg", ".pdf")
+#: Traces files of ``simulate`` (hhanalysis.simulate.streaming.FORMATS, named here so that
+#: ``--help`` imports nothing heavy; a test keeps them in step).
+_TRACES = (".csv", ".npz", ".parquet")
+#: Bytes a traces file takes per value: NPZ and Parquet binary, CSV text at 17 digits.
+_BYTES_PER_VALUE = {".npz": 8, ".parquet": 8, ".csv": 20}
+#: Rows of the traces file read back at a time (spike counts, figure): about this many bytes.
+_READ_BYTES = 32 * 2**20
+#: Time points of the drawn traces at most; longer runs are drawn as min/max envelopes.
+_DRAWN_POINTS = 4000
 
 
-def _simulation_plan(args):
+def _simulate_files(args) -> tuple[Path, Path]:
+    """The figure and the traces file of ``simulate``: ``--out`` is a figure (the traces go to
+    ``--data``, by default beside it as CSV) or a traces file (the figure goes beside it as
+    PNG)."""
+    out = _out_path(args.out, _FIGURES + _TRACES)
+    if out.suffix.lower() in _FIGURES:
+        data = _out_path(args.data or str(out.with_suffix(".csv")), _TRACES, "--data")
+        return out, data
+    if args.data:
+        raise _UsageError(f"--data {args.data!r}: --out {args.out!r} already names the traces "
+                          "file; give --out a figure (.png, .svg, .pdf) to use --data")
+    return out.with_suffix(".png"), out
+
+
+def _simulation_plan(args, data: Path):
     """Validate the simulate arguments and estimate the memory and the data file before the
-    run: ``(model parameters, steps, recorded neurons, data path)``."""
+    run: ``(steps, recorded neurons)``."""
     import math
     import shutil
 
     from .simulate.integrators import check_method
     from .simulate.resources import STATE_COPIES, format_bytes, memory_budget
+    from .simulate.runner import STREAM_CHUNK_BYTES
 
     for name in ("duration", "dt"):
         v = getattr(args, name)
@@ -442,30 +478,39 @@ def _simulation_plan(args):
         check_method(args.method)
     except ValueError as e:
         raise _UsageError(f"--method: {e}") from None
-    data = _out_path(args.data or str(Path(args.out).with_suffix(".csv")), (".csv", ".npz"),
-                     "--data")
+    if data.suffix.lower() == ".parquet":
+        from .simulate.streaming import monitor_format
+
+        try:
+            monitor_format(data)
+        except ImportError as e:
+            raise _UsageError(f"--data {str(data)!r}: {e}") from None
     steps = math.ceil(args.duration / args.dt - 1e-9)
     rows = steps // args.monitor_every
     values = rows * (record + 1)
-    memory = STATE_COPIES * 4 * args.size * 8 + 2 * 8 * values
+    # the traces stream to the file: memory holds the group and one chunk of them (on the
+    # device, on the host, being written), then a block read back for the spike counts (with
+    # its temporaries)
+    memory = (STATE_COPIES * 4 * args.size * 8
+              + max(3 * min(8 * values, STREAM_CHUNK_BYTES), 6 * _READ_BYTES))
     ways = ("--record K (fewer neurons in the output), --monitor-every K (every K-th step), "
             "a smaller --size, "
             "a shorter --duration or a larger --dt")
     if memory > memory_budget():
         raise _UsageError(f"this run needs about {format_bytes(memory)} of memory ({args.size} "
-                          f"neurons, {rows} rows x {record} recorded), more than the "
+                          f"neurons; the traces stream to {data.name}), more than the "
                           f"{format_bytes(memory_budget())} it may use; use {ways}")
-    text = data.suffix.lower() == ".csv"
-    size = values * (20 if text else 8)
-    if text and size > _CSV_LIMIT:
-        raise _UsageError(f"the CSV would take about {format_bytes(size)} ({rows} rows x "
-                          f"{record + 1} columns); write binary with --data FILE.npz (8 bytes "
-                          f"a value), or use {ways}")
+    # a CSV is written from a scratch NPZ, on the same disk until the end
+    size = values * (_BYTES_PER_VALUE[data.suffix.lower()]
+                     + (8 if data.suffix.lower() == ".csv" else 0))
     free = shutil.disk_usage(_existing(data.parent)).free
     if size > free:
-        raise _UsageError(f"--data {data}: needs about {format_bytes(size)}, but only "
-                          f"{format_bytes(free)} are free there; use {ways}")
-    return steps, record, data
+        binary = (" or write binary, 8 bytes a value, with --data FILE.npz or FILE.parquet"
+                  if data.suffix.lower() == ".csv" else "")
+        raise _UsageError(f"--data {str(data)!r}: needs about {format_bytes(size)} ({rows} rows "
+                          f"x {record + 1} columns), but only {format_bytes(free)} are free "
+                          f"there; use {ways}{binary}")
+    return steps, record
 
 
 def _existing(path: Path) -> Path:
@@ -474,20 +519,44 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _write_traces(path: Path, ts, V) -> None:
-    """The recorded traces as CSV (``t_ms, V0_mV, ...``; written in blocks of rows) or NPZ
-    (arrays ``t_ms (rows,)`` and ``V_mV (rows, neurons)``)."""
+def _read_traces(path: Path, rows: int, record: int, threshold):
+    """Spike counts of every recorded neuron and the drawn traces (the first ten neurons, as
+    min/max envelopes of bins of rows when there are more than :data:`_DRAWN_POINTS` rows)
+    from the traces file, read back in blocks of rows (memory: one block)."""
     np = _np()
-    if path.suffix.lower() == ".npz":
-        with open(path, "wb") as fh:
-            np.savez(fh, t_ms=ts, V_mV=V)
-        return
-    with open(path, "w", newline="") as fh:
-        fh.write(",".join(["t_ms", *[f"V{k}_mV" for k in range(V.shape[1])]]) + "\n")
-        block = max(1, 2**20 // (V.shape[1] + 1))
-        for lo in range(0, len(ts), block):
-            np.savetxt(fh, np.column_stack([ts[lo:lo + block], V[lo:lo + block]]),
-                       delimiter=",", fmt="%.17g")
+    from .simulate.spikes import spike_counts
+    from .simulate.streaming import iter_monitors
+
+    k = max(1, -(-rows // _DRAWN_POINTS))  # rows per drawn bin
+    block = k * max(1, _READ_BYTES // (8 * (record + 1) * k))
+    drawn: list = []
+
+    def blocks():
+        first = not drawn
+        for b in iter_monitors(path, block):
+            if first:
+                # a copy: a view would keep the whole block alive
+                drawn.append(_envelope(b["t_ms"], b["V_mV"][:, :10].copy(), k))
+            yield b["V_mV"]
+
+    counts = spike_counts(blocks, threshold)
+    if not drawn:  # a fixed threshold and no rows
+        list(blocks())
+    ts = np.concatenate([d[0] for d in drawn]) if drawn else np.zeros(0)
+    V = (np.concatenate([d[1] for d in drawn]) if drawn
+         else np.zeros((0, min(record, 10))))
+    return counts, ts, V
+
+
+def _envelope(ts, V, k: int):
+    """``(ts, V)`` drawn with bins of ``k`` rows: each bin as its minimum and maximum at the
+    bin's first time (a vertical stroke), so that no spike is lost from the figure."""
+    np = _np()
+    if k == 1 or not len(ts):
+        return ts, V
+    starts = np.arange(0, len(ts), k)
+    lo, hi = np.minimum.reduceat(V, starts, axis=0), np.maximum.reduceat(V, starts, axis=0)
+    return np.repeat(ts[starts], 2), np.stack([lo, hi], axis=1).reshape(-1, V.shape[1])
 
 
 def _spike_summary(counts) -> str:
@@ -502,15 +571,15 @@ def _spike_summary(counts) -> str:
 
 
 def cmd_simulate(args) -> int:
-    np = _np()
-    path = _out_path(args.out)
     if args.model:
-        return _simulate_model(args, path)
-    steps, record, data = _simulation_plan(args)
+        return _simulate_model(args, _out_path(args.out))
+    path, data = _simulate_files(args)
+    steps, record = _simulation_plan(args, data)
     model = _model(args)  # the preset with --set applied (names and values validated)
     plt = _pyplot()
-    from .simulate import HH, DSRunner, spike_times
+    from .simulate import HH, DSRunner, MonitorFile
     from .simulate.rng import random as global_random
+    from .simulate.streaming import convert_monitors
 
     kw = {k: model.defaults[k] for k in ("ENa", "gNa", "EK", "gK", "EL", "gL", "V_th", "C")}
     global_random.seed(args.seed)
@@ -518,22 +587,26 @@ def cmd_simulate(args) -> int:
     monitors = {"V": list(range(record))} if record < args.size else ["V"]
     runner = DSRunner(group, monitors=monitors, inputs=("input", args.input), dt=args.dt,
                       progress_bar=args.progress, monitor_every=args.monitor_every)
-    runner.run(args.duration)
-    ts, V = np.asarray(runner.mon.ts), np.asarray(runner.mon.V)
     threshold = "auto" if args.threshold == "auto" else float(args.threshold)
-    counts = [len(t) for t in spike_times(ts, V, threshold)]
-    fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
-    for k in range(min(V.shape[1], 10)):
-        ax.plot(ts, V[:, k], lw=1, label=f"neuron {k}")
-    ax.set_xlabel("t (ms)")
-    ax.set_ylabel("V (mV)")
-    ax.set_title(f"HH({args.size}), preset {args.preset!r}{_fixed_values(args)}, input "
-                 f"{args.input:g} µA/cm², {args.method}, dt = {args.dt:g} ms", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
-    with _Outputs() as files:
+    with _Outputs() as files:  # the traces stream to a temporary file, renamed at the end
+        traces = files.file(data)
+        # NPZ and Parquet read back fast for the spike counts and the figure; a CSV file is
+        # written from a scratch NPZ afterwards, block by block (parsing it back is slow)
+        binary = traces if data.suffix.lower() != ".csv" else files.scratch(traces, ".npz")
+        runner.run(args.duration, out=MonitorFile(binary, {"ts": "t_ms", "V": "V_mV"}))
+        counts, ts, V = _read_traces(binary, steps // args.monitor_every, record, threshold)
+        if binary != traces:
+            convert_monitors(binary, traces)
+        fig, ax = plt.subplots(figsize=(9, 3.6), constrained_layout=True)
+        for k in range(V.shape[1]):
+            ax.plot(ts, V[:, k], lw=1, label=f"neuron {k}")
+        ax.set_xlabel("t (ms)")
+        ax.set_ylabel("V (mV)")
+        ax.set_title(f"HH({args.size}), preset {args.preset!r}{_fixed_values(args)}, input "
+                     f"{args.input:g} µA/cm², {args.method}, dt = {args.dt:g} ms", fontsize=10)
+        ax.legend(fontsize=8, loc="upper right")
         fig.savefig(files.file(path), dpi=130, format=path.suffix[1:].lower())
         plt.close(fig)
-        _write_traces(files.file(data), ts, V)
     rule = ("threshold auto: midpoint of each trace's range" if threshold == "auto"
             else f"threshold {threshold:g} mV")
     print(f"{_spike_summary(counts)} ({rule}); wrote {path} and {data}")
@@ -738,9 +811,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--monitor-every", type=_positive_int, default=1, metavar="K",
                    help="record every K-th step")
     p.add_argument("--data", default=None, metavar="FILE",
-                   help="traces file, .csv or .npz (default: --out with .csv)")
+                   help="traces file, .csv, .npz or .parquet, written as the run goes (chunk "
+                        "by chunk: memory does not grow with the duration); columns t_ms, "
+                        "V_mV[k] (default: --out with .csv). Parquet needs pip install "
+                        "'hhanalysis[parquet]'")
     model_args(p)
-    p.add_argument("--out", default="trace.png", help="figure file (.png, .svg or .pdf)")
+    p.add_argument("--out", default="trace.png",
+                   help="figure file (.png, .svg or .pdf; the traces go to --data), or the "
+                        "traces file (.npz, .csv or .parquet; the figure goes beside it as "
+                        ".png)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
     p = add("two-parameter", "Hopf and fold curves with their codim-2 points in a window of two "
@@ -774,8 +853,15 @@ def main(argv: list[str] | None = None) -> int:
 
     The commands that draw select matplotlib's non-interactive Agg backend (they only write
     files; the library modules never choose a backend)."""
+    import signal
+    import threading
     import warnings
 
+    terminate = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (kill, a batch system's time limit) unwinds like Ctrl-C, so that the
+        # temporary files of the outputs are removed; status 143 as for a plain SIGTERM
+        terminate = signal.signal(signal.SIGTERM, _terminated)
     formatwarning = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest: (
         f"hhanalysis: warning: {message}\n")
@@ -802,6 +888,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.formatwarning = formatwarning  # the caller's (e.g. pytest's) again
+        if terminate is not None:
+            signal.signal(signal.SIGTERM, terminate)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_cli_bifurcation_fi_curve_simulate(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "spikes per neuron: [" in out and (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
     rows = (tmp_path / "t.csv").read_text().splitlines()
-    assert rows[0] == "t_ms,V0_mV,V1_mV,V2_mV" and len(rows) == 5001
+    assert rows[0] == "t_ms,V_mV[0],V_mV[1],V_mV[2]" and len(rows) == 5001
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -46,6 +46,17 @@ for devices in (None, "all"):  # a population of 1003 (padded to 1004) split ove
     runs.append((np.asarray(r.mon.V), np.asarray(r.mon.spike), np.asarray(g.V)))
 out["population"] = [np.array_equal(x, y) for x, y in zip(runs[0], runs[1])]
 out["spikes"] = int(runs[0][1].sum())
+import os, tempfile  # the monitors streamed to a file chunk by chunk from the four devices
+g = bp.dyn.HH(1003)
+g.X = X0
+r = bp.dyn.DSRunner(g, monitors={"V": [0, 500, 1002], "spike": None},
+                    inputs=("input", np.linspace(0, 20, 1003)), dt=0.01, chunk_steps=1000,
+                    execution=sim.Execution(devices="all"))
+path = os.path.join(tempfile.mkdtemp(), "t.npz")
+r.run(20.0, out=path)
+with np.load(path) as z:
+    out["streamed"] = [np.array_equal(z["V"], runs[0][0]), np.array_equal(z["spike"], runs[0][1])]
+os.remove(path)
 print(json.dumps(out))
 """
 
@@ -61,6 +72,7 @@ def test_sharded_sweeps_equal_one_device():
     assert out["ml"] == [True, True, 3]  # three equilibria somewhere: the multi-root path
     assert out["sweep"] == [True, True]
     assert out["population"] == [True, True, True] and out["spikes"] > 100
+    assert out["streamed"] == [True, True]
 
 
 def test_bad_devices_is_one_clear_error():

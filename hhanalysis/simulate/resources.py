@@ -5,8 +5,14 @@ float64):
 
 * the group: ``STATE_COPIES · n_states · N · 8`` (the state is drawn in float64, then copied to
   the device and through each step);
-* a run: ``S · 8`` for the time stamps, plus ``S · k · b`` for each monitor of ``k`` values per
-  step, and per compiled chunk of ``C`` steps another ``C · k · b`` on the device.
+* a run kept in memory: ``S · 8`` for the time stamps, plus ``2 · S · k · b`` for each monitor
+  of ``k`` values per step (the chunks and their concatenation), and per compiled chunk of
+  ``C`` steps ``C · (2 · K + k) · b`` on the device and the host, where ``K`` is the
+  monitor's width on the device (all neurons of the padded group, or for an indexed monitor
+  in a blocked run, blocks × the most requested neurons in one block);
+* a run streamed to a file (``run(duration, out=FILE)``): no ``S`` terms for the monitors, only
+  ``C · (2 · K + 2 · k) · b`` (one chunk on the device, on the host, being written), plus
+  ``S · 8`` for the times of ``'func'`` inputs.
 
 A request whose estimate exceeds :func:`memory_budget` (half the memory available now, or
 ``HHANALYSIS_MEMORY_LIMIT`` bytes if that is set) raises :class:`ResourceError` with the estimate

@@ -24,8 +24,15 @@ A second ``run`` continues from the current state and time.
 **Memory.** Before a run starts, its memory (time stamps, monitors, one chunk on the device) is
 estimated and compared with :func:`~hhanalysis.simulate.resources.memory_budget`; a run that
 would not fit raises :class:`~hhanalysis.simulate.resources.ResourceError` with the estimate and
-the ways out (monitor fewer neurons or variables, ``monitor_every``, shorter runs one after
-another). Chunks are shortened so that one chunk's monitors stay below ~256 MiB.
+the ways out (streaming to a file, monitor fewer neurons or variables, ``monitor_every``, shorter
+runs one after another). Chunks are shortened so that one chunk's monitors stay below
+:data:`CHUNK_MONITOR_BYTES` (256 MiB).
+
+**Streaming.** ``run(duration, out="traces.npz")`` (or ``.csv``, ``.parquet``) writes the time
+stamps and monitors to the file chunk by chunk instead of keeping them
+(:mod:`~hhanalysis.simulate.streaming`): the memory of the run is one chunk, at most
+:data:`STREAM_CHUNK_BYTES` (64 MiB) of monitors, whatever the duration. ``runner.mon`` is then a
+:class:`StreamedMonitors` that reads the file when an array is asked for.
 
 **Plausibility.** After a run, a :class:`RuntimeWarning` says when the spike variable (V) left
 [-200, 200] (mV for HH: an input far outside the physiological range, or an integration that is
@@ -35,10 +42,13 @@ unstable at this ``dt``) or when a gating variable with bounds [0, 1] left them 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -51,11 +61,14 @@ from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
 from .neurons import NeuronGroup
 from .resources import check_memory
+from .streaming import MonitorFile, _Member, monitor_format, read_monitors, stream_writer
 
-__all__ = ["DSRunner", "Monitors", "Execution"]
+__all__ = ["DSRunner", "Monitors", "StreamedMonitors", "Execution"]
 
 #: Largest size (bytes) of one chunk's monitor outputs; longer chunks are cut shorter.
 CHUNK_MONITOR_BYTES = 256 * 2**20
+#: The same for a run streamed to a file, whose memory is about three such chunks.
+STREAM_CHUNK_BYTES = 64 * 2**20
 #: Plausible range of the spike variable (mV for the neuron models); outside it a warning.
 V_PLAUSIBLE = (-200.0, 200.0)
 
@@ -79,6 +92,36 @@ class Monitors:
         shapes = ", ".join(f"{n}: {getattr(self, n).shape}" for n in self._names
                            if getattr(self, n) is not None)
         return f"Monitors(ts: {self.ts.shape}, {shapes})"
+
+
+class StreamedMonitors(Monitors):
+    """``runner.mon`` after ``run(duration, out=FILE)``: the monitors are in the file ``path``
+    (:mod:`~hhanalysis.simulate.streaming`) and nothing of them stays in memory. ``mon.ts``,
+    ``mon.V``, ... read the file on first access, with the shapes and dtypes of an in-memory
+    run: an NPZ file as read-only memory maps (no copy: rows are read when touched), a CSV or
+    Parquet file whole."""
+
+    def __init__(self, names, path, members: dict, shapes: dict, dtypes: dict):
+        self._names = tuple(names)
+        self.path = Path(path)
+        self._members, self._shapes, self._dtypes = members, shapes, dtypes
+        self._data = None
+
+    def _load(self) -> dict:
+        if self._data is None:
+            raw = read_monitors(self.path)
+            self._data = {key: np.asarray(raw[m]).astype(self._dtypes[key], copy=False)
+                          .reshape((-1,) + self._shapes[key]) if key != "ts" else raw[m]
+                          for key, m in self._members.items()}
+        return self._data
+
+    def __getattr__(self, name):  # only for attributes not set: the recorded arrays
+        if name == "ts" or name in self.__dict__.get("_names", ()):
+            return self._load()[name]
+        raise AttributeError(name)
+
+    def __repr__(self):
+        return f"Monitors(streamed to {str(self.path)!r}: {', '.join(('ts',) + self._names)})"
 
 
 @dataclass(frozen=True)
@@ -285,6 +328,11 @@ class DSRunner:
         execution: how large groups are spread over the CPU cores
             (:class:`~hhanalysis.simulate.execution.Execution`: blocks of neurons kept in cache,
             threads); the results do not depend on it.
+
+    ``run(duration)`` keeps the monitors in memory (``runner.mon``);
+    ``run(duration, out="traces.npz")`` streams them to a file (``.npz``, ``.csv`` or
+    ``.parquet``) chunk by chunk, so that memory holds one chunk whatever the duration
+    (:mod:`~hhanalysis.simulate.streaming`).
     """
 
     @float64
@@ -348,100 +396,206 @@ class DSRunner:
 
     # -- running -----------------------------------------------------------------------------
     @float64
-    def run(self, duration: float):
-        """Advance ``duration`` ms (``round(duration/dt)`` steps); fills ``self.mon``."""
+    def run(self, duration: float, out=None):
+        """Advance ``duration`` ms (``round(duration/dt)`` steps).
+
+        Arguments:
+            duration: ms, a finite number >= 0.
+            out: ``None`` (default): the monitors are kept in memory, in ``self.mon``. A path
+                ending in ``.npz``, ``.csv`` or ``.parquet`` (or a
+                :class:`~hhanalysis.simulate.streaming.MonitorFile`): the time stamps and
+                monitors are streamed to that file chunk by chunk as the run goes (memory:
+                one chunk, at most :data:`STREAM_CHUNK_BYTES` of monitors), written to a
+                temporary file renamed onto ``out`` at the end (a failed or interrupted run
+                leaves no partial file); ``self.mon`` is then a :class:`StreamedMonitors`
+                that reads the file when an array is asked for.
+
+        Returns:
+            ``self.mon``.
+        """
         if not isinstance(duration, (int, float, np.floating, np.integer)) \
                 or isinstance(duration, bool) or not math.isfinite(duration) or duration < 0:
             raise ValueError(f"duration must be a finite number >= 0 (ms), got {duration!r}")
+        stream = _stream_target(out)
         steps = n_steps(duration, self.dt)
         g = self.target
         every = self.monitor_every
-        per_step = self._monitor_bytes_per_step()
-        check_memory(
-            16 * steps + (2 * (steps // every) + min(self.chunk_steps, steps)) * per_step,
-            f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
-            f"{list(self.monitor_spec) or 'none'})",
-            "monitor fewer neurons ({'V': indices}) or variables, record every k-th step "
-            "(monitor_every=k), or run a shorter duration several times (each run continues)")
-        ts_start = self.t + self.dt * np.arange(steps) if any(
-            spec.kind == "func" for spec in self.inputs) else None
-        fixed, iters, funcs = self._input_arrays(steps, ts_start)
-        chunk = min(self.chunk_steps, max(steps, 1),
-                    max(1, CHUNK_MONITOR_BYTES // max(per_step, 1)))
-        targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
-                   tuple(k for k, _ in funcs))
-        dtype = g.dtype
         mesh = sweep_mesh(self.execution.devices)
         if mesh is not None:  # one program, the neuron axis split over the devices
             lay = Layout(1, 1, -(-g.num // mesh.size) * mesh.size)
         else:
             lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
+        mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
+                    if idx is not None}
+        per_step = self._monitor_bytes_per_step()
+        # a step's monitor outputs on the device: all neurons of a share (padded), or for
+        # indexed monitors k per block, k the most requested neurons in one block
+        device_step = sum((mon_plan[name][0].size if name in mon_plan else lay.padded)
+                          * (1 if name == "spike" else np.dtype(g.dtype).itemsize)
+                          for name in self.monitor_spec)
+        largest = CHUNK_MONITOR_BYTES if stream is None else STREAM_CHUNK_BYTES
+        chunk = min(self.chunk_steps, max(steps, 1), max(1, largest // max(device_step, 1)))
+        one_chunk = min(chunk, steps) * (2 * device_step + per_step)  # outputs, joined, picked
+        funcs_given = any(spec.kind == "func" for spec in self.inputs)
+        what = (f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
+                f"{list(self.monitor_spec) or 'none'})")
+        if stream is None:
+            check_memory(
+                16 * steps + 2 * (steps // every) * per_step + one_chunk, what,
+                "stream the monitors to a file (run(duration, out='traces.npz'), also .csv "
+                "or .parquet: memory then holds one chunk), monitor fewer neurons "
+                "({'V': indices}) or variables, record every k-th step (monitor_every=k), or "
+                "run a shorter duration several times (each run continues)")
+        else:  # one chunk: device output, host copy, formatting; the 'func' inputs' times
+            check_memory(
+                8 * steps * funcs_given + one_chunk + min(chunk, steps) * per_step,
+                what + f" streamed to {stream.path}",
+                "monitor fewer neurons ({'V': indices}) or variables, or pass a smaller "
+                "chunk_steps")
+        ts_start = self.t + self.dt * np.arange(steps) if funcs_given else None
+        fixed, iters, funcs = self._input_arrays(steps, ts_start)
+        targets = (tuple(k for k, _ in fixed), tuple(k for k, _ in iters),
+                   tuple(k for k, _ in funcs))
+        dtype = g.dtype
         shares = _Shares(g.num, lay)
         P = shares.split([p.astype(dtype) for p in g.param_list()])
         thr = shares.split(g.threshold_value().astype(dtype))
         fixed_arrays = shares.split([jnp.asarray(v, dtype) for _, v in fixed])
         X, last_spike = g.X, g.spike
         mon_items = tuple((name, idx is not None) for name, idx in self.monitor_spec.items())
-        mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
-                    if idx is not None}
         mon_idx = [{name: jnp.asarray(table[w]) for name, (table, _) in mon_plan.items()}
                    for w in range(lay.workers)]
         outputs = {name: [] for name in self.monitor_spec}
         v_name = g.spike_variable
         extremes = [math.inf, -math.inf]  # of the monitored spike variable
-        bar = _bar(self.progress_bar, steps)
-        # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
-        for lo in range(0, steps, chunk):
-            hi = min(lo + chunk, steps)
-            runner = _chunk_runner(
-                g.model.compile(), g.method, g.adaptive, g.model.state_names,
-                g.model.state_names.index(g.spike_variable),
-                g.model.param_names.index(g.input_param), mon_items,
-                targets, hi - lo, self.dt, lay.blocks)
-            it = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in iters])
-            fn = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in funcs])
-            args = [(x, p, t, f, i, u, s, m) for x, p, t, f, i, u, s, m in zip(
-                shares.split(X), P, thr, fixed_arrays, it, fn, shares.split(last_spike),
-                mon_idx)]
-            if mesh is not None:
-                args = [_on_mesh(mesh, a, lay.padded) for a in args]
-            results = run_concurrently(runner, args)
-            X = shares.join([r[0] for r in results])
-            last_spike = shares.join([r[2] for r in results])
-            first = (every - (lo + 1) % every) % every  # rows of steps (j+1)*every in chunk
-            for name in outputs:
-                arr = shares.join([np.asarray(r[1][name]) for r in results],
-                                  trim=name not in mon_plan)
-                arr = arr[:, mon_plan[name][1]] if name in mon_plan else arr
-                if name == v_name and arr.size:
-                    extremes = [min(extremes[0], float(np.min(arr))),
-                                max(extremes[1], float(np.max(arr)))]
-                outputs[name].append(arr[first::every] if every > 1 else arr)
+        rows = steps // every
+        shapes = {name: (g.size if idx is None and g.keep_size else
+                         (g.num,) if idx is None else (len(idx),))
+                  for name, idx in self.monitor_spec.items()}
+        dtypes = {name: np.dtype(bool if name == "spike" else dtype)
+                  for name in self.monitor_spec}
+        with _open_stream(stream, self.monitor_spec, shapes, dtypes, rows) as writer:
+            bar = _bar(self.progress_bar, steps)
+            # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
+            for lo in range(0, steps, chunk):
+                hi = min(lo + chunk, steps)
+                runner = _chunk_runner(
+                    g.model.compile(), g.method, g.adaptive, g.model.state_names,
+                    g.model.state_names.index(g.spike_variable),
+                    g.model.param_names.index(g.input_param), mon_items,
+                    targets, hi - lo, self.dt, lay.blocks)
+                it = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in iters])
+                fn = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in funcs])
+                args = [(x, p, t, f, i, u, s, m) for x, p, t, f, i, u, s, m in zip(
+                    shares.split(X), P, thr, fixed_arrays, it, fn, shares.split(last_spike),
+                    mon_idx)]
+                if mesh is not None:
+                    args = [_on_mesh(mesh, a, lay.padded) for a in args]
+                results = run_concurrently(runner, args)
+                X = shares.join([r[0] for r in results])
+                last_spike = shares.join([r[2] for r in results])
+                first = (every - (lo + 1) % every) % every  # rows of steps (j+1)*every in chunk
+                block = {}
+                for name in outputs:
+                    arr = shares.join([np.asarray(r[1][name]) for r in results],
+                                      trim=name not in mon_plan)
+                    arr = arr[:, mon_plan[name][1]] if name in mon_plan else arr
+                    if name == v_name and arr.size:
+                        extremes = [min(extremes[0], float(np.min(arr))),
+                                    max(extremes[1], float(np.max(arr)))]
+                    block[name] = arr[first::every] if every > 1 else arr
+                if writer is None:
+                    for name, arr in block.items():
+                        outputs[name].append(arr)
+                else:  # rows r0 .. r0+n-1: the steps (r+1)*every - 1 in [lo, hi)
+                    r0, n = lo // every, hi // every - lo // every
+                    ts = self.t + self.dt * (every * np.arange(r0 + 1, r0 + n + 1))
+                    writer.write({"ts": ts} | {
+                        name: np.asarray(arr, dtypes[name]).reshape((n,) + shapes[name])
+                        for name, arr in block.items()})
+                del block, results, arr  # one chunk of monitors in memory at a time
+                if bar is not None:
+                    bar.update(hi - lo)
             if bar is not None:
-                bar.update(hi - lo)
-        if bar is not None:
-            bar.close()
-        if not bool(jnp.all(jnp.isfinite(X))):
-            raise FloatingPointError(
-                f"the simulation produced NaN/inf (method {g.method!r}, dt={self.dt}); "
-                "reduce dt or use method='exp_auto' or 'kvaerno5'")
+                bar.close()
+            if not bool(jnp.all(jnp.isfinite(X))):
+                raise FloatingPointError(
+                    f"the simulation produced NaN/inf (method {g.method!r}, dt={self.dt}); "
+                    "reduce dt or use method='exp_auto' or 'kvaerno5'")
         _warn_implausible(g, X, extremes, self.dt)
         g.X = X
         g.spike = last_spike
         g.input = jnp.zeros(g.num, dtype)
-        rows = steps // every
-        self.mon.ts = self.t + self.dt * np.arange(every, rows * every + 1, every)
-        for name, chunks in outputs.items():
-            idx = self.monitor_spec[name]
-            width = (g.num,) if idx is None else (len(idx),)
-            arr = (np.concatenate(chunks) if chunks
-                   else np.zeros((0,) + width, bool if name == "spike" else dtype))
-            if idx is None and g.keep_size:
-                arr = arr.reshape((rows,) + g.size)
-            setattr(self.mon, name, arr)
+        if stream is not None:
+            members = {"ts": stream.name("ts")} | {n: stream.name(n) for n in self.monitor_spec}
+            self.mon = StreamedMonitors(self.monitor_spec, stream.path, members,
+                                        shapes | {"ts": ()}, dtypes | {"ts": np.float64})
+        else:
+            if type(self.mon) is not Monitors:
+                self.mon = Monitors(self.monitor_spec)
+            self.mon.ts = self.t + self.dt * np.arange(every, rows * every + 1, every)
+            for name, chunks in outputs.items():
+                arr = (np.concatenate(chunks) if chunks
+                       else np.zeros((0,) + shapes[name][-1:], dtypes[name]))
+                setattr(self.mon, name, arr.reshape((rows,) + shapes[name]))
         self.t += steps * self.dt
         g.t = self.t
         return self.mon
+
+
+def _stream_target(out) -> MonitorFile | None:
+    """``out`` of :meth:`DSRunner.run` checked before anything runs: ``None`` or a
+    :class:`MonitorFile` whose path has a known extension in a writable directory."""
+    if out is None:
+        return None
+    stream = out if isinstance(out, MonitorFile) else MonitorFile(out) \
+        if isinstance(out, (str, os.PathLike)) else None
+    if stream is None or not isinstance(stream.path, (str, os.PathLike)):
+        raise ValueError(f"out must be a file path (.npz, .csv or .parquet) or a MonitorFile, "
+                         f"got {out!r}")
+    from .._files import writable_directory
+
+    monitor_format(stream.path)
+    path = Path(stream.path)
+    if path.is_dir():
+        raise ValueError(f"out {str(path)!r} is a directory; give a file name")
+    problem = writable_directory(path.parent)
+    if problem:
+        raise ValueError(f"out {str(path)!r}: {problem}")
+    return stream
+
+
+def _open_stream(stream, spec, shapes, dtypes, rows):
+    """The writer of a streamed run (a context manager), or a null context."""
+    if stream is None:
+        return contextlib.nullcontext(None)
+    members = [_Member("ts", (), np.dtype(np.float64), None)]
+    members += [_Member(name, shapes[name], dtypes[name],
+                        np.arange(int(np.prod(shapes[name]))) if idx is None
+                        else np.asarray(idx)) for name, idx in spec.items()]
+    named = [_Member(stream.name(m.name), m.shape, m.dtype, m.index) for m in members]
+    extra = {f"{stream.name(name)}.index": np.asarray(idx, np.int64)
+             for name, idx in spec.items() if idx is not None}
+    return _RenamedWriter(stream_writer(stream.path, monitor_format(stream.path), named, rows,
+                                        extra), {m.name: n.name for m, n in zip(members,
+                                                                               named)})
+
+
+class _RenamedWriter:
+    """A stream writer context whose ``write`` takes the monitor names (``ts``, ``V``, ...)."""
+
+    def __init__(self, context, names):
+        self.context, self.names = context, names
+
+    def __enter__(self):
+        self.writer = self.context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.context.__exit__(*exc)
+
+    def write(self, block):
+        self.writer.write({self.names[k]: v for k, v in block.items()})
 
 
 class _Shares:

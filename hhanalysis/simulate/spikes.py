@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["spike_times", "firing_rates", "AUTO_MIN_AMPLITUDE"]
+__all__ = ["spike_times", "spike_counts", "firing_rates", "AUTO_MIN_AMPLITUDE"]
 
 #: Smallest peak-to-trough range (mV) of a trace in which ``V_th="auto"`` finds spikes.
 AUTO_MIN_AMPLITUDE = 10.0
@@ -84,6 +84,65 @@ def _schmitt(V, high, low):
     last_low = np.maximum.accumulate(np.where(V <= low, steps, -1), axis=0)
     last_high = np.maximum.accumulate(np.where(V >= high, steps, -1), axis=0)
     return ((last_low > last_high) | (last_high < 0))[:-1]
+
+
+def spike_counts(blocks, V_th: float | str = 20.0,
+                 min_amplitude: float = AUTO_MIN_AMPLITUDE) -> np.ndarray:
+    """Spikes per neuron of traces read in blocks of rows (e.g. from a streamed file), the
+    counts of :func:`spike_times` with the same rule, in memory bounded by one block.
+
+    Arguments:
+        blocks: a callable returning an iterator over ``(rows, N)`` blocks of the traces in
+            time order; called once for a fixed threshold, twice for ``"auto"`` (the first
+            pass finds each trace's range, the second its crossings).
+        V_th, min_amplitude: as in :func:`spike_times`.
+    """
+    auto = isinstance(V_th, str)
+    if auto and V_th != "auto":
+        raise ValueError(f"V_th must be a number or 'auto', got {V_th!r}")
+    if not auto and not (isinstance(V_th, (int, float, np.number)) and np.isfinite(V_th)):
+        raise ValueError(f"V_th must be a finite number or 'auto', got {V_th!r}")
+    level = low = None
+    if auto:
+        lo = hi = None
+        for V in blocks():
+            V = _block(V)
+            if len(V):
+                lo = V.min(0) if lo is None else np.minimum(lo, V.min(0))
+                hi = V.max(0) if hi is None else np.maximum(hi, V.max(0))
+        if lo is None:
+            return np.zeros(0, np.int64)
+        amp = hi - lo
+        level, low = np.where(amp >= min_amplitude, lo + amp / 2, np.inf), lo + amp / 4
+    counts = last = last_low = last_high = None
+    row = 0  # index of the block's first row in the whole trace
+    for V in blocks():
+        V = _block(V)
+        if not len(V):
+            continue
+        if counts is None:
+            counts = np.zeros(V.shape[1], np.int64)
+            last_low = last_high = np.full(V.shape[1], -1)
+            if level is None:
+                level = np.full(V.shape[1], float(V_th))
+        W = V if last is None else np.vstack([last, V])  # the step from the previous block
+        first = row - (last is not None)
+        armed = True
+        if auto:  # _schmitt, carried over from the previous blocks
+            steps = first + np.arange(len(W))[:, None]
+            up_low = np.maximum(np.maximum.accumulate(np.where(W <= low, steps, -1)), last_low)
+            up_high = np.maximum(np.maximum.accumulate(np.where(W >= level, steps, -1)),
+                                 last_high)
+            armed = ((up_low > up_high) | (up_high < 0))[:-1]
+            last_low, last_high = up_low[-1], up_high[-1]
+        counts += ((W[:-1] < level) & (W[1:] >= level) & armed).sum(0)
+        last, row = V[-1:], row + len(V)
+    return np.zeros(0, np.int64) if counts is None else counts
+
+
+def _block(V):
+    V = np.asarray(V, float)
+    return V[:, None] if V.ndim == 1 else V.reshape(len(V), -1)
 
 
 def firing_rates(times: list[np.ndarray], duration: float) -> np.ndarray:
