@@ -76,6 +76,7 @@ _LAZY = {
         "continue_equilibria", "fold_point", "hopf_point", "lpc_point", "periodic_orbit",
         "BifurcationCurve", "continue_hopf", "continue_fold", "TwoParameterDiagram",
         "two_parameter_diagram", "HomoclinicEnd", "CycleCurve", "continue_lpc", "continue_pd",
+        "continue_ns",
         "SimulatedOrbit", "classify_end", "simulate_cycle")},
     **{name: (".equilibria", name) for name in (
         "Equilibrium", "EquilibriumSet", "find_equilibria", "SingularModelError")},
@@ -120,6 +121,7 @@ __all__ = [
     "Status", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point", "fold_point", "lpc_point",
     "periodic_orbit", "fit", "FitResult", "BifurcationCurve", "continue_hopf", "continue_fold",
     "TwoParameterDiagram", "two_parameter_diagram", "CycleCurve", "continue_lpc", "continue_pd",
+    "continue_ns",
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
     "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",

@@ -2,7 +2,13 @@
 
 from .collocation import Collocation
 from .curves import CURVE_SETTINGS, BifurcationCurve, continue_fold, continue_hopf
-from .cycle_curves import LPC_CURVE_SETTINGS, CycleCurve, continue_lpc, continue_pd
+from .cycle_curves import (
+    LPC_CURVE_SETTINGS,
+    CycleCurve,
+    continue_lpc,
+    continue_ns,
+    continue_pd,
+)
 from .cycles import (
     CYCLE_SETTINGS,
     CycleBranch,
@@ -42,6 +48,6 @@ __all__ = ["PALC", "ContinuationProblem", "ContinuationSettings", "ContinuationS
            "bifurcation_diagram", "HopfPoint", "FoldPoint", "PeriodicOrbit", "hopf_point",
            "fold_point", "lpc_point", "periodic_orbit", "BifurcationCurve", "CURVE_SETTINGS",
            "continue_hopf", "continue_fold", "TwoParameterDiagram", "two_parameter_diagram",
-           "HomoclinicEnd", "SimulatedOrbit", "CycleCurve", "continue_lpc", "continue_pd",
-           "LPC_CURVE_SETTINGS",
+           "HomoclinicEnd", "SimulatedOrbit", "CycleCurve", "continue_lpc",
+           "continue_pd", "continue_ns", "LPC_CURVE_SETTINGS",
            "classify_end", "simulate_cycle"]

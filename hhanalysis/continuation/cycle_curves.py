@@ -1,8 +1,9 @@
-r"""Curves of cycle bifurcations in two parameters: folds of cycles (LPC), period doublings (PD).
+r"""Curves of cycle bifurcations in two parameters: folds of cycles (LPC), period doublings (PD)
+and torus bifurcations (NS).
 
 An LPC curve is the zero set of the minimally augmented collocation system of
-:mod:`~hhanalysis.continuation.problems.lpc_curve`, a PD curve that of
-:mod:`~hhanalysis.continuation.problems.pd_curve`; both are followed by the one driver
+:mod:`~hhanalysis.continuation.problems.lpc_curve`, PD and NS curves that of
+:mod:`~hhanalysis.continuation.problems.multiplier_curve`; all are followed by the one driver
 (:func:`hhanalysis.continuation.driver.run`) with two free parameters; between chunks the mesh
 is adapted (as for cycle branches) and the borders of the test function refreshed.
 
@@ -39,8 +40,21 @@ PDNS       :math:`|\mu| - 1` of a complex pair                         flip–Ne
 LP, UZ     as on LPC curves
 =========  ==========================================================  =====================
 
-The degenerate flip (GPD, where the normal-form coefficient of the period doubling vanishes)
-is not detected.
+**Along an NS curve** (:math:`\kappa = \cos\theta` of the critical pair, see :func:`_kappa`):
+
+=========  ==========================================================  =====================
+point      test function                                               meaning
+=========  ==========================================================  =====================
+R1 … R4    :math:`\kappa - 1`, :math:`\kappa + 1`, :math:`\kappa + 1/2`, strong resonances
+           :math:`\kappa` (past R1 or R2 the pair is real: a neutral
+           saddle cycle)
+LPNS       :math:`p(1)` as on PD curves                                fold–Neimark–Sacker
+PDNS       :math:`\prod_i (\mu_i + 1)/(|\mu_i| + 1)`                   flip–Neimark–Sacker
+LP, UZ     as on LPC curves
+=========  ==========================================================  =====================
+
+Not detected: the degenerate flip (GPD) on PD curves and the Chenciner point on NS curves
+(where the normal-form coefficients vanish).
 
 **Ends**: the bounds of either parameter; the amplitude of the orbits going to 0 (the LPC
 curve of a subcritical Hopf branch is born at a generalised Hopf point of the Hopf curve: the
@@ -65,7 +79,7 @@ from .curves import TwoParameterCurve, _curve_arguments, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
-from .problems.pd_curve import pd_curve_parts
+from .problems.multiplier_curve import critical_matrix, multiplier_curve_parts
 from .problems.periodic_orbit import amplitude
 from .results import (
     ContinuationError,
@@ -76,7 +90,7 @@ from .results import (
     TurningData,
 )
 
-__all__ = ["CycleCurve", "continue_lpc", "continue_pd", "LPC_CURVE_SETTINGS"]
+__all__ = ["CycleCurve", "continue_lpc", "continue_pd", "continue_ns", "LPC_CURVE_SETTINGS"]
 
 #: Default settings of LPC-curve continuation (those of cycle branches, fewer steps).
 LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_steps=600,
@@ -84,18 +98,20 @@ LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_
                                           target_newton_iterations=4)
 
 _NAMES = {"cpc": "cusp of cycles", "lppd": "fold-flip", "lpns": "fold-Neimark-Sacker",
-          "r1": "1:1 resonance", "r2": "1:2 resonance", "pdns": "flip-Neimark-Sacker"}
-CODIM2 = ("cpc", "r1", "lppd", "lpns", "r2", "pdns")
+          "r1": "1:1 resonance", "r2": "1:2 resonance", "r3": "1:3 resonance",
+          "r4": "1:4 resonance", "pdns": "flip-Neimark-Sacker"}
+CODIM2 = ("cpc", "r1", "lppd", "lpns", "r2", "r3", "r4", "pdns")
 
 
 @dataclass(frozen=True)
 class CycleCurve(TwoParameterCurve):
-    r"""A curve of folds of cycles (LPC) or of period doublings (PD) in two parameters.
+    r"""A curve of folds of cycles (LPC), period doublings (PD) or torus bifurcations (NS) in
+    two parameters.
 
     Points are ordered along the curve; the start point is ``values[start_index]``.
 
     Attributes:
-        kind: ``'lpc'`` or ``'pd'``.
+        kind: ``'lpc'``, ``'pd'`` or ``'ns'``.
         model: the model (its defaults untouched).
         param_names: the two free parameters, as given.
         fold_param: the parameter of the branch the start came from (for an LPC curve, the
@@ -110,12 +126,16 @@ class CycleCurve(TwoParameterCurve):
             cusp of cycles (NaN on PD curves).
         orbits, mesh: node values ``(M, ntst*ncol+1, n)`` and meshes ``(M, ntst+1)``.
         special_points: on LPC curves ``'cpc'``, ``'r1'``, ``'lppd'``, ``'lpns'``, on PD
-            curves ``'lppd'``, ``'r2'``, ``'pdns'``; turning points ``'lp'`` and user
+            curves ``'lppd'``, ``'r2'``, ``'pdns'``, on NS curves ``'r1'`` … ``'r4'``,
+            ``'lpns'``, ``'pdns'``; turning points ``'lp'`` and user
             points ``'uz'``, in curve order (``param``: the value of ``param_names[0]``).
         stops, stop_params: why the curve ended at its first and last point, and the parameter
             each stop refers to.
         start_index, params, collocation, settings: as for
             :class:`~hhanalysis.continuation.curves.BifurcationCurve`.
+        kappa: NS curves: :math:`\kappa` of the critical pair of multipliers
+            (:math:`\cos\theta` of :math:`e^{\pm i\theta}`; :math:`|\kappa| > 1`: a real pair
+            :math:`\mu, 1/\mu`, a neutral saddle), ``(M,)``; None for other kinds.
     """
 
     kind: str
@@ -137,6 +157,7 @@ class CycleCurve(TwoParameterCurve):
     params: dict = field(default_factory=dict, repr=False)
     collocation: Collocation = field(default_factory=Collocation, repr=False)
     settings: ContinuationSettings = field(default=LPC_CURVE_SETTINGS, repr=False)
+    kappa: np.ndarray | None = field(default=None, repr=False)
     CODIM2 = CODIM2
 
     def __repr__(self) -> str:
@@ -160,19 +181,19 @@ def _compiled(kind: str, cm, k1: int, k2: int, ntst: int, ncol: int):
     ``decode`` (monitor -> ``(pair, a, z)``: the reduced variational pair, the fold coefficient
     (NaN on PD curves) and the data of the next borders), ``border`` (the first border at the
     start) and ``multipliers``."""
-    if kind == "pd":
-        parts = pd_curve_parts(cm, k1, k2, ntst, ncol)
-        pd_decode = parts["decode"]
+    if kind in ("pd", "ns"):
+        parts = multiplier_curve_parts(cm, k1, k2, ntst, ncol, kind)
+        pair_decode = parts["decode"]
 
         def decode(monitor):
-            pair, borders = pd_decode(monitor)
+            pair, borders = pair_decode(monitor)
             return pair, np.full(np.shape(monitor)[:-1], np.nan), borders
 
         def border(v, p0, h):
-            """The left and right singular vectors of the smallest singular value of
-            :math:`M + I` at the start orbit."""
-            E0, F0 = np.asarray(parts["pair"](jnp.asarray(v), (p0, h)))
-            U, _, Vt = np.linalg.svd(np.eye(E0.shape[0]) + np.linalg.solve(F0, -E0))
+            """The left and right singular vectors of the smallest singular value of the
+            critical matrix (:math:`M + I`, :math:`M^{(2)} - I`) at the start orbit."""
+            A = np.asarray(critical_matrix(kind, parts["pair"](jnp.asarray(v), (p0, h))))
+            U, _, Vt = np.linalg.svd(A)
             return jnp.asarray(np.concatenate([U[:, -1], Vt[-1]]))
 
         parts = dict(parts, decode=decode)
@@ -339,8 +360,8 @@ class _Hooks(driver.Hooks):
             self.mesh = new
         e = np.asarray(args[2])
         k1, k2 = self.comp["k1"], self.comp["k2"]
-        if self.comp["kind"] == "pd":
-            # the borders: the null vectors of M + I at the last point (in R^n: no mesh); the
+        if self.comp["kind"] in ("pd", "ns"):
+            # the borders: the null vectors of A(M) at the last point (no mesh in them); the
             # parameter direction e: the curve's, oriented like the last one
             c = np.asarray(z, float)
             tp = np.array([t[-2], t[-1]])
@@ -403,7 +424,8 @@ def _pencil_test(pairs, mu, center: float, order: int):
 
 
 #: The pencil tests of each kind of curve: name -> (center, order).
-_PENCIL = {"lpc": {"r1": (1.0, 2)}, "pd": {"lppd": (1.0, 1), "r2": (-1.0, 1)}}
+_PENCIL = {"lpc": {"r1": (1.0, 2)}, "pd": {"lppd": (1.0, 1), "r2": (-1.0, 1)},
+           "ns": {"lpns": (1.0, 1)}}
 
 
 def _ns_pair(mu):
@@ -413,12 +435,32 @@ def _ns_pair(mu):
         return np.where(np.any(away & (np.abs(mu.imag) > 1e-8), axis=1), _ns_test(mu), np.nan)
 
 
+def _kappa(mu):
+    r""":math:`\kappa = (\mu_i + \mu_j)/2` of the pair of non-trivial multipliers whose
+    product is nearest 1, ``(M,)``: :math:`\cos\theta` of a pair :math:`e^{\pm i\theta}`
+    (an NS curve), :math:`|\kappa| > 1` for a real pair :math:`\mu, 1/\mu` (a neutral
+    saddle); it passes 1, -1, -1/2, 0 at the strong resonances R1, R2, R3, R4."""
+    mu = np.asarray(mu)
+    i, j = np.triu_indices(mu.shape[-1], 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        k = np.argmin(np.abs(mu[:, i] * mu[:, j] - 1.0), axis=-1)
+        return np.real(0.5 * (mu[np.arange(len(mu)), i[k]] + mu[np.arange(len(mu)), j[k]]))
+
+
+#: Resonances on NS curves: name -> the value of kappa.
+_RESONANCE = {"r1": 1.0, "r2": -1.0, "r3": -0.5, "r4": 0.0}
+
+
 def _tests(kind, V, T, mu, pairs, a, user):
     out = {"lp0": T[:, -2], "lp1": T[:, -1]}
     if kind == "lpc":
         out.update(cpc=a, lppd=_pd_test(mu), lpns=_ns_pair(mu))
-    else:
+    elif kind == "pd":
         out.update(pdns=_ns_pair(mu))
+    else:
+        kappa = _kappa(mu)
+        out.update({name: kappa - value for name, value in _RESONANCE.items()})
+        out.update(pdns=_pd_test(mu))
     for name, (center, order) in _PENCIL[kind].items():
         out[name] = _pencil_test(pairs, mu, center, order)
     for k, (j, v) in enumerate(user):
@@ -438,6 +480,10 @@ def _test_at(name, comp, user, args):
             j, val = user[int(name[2:])]
             return float(v[-2 + j] - val)
         mu = comp["multipliers"](np.asarray(mon)[None])
+        if comp["kind"] == "ns" and name in _RESONANCE:
+            return float(_kappa(mu)[0] - _RESONANCE[name])
+        if comp["kind"] == "ns" and name == "pdns":
+            return float(_pd_test(mu)[0])
         pencil = _PENCIL[comp["kind"]]
         if name in pencil:
             pair = comp["decode"](np.asarray(mon)[None])[0]
@@ -529,23 +575,26 @@ def _lpc_start(model, start) -> _Start:
                   {k: float(v) for k, v in start.params.items()})
 
 
-def _pd_start(model, start) -> _Start:
-    """The PD orbit from ``start``: a ``'pd'`` special point of a cycle branch (located, with
-    its orbit), a cycle branch (its first PD point) or ``(branch, k)`` (its PD point ``k``)."""
-    sp, ncol = start, None
+def _point_start(model, start, kind: str) -> _Start:
+    """The orbit of a ``kind`` point (``'pd'``, ``'ns'``) from ``start``: such a special point of
+    a cycle branch (located, with its orbit), a cycle branch (its first one) or ``(branch, k)``
+    (its ``k``-th one)."""
+    sp, ncol, what = start, None, kind.upper()
     if not isinstance(start, SpecialPoint):
         branch, k = start if isinstance(start, tuple) and len(start) == 2 else (start, 0)
         if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
-            raise ValueError("start must be a PD point of a cycle branch, a cycle branch with a "
-                             f"PD point, or (branch, k), got {type(start).__name__}")
-        pds = [s for s in branch.special_points if s.kind == "pd"]
-        if not isinstance(k, (int, np.integer)) or not -len(pds) <= k < len(pds) or not pds:
-            raise ValueError(f"start: the branch has {len(pds)} PD point(s); index {k!r}")
-        sp, ncol = pds[k], branch.collocation.ncol
-    if sp.kind != "pd" or getattr(sp.data, "orbit", None) is None:
-        raise ValueError(f"start: a PD point with its orbit is needed, got a {sp.kind!r} point"
-                         if sp.kind != "pd" else "start: this PD point has no orbit (a file "
-                         "of an older version?): recompute the branch")
+            raise ValueError(f"start must be a {what} point of a cycle branch, a cycle branch "
+                             f"with a {what} point, or (branch, k), got {type(start).__name__}")
+        pts = [s for s in branch.special_points if s.kind == kind]
+        if not isinstance(k, (int, np.integer)) or not -len(pts) <= k < len(pts) or not pts:
+            raise ValueError(f"start: the branch has {len(pts)} {what} point(s); index {k!r}")
+        sp, ncol = pts[k], branch.collocation.ncol
+    if sp.kind != kind:
+        raise ValueError(f"start: a {what} point with its orbit is needed, got a {sp.kind!r} "
+                         "point")
+    if getattr(sp.data, "orbit", None) is None:
+        raise ValueError(f"start: this {what} point has no orbit (a file of an older "
+                         "version?): recompute the branch")
     X, mesh = np.asarray(sp.data.orbit), np.asarray(sp.data.mesh, float)
     ncol = ncol or (X.shape[0] - 1) // (mesh.size - 1)
     params = {**model.defaults, **{k: float(v) for k, v in sp.params.items()},
@@ -620,8 +669,44 @@ def continue_pd(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), b
     Returns:
         :class:`CycleCurve` (``kind='pd'``).
     """
-    return _continue_curve("pd", model, _pd_start(model, start), params, bounds, settings,
-                           user_points, direction, max_period, throw)
+    return _continue_curve("pd", model, _point_start(model, start, "pd"), params, bounds,
+                           settings, user_points, direction, max_period, throw)
+
+
+@float64
+def continue_ns(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), bounds=None,
+                *, settings: ContinuationSettings | None = None, user_points=None,
+                direction: int = 0, max_period: float | None = None,
+                throw: bool = False) -> CycleCurve:
+    r"""Continue a curve of Neimark–Sacker (torus) bifurcations of cycles in two parameters.
+
+    The curve is the zero set of the collocation system of the periodic orbit and the bordered
+    test function of :math:`M^{(2)} - I` (:math:`M^{(2)}` the second compound matrix of the
+    monodromy matrix, whose eigenvalues are the products of pairs of multipliers;
+    :mod:`~hhanalysis.continuation.problems.multiplier_curve`), on the mesh of the start orbit,
+    adapted as the curve goes. ``CycleCurve.kappa`` is :math:`\kappa = \cos\theta` of the
+    critical pair :math:`e^{\pm i\theta}` at every point; where :math:`|\kappa| > 1` the pair
+    is real, :math:`\mu, 1/\mu` (a neutral saddle cycle, not a torus bifurcation; the curve
+    passes into such a segment at a 1:1 or 1:2 resonance). Located along it: the strong
+    resonances R1–R4 (:math:`\kappa = 1, -1, -1/2, 0`), fold–Neimark–Sacker (LPNS: a multiplier
+    at 1) and flip–Neimark–Sacker (PDNS: a multiplier at -1) points, turning points in either
+    parameter and ``user_points``. The Chenciner point (where the torus's normal-form
+    coefficient vanishes) is not detected.
+
+    Arguments:
+        model: the model.
+        start: the torus bifurcation: an ``'ns'`` special point of a cycle branch, a cycle
+            branch (its first NS point) or ``(branch, k)`` (its NS point ``k``).
+        params, bounds, settings, user_points, max_period, throw: as for
+            :func:`continue_lpc`.
+        direction: 0 both ways from the start, 1 / -1 one way (the sign of the change of the
+            parameter that is not the start branch's).
+
+    Returns:
+        :class:`CycleCurve` (``kind='ns'``).
+    """
+    return _continue_curve("ns", model, _point_start(model, start, "ns"), params, bounds,
+                           settings, user_points, direction, max_period, throw)
 
 
 def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_points,
@@ -663,11 +748,17 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
     chunk = col.adapt_mesh or 16
     palc = PALC(problem, settings, chunk)
     # a step of length ds_min along e_lambda2: the tangent (its lambda_2 component positive)
-    # and the monitor at the start; one compiled step serves this and the location of points
-    _, t0, ok, _, mon0 = palc.single_step(jnp.asarray(v0), jnp.zeros(v0.size).at[-1].set(1.0),
-                                          settings.ds_min, args)
+    # and the monitor at the start; one compiled step serves this and the location of points.
+    # A PD or NS point of a branch is located to the branch's tolerance only: the step back
+    # to the start's lambda_2 puts the start on the curve.
+    e2 = jnp.zeros(v0.size).at[-1].set(1.0)
+    u1, t0, ok, _, mon0 = palc.single_step(jnp.asarray(v0), e2, settings.ds_min, args)
+    if ok and kind != "lpc":
+        u1, t0, ok, _, mon0 = palc.single_step(u1, e2, -settings.ds_min, args)
+        v0 = np.asarray(u1) if ok else v0
     if not ok:
-        what = "a fold of cycles" if kind == "lpc" else "a period doubling"
+        what = {"lpc": "a fold of cycles", "pd": "a period doubling",
+                "ns": "a torus bifurcation"}[kind]
         raise ValueError(f"start: Newton on the {kind.upper()} curve system did not converge "
                          f"at the start orbit (is it {what}?)")
     t0, mon0 = np.asarray(t0), np.asarray(mon0)
@@ -735,6 +826,7 @@ def _build(kind, model, disc, col, settings, runs, direction, params, internal, 
         kind=kind, model=model, param_names=params, fold_param=internal[0], values=values,
         period=V[:, -3], x_max=X.max(axis=1), x_min=X.min(axis=1), floquet_multipliers=mu,
         a=a, orbits=X, mesh=meshes, special_points=tuple(specials), stops=tuple(stops),
+        kappa=_kappa(mu) if kind == "ns" else None,
         stop_params=tuple(stop_params), start_index=int(start_index), params=dict(pdict),
         collocation=col, settings=settings)
     if throw and curve.status is Status.STEP_TOO_SMALL:

@@ -1,29 +1,45 @@
-r"""Curves of period doublings (PD) in two parameters: a minimally augmented collocation system.
+r"""Curves of cycles with a critical Floquet multiplier in two parameters: period doublings
+(PD, a multiplier :math:`-1`) and Neimark–Sacker / torus bifurcations (NS, a pair
+:math:`e^{\pm i\theta}`), as minimally augmented collocation systems.
 
 Unknowns :math:`v = (X/s, T, \lambda_1, \lambda_2)`: the collocation unknowns of
 :func:`~hhanalysis.continuation.collocation.collocation_problem` (orbit, period, the first
 parameter) and the second parameter. The orbit satisfies the :math:`N` collocation, periodicity
-and phase equations :math:`F(v) = 0`; it has a Floquet multiplier :math:`-1` where the monodromy
-matrix :math:`M` makes :math:`M + I` singular, which a scalar test function of a bordered
-system says (Govaerts, Kuznetsov & Dhooge, SIAM J. Sci. Comput. 27 (2005); Kuznetsov,
-*Elements of Applied Bifurcation Theory*, 3rd ed., §10.2):
+and phase equations :math:`F(v) = 0`; with :math:`M` its monodromy matrix, the critical
+multipliers make a matrix :math:`A(M)` singular:
+
+* PD: :math:`A = M + I` (:math:`n \times n`);
+* NS: :math:`A = M^{(2)} - I`, with :math:`M^{(2)}` the second compound matrix of :math:`M` (its
+  :math:`2 \times 2` minors, :math:`\binom n2`-square), whose eigenvalues are the products
+  :math:`\mu_i\mu_j`, :math:`i < j`: a pair :math:`e^{\pm i\theta}` gives
+  :math:`\mu_i\mu_j = 1`. So does a real pair :math:`\mu, 1/\mu` (a *neutral saddle* cycle, as
+  Hopf curves continue into neutral saddles of equilibria); :math:`\kappa = (\mu_i + \mu_j)/2`
+  of the pair tells them apart (:math:`\cos\theta` in :math:`[-1, 1]` at an NS point), and the
+  trivial multiplier 1 enters a product 1 only with another multiplier 1 (a fold). This is the
+  cycles' analogue of the bialternate-product test of Hopf points, without the extra unknown
+  :math:`\kappa` of the :math:`M^2 - 2\kappa M + I` formulation.
+
+A scalar test function of a bordered system says where :math:`A` is singular (Govaerts,
+Kuznetsov & Dhooge, SIAM J. Sci. Comput. 27 (2005); Kuznetsov, *Elements of Applied
+Bifurcation Theory*, 3rd ed., §10.2):
 
 .. math::
-    \begin{pmatrix} M + I & b \\ c^T & 0\end{pmatrix}\begin{pmatrix} w \\ g\end{pmatrix}
+    \begin{pmatrix} A & b \\ c^T & 0\end{pmatrix}\begin{pmatrix} w \\ g\end{pmatrix}
     = \begin{pmatrix} 0 \\ 1\end{pmatrix},\qquad G(v) = \big(F(v),\ g(v)\big) = 0:
 
-:math:`N + 1` equations in :math:`N + 2` unknowns, a curve. The borders :math:`b, c \in
-\mathbb R^n` are the left and right null vectors of :math:`M + I` at the last point (refreshed
-between chunks), so the :math:`(n+1)`-square matrix stays regular and :math:`g` is, to first
-order, the smallest singular value of :math:`M + I` with a sign.
+:math:`N + 1` equations in :math:`N + 2` unknowns, a curve. The borders :math:`b, c` are the
+left and right null vectors of :math:`A` at the last point (refreshed between chunks), so the
+bordered matrix stays regular and :math:`g` is, to first order, the smallest singular value of
+:math:`A` with a sign.
 
 **The monodromy matrix without shooting.** The structured solver of the collocation system
 reduces the collocation equations of the variational problem, by condensation and cyclic
 reduction with pivoting (:mod:`~hhanalysis.continuation.collocation`), to one relation
 :math:`E_0 y_0 + F_0 y_1 = 0` between the values at :math:`\tau = 0` and :math:`\tau = 1`, so
-:math:`M = -F_0^{-1}E_0`; :math:`(M + I)` is formed from that pair, and the
+:math:`M = -F_0^{-1}E_0`; :math:`A` is formed from that pair (for PD, the
 antiperiodic problem :math:`y' = T f_x y,\ y(0) + y(1) = 0` (whose nontrivial solution is the
-PD eigenfunction) is singular exactly where it is, since the reduction is an exact elimination.
+PD eigenfunction, is singular exactly where :math:`M + I` is, since the reduction is an
+exact elimination).
 The gradient :math:`\nabla_v g` (one row of the Newton matrix) is reverse-mode differentiation
 through that reduction: one backward pass, :math:`O(\text{NTST})` like the solve.
 
@@ -55,19 +71,37 @@ from ...codegen import CompiledModel
 from ..collocation import arclength_weights, collocation_problem
 from ..engine import ContinuationProblem
 
-__all__ = ["pd_curve_parts", "pd_test"]
+__all__ = ["multiplier_curve_parts", "critical_matrix", "bordered_test", "second_compound"]
 
 
-def pd_test(pair, borders):
-    r"""The PD test function :math:`g` of the bordered :math:`M + I` and its null vectors.
+def second_compound(M):
+    r"""The second compound matrix :math:`M^{(2)}`: the :math:`2 \times 2` minors
+    :math:`M_{ik}M_{jl} - M_{il}M_{jk}` over the pairs :math:`i < j` (rows) and :math:`k < l`
+    (columns), in lexicographic order; its eigenvalues are :math:`\mu_i\mu_j`, :math:`i < j`."""
+    n = M.shape[-1]
+    i, j = np.triu_indices(n, 1)
+    return M[..., i[:, None], i[None, :]] * M[..., j[:, None], j[None, :]] - \
+        M[..., i[:, None], j[None, :]] * M[..., j[:, None], i[None, :]]
 
-    ``pair``: the reduced variational pair ``(E0, F0)`` (``(2, n, n)``), :math:`M = -F_0^{-1}
-    E_0`; ``borders``: ``(b, c)`` stacked, ``(2n,)``. Returns ``(g, w, psi)`` with :math:`w`
-    the right solution (the PD eigenvector at :math:`\tau = 0` where :math:`g = 0`) and
-    :math:`\psi` the left one, both of unit length."""
+
+def critical_matrix(kind: str, pair):
+    """:math:`A(M)` of ``kind`` (``'pd'``: :math:`M + I`; ``'ns'``: :math:`M^{(2)} - I`) from
+    the reduced variational pair ``(E0, F0)``, :math:`M = -F_0^{-1}E_0`."""
     E0, F0 = pair
-    n = E0.shape[0]
-    A = jnp.eye(n, dtype=E0.dtype) - jnp.linalg.solve(F0, E0)
+    M = -jnp.linalg.solve(F0, E0)
+    if kind == "pd":
+        return M + jnp.eye(M.shape[0], dtype=M.dtype)
+    C = second_compound(M)
+    return C - jnp.eye(C.shape[0], dtype=C.dtype)
+
+
+def bordered_test(A, borders):
+    r"""The test function :math:`g` of the bordered :math:`A` and its null vectors.
+
+    ``borders``: ``(b, c)`` stacked, ``(2d,)`` for a ``d``-square :math:`A`. Returns
+    ``(g, w, psi)`` with :math:`w` the right solution (the null vector where :math:`g = 0`) and
+    :math:`\psi` the left one, both of unit length."""
+    n = A.shape[0]
     b, c = borders[:n], borders[n:]
     K = jnp.block([[A, b[:, None]], [c[None, :], jnp.zeros((1, 1), A.dtype)]])
     rhs = jnp.zeros(n + 1, A.dtype).at[-1].set(1.0)
@@ -78,11 +112,12 @@ def pd_test(pair, borders):
 
 
 @functools.cache
-def pd_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) -> dict:
-    r"""The PD-curve system in ``v = (X/s, T, p[k1], p[k2])`` with
-    ``args = (p0, h, e, borders)``: the parameters, the mesh steps, the parameter direction
-    :math:`e` (a unit vector of parameter space in the ``(k1, k2)`` plane) and the borders
-    ``(b, c)`` of :func:`pd_test`.
+def multiplier_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int,
+                           kind: str) -> dict:
+    r"""The PD (``kind='pd'``) or NS (``'ns'``) curve system in ``v = (X/s, T, p[k1], p[k2])``
+    with ``args = (p0, h, e, borders)``: the parameters, the mesh steps, the parameter
+    direction :math:`e` (a unit vector of parameter space in the ``(k1, k2)`` plane) and the
+    borders ``(b, c)`` of :func:`bordered_test`.
 
     Returns ``problem`` (a :class:`ContinuationProblem` with the structured bordered solver)
     and ``decode`` (monitor -> the reduced variational pair ``(..., 2, n, n)`` and the next
@@ -104,7 +139,7 @@ def pd_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) ->
         return col.solve(u, col_args(v, args), u, c, jnp.zeros((u.shape[0], 1), u.dtype))[1]
 
     def g_of(v, args):
-        g, w, psi = pd_test(pair(v, args), args[3])
+        g, w, psi = bordered_test(critical_matrix(kind, pair(v, args)), args[3])
         return g, (w, psi)
 
     def residual(v, args, ref):
@@ -140,12 +175,14 @@ def pd_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) ->
         w = arclength_weights(args[1], ncol, n, jnp)
         return jnp.concatenate([w, jnp.ones(1, w.dtype)])
 
+    d = n if kind == "pd" else n * (n - 1) // 2  # the size of A
+
     def decode(monitor):
-        """``(E0F0 (..., 2, n, n), borders (..., 2n))``: the next borders ``(b, c) = (psi, w)``."""
+        """``(E0F0 (..., 2, n, n), borders (..., 2d))``: the next borders ``(b, c) = (psi, w)``."""
         monitor = np.asarray(monitor)
         m = 2 * n * n
         pair = monitor[..., :m].reshape(monitor.shape[:-1] + (2, n, n))
-        w, psi = monitor[..., m:m + n], monitor[..., m + n:m + 2 * n]
+        w, psi = monitor[..., m:m + d], monitor[..., m + d:m + 2 * d]
         return pair, np.concatenate([psi, w], axis=-1)
 
     problem = ContinuationProblem(residual=residual, solve=solve, uses_reference=True,
