@@ -43,10 +43,19 @@ from ..models import ODEModel
 from ..precision import float64
 from ..spectra import center_manifold
 from . import driver
-from .engine import ContinuationProblem, ContinuationSettings, initial_tangent
+from .engine import PALC, ContinuationProblem, ContinuationSettings, initial_tangent
+from .problems.branch_point import locate_branch_point, other_branch
 from .problems.equilibrium import equilibrium_problem, with_param
 from .problems.fold import fold_coefficient
-from .results import ContinuationError, FoldData, HopfData, SpecialPoint, Status, Stop
+from .results import (
+    BranchPointData,
+    ContinuationError,
+    FoldData,
+    HopfData,
+    SpecialPoint,
+    Status,
+    Stop,
+)
 
 __all__ = ["continue_equilibria", "EquilibriumBranch"]
 
@@ -296,11 +305,29 @@ def _detect(model, cm, k, p0, U, T, L) -> list[SpecialPoint]:
         if hopf[i]:
             found.append(_locate_hopf(model, cm, k, p0, U[i], U[i + 1], L[i], L[i + 1], i))
         if bp[i]:
-            u, _ = _interpolate(U[i], U[i + 1], 0.0, 1.0)
-            found.append(SpecialPoint("bp", int(i), float(u[-1]), u[:-1], Status.GUESS,
-                                      float(abs(U[i + 1][-1] - U[i][-1])),
-                                      message="a real eigenvalue crossed zero without a fold"))
+            found.append(_locate_bp(cm, k, p0, U[i], U[i + 1], T[i], T[i + 1], i))
     return found
+
+
+def _locate_bp(cm, k, p0, ua, ub, ta, tb, index) -> SpecialPoint:
+    """A branch point between ``ua`` and ``ub`` (a real eigenvalue crossed zero without a
+    fold), located by Gauss-Newton on its defining system
+    (:mod:`~hhanalysis.continuation.problems.branch_point`); a guess if that fails or lands
+    outside the step."""
+    u, _ = _interpolate(ua, ub, 0.0, 1.0)
+    t = np.asarray(ta) / np.linalg.norm(ta)  # the branch it was approached on (past a BP the
+    # continuation may have gone on along the other one)
+    width = float(abs(ub[-1] - ua[-1]))
+    y, _, step, res = locate_branch_point(cm, k, p0, u)
+    scale = 1.0 + np.abs(u).max()
+    inside = np.linalg.norm(y - u) <= np.linalg.norm(ub - ua) + 1e-12 * scale
+    if res < 1e-9 * scale and np.all(np.isfinite(y)) and inside:
+        return SpecialPoint("bp", int(index), float(y[-1]), y[:-1], Status.CONVERGED,
+                            float(step), data=BranchPointData(t))
+    return SpecialPoint("bp", int(index), float(u[-1]), u[:-1], Status.GUESS, width,
+                        message="a real eigenvalue crossed zero without a fold; Gauss-Newton "
+                                f"on the branch-point system did not converge (residual "
+                                f"{res:.1e})", data=BranchPointData(t))
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +377,7 @@ def _state_index(model, name: str) -> int:
 def continue_equilibria(
     model: ODEModel,
     param: str,
-    start: float,
+    start: float | SpecialPoint,
     stop: float,
     *,
     settings: ContinuationSettings | None = None,
@@ -367,7 +394,11 @@ def continue_equilibria(
         model: the model.
         param: name of the continuation parameter.
         start: parameter value where the branch starts (an equilibrium is found there with
-            :func:`~hhanalysis.find_equilibria`).
+            :func:`~hhanalysis.find_equilibria`); or a branch point (``'bp'``) of another
+            equilibrium branch in ``param``: the *other* branch through it is continued
+            (branch switching; its direction from the algebraic bifurcation equation of
+            :mod:`~hhanalysis.continuation.problems.branch_point`), the parameters fixed at
+            the point's values unless given in ``fixed_params``.
         stop: the branch ends when the parameter leaves the interval between start and stop.
         settings: :class:`ContinuationSettings` (defaults: AUTO-like).
         equilibrium: which equilibrium at ``start`` (index in order of the first state).
@@ -392,6 +423,8 @@ def continue_equilibria(
     model.check_param_names([param], "continuation parameter")
     if param in fixed_params:
         raise ValueError(f"{param!r} is the continuation parameter; do not also fix it")
+    if isinstance(start, SpecialPoint):
+        return _switch_at_bp(model, param, start, stop, settings, progress, throw, fixed_params)
     for name, v in (("start", start), ("stop", stop)):
         if not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
@@ -411,10 +444,60 @@ def continue_equilibria(
     u0 = np.concatenate([eqs.x[equilibrium], [float(start)]])
     args = jnp.asarray(p0)
     t0 = initial_tangent(problem, u0, args, 1.0 if stop > start else -1.0)
+    return _branch(model, cm, k, param, p0, driver.Points.one(u0, t0, np.zeros(0)), start,
+                   stop, settings, progress, throw)
+
+
+def _switch_at_bp(model, param, bp: SpecialPoint, stop, settings, progress, throw,
+                  fixed_params) -> EquilibriumBranch:
+    """The other equilibrium branch through the branch point ``bp`` (see
+    :func:`continue_equilibria`)."""
+    if bp.kind != "bp" or not isinstance(bp.data, BranchPointData):
+        raise ValueError(f"start: a number or a branch point ('bp') of an equilibrium branch, "
+                         f"got a {bp.kind!r} point")
+    if bp.param_name and bp.param_name != param:
+        raise ValueError(f"param = {param!r}: the branch point lies on a branch in "
+                         f"{bp.param_name!r}")
+    if not isinstance(stop, (int, float, np.floating, np.integer)) or not math.isfinite(stop) \
+            or stop == bp.param:
+        raise ValueError(f"stop must be a finite number other than the branch point's "
+                         f"{param}={bp.param:g}, got {stop!r}")
+    model.check_param_range(param, bp.param, stop, "start/stop")
+    fixed = {**{name: v for name, v in bp.params.items() if name != param}, **fixed_params}
+    p0 = model.param_vector(**fixed)
+    cm = model.compile()
+    k = cm.param_index(param)
+    u = np.concatenate([np.asarray(bp.state, float), [float(bp.param)]])
+    if bp.status is not Status.CONVERGED or fixed_params:
+        u, _, _, res = locate_branch_point(cm, k, jnp.asarray(p0), u)
+        if not res < 1e-9 * (1.0 + np.abs(u).max()):
+            raise ValueError(f"start: no branch point near {param}={bp.param:g} "
+                             f"(Gauss-Newton residual {res:.1e})")
+    d = other_branch(cm, k, p0, u, bp.data.tangent)
+    if abs(d[-1]) > 1e-8 and np.sign(d[-1]) != np.sign(stop - u[-1]):
+        d = -d  # towards stop (a pitchfork's new branch starts at right angles: either way)
+    problem = _equilibrium_problem(cm, k)
+    palc = PALC(problem, settings, 64)  # the chunk length of driver.run: one compile
+    u1, t1, ok, it, _ = palc.single_step(jnp.asarray(u), jnp.asarray(d), abs(settings.ds),
+                                         jnp.asarray(p0))
+    if not ok:
+        raise ValueError(f"start: the corrector found no other branch next to the branch "
+                         f"point at {param}={u[-1]:.10g}")
+    start = driver.Points.concat([driver.Points.one(u, d, np.zeros(0)),
+                                  driver.Points.one(u1, t1, np.zeros(0), it, settings.ds)])
+    return _branch(model, cm, k, param, p0, start, float(u[-1]), stop, settings, progress,
+                   throw, from_bp=True)
+
+
+def _branch(model, cm, k, param, p0, start_points, start, stop, settings, progress, throw,
+            from_bp: bool = False) -> EquilibriumBranch:
+    """Continue from ``start_points`` within [start, stop] and build the branch."""
+    problem = _equilibrium_problem(cm, k)
+    args = jnp.asarray(p0)
     lo, hi = min(start, stop), max(start, stop)
     bar = _progress(progress, lo, hi)
-    raw = driver.run(problem, driver.Points.one(u0, t0, np.zeros(0)), args, settings,
-                     window=(lo, hi), hooks=_Hooks(cm, k, p0, bar))
+    raw = driver.run(problem, start_points, args, settings, window=(lo, hi),
+                     hooks=_Hooks(cm, k, p0, bar))
     if bar is not None:
         bar.close()
     end = raw.stop
@@ -428,7 +511,8 @@ def continue_equilibria(
         dataclasses.replace(sp, param_name=param,
                             params={**dict(zip(model.param_names, map(float, p0))),
                                     param: sp.param})
-        for sp in _detect(model, cm, k, p0, Ua, Ta, L)]
+        for sp in _detect(model, cm, k, p0, Ua, Ta, L)
+        if not (from_bp and sp.index == 0 and sp.kind in ("bp", "fold"))]  # the start itself
     lam_all = np.take_along_axis(L, spectrum_order(L), axis=-1)
     branch = EquilibriumBranch(
         model=model,

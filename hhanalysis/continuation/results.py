@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["Status", "Stop", "SpecialPoint", "HopfData", "FoldData", "CycleData",
            "BogdanovTakensData", "BautinData", "CuspData", "ZeroHopfData", "DoubleHopfData",
-           "TurningData", "ContinuationError"]
+           "TurningData", "BranchPointData", "ContinuationError"]
 
 
 class Status(enum.Enum):
@@ -256,9 +256,23 @@ class TurningData:
     extremum: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class BranchPointData:
+    r"""Branch point of equilibria (BP): where :math:`DF = [f_x \,|\, f_\lambda]` has a
+    two-dimensional null space, two branches cross.
+
+    Attributes:
+        tangent: the unit tangent ``(n+1,)`` in :math:`(x, \lambda)` of the branch the point
+            was approached on (at the last point before it; what
+            :func:`~hhanalysis.continue_equilibria` needs to start the other branch).
+    """
+
+    tangent: np.ndarray
+
+
 _DATA = {"hopf": HopfData, "fold": FoldData, "cycle": CycleData, "bt": BogdanovTakensData,
          "gh": BautinData, "cusp": CuspData, "zh": ZeroHopfData, "hh": DoubleHopfData,
-         "turn": TurningData}
+         "turn": TurningData, "bp": BranchPointData}
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +294,8 @@ class SpecialPoint:
         params: all parameter values at the point (so a cycle branch can start from it).
         message: why the location failed, or ''.
         data: the kind's own record: :class:`HopfData` (hopf), :class:`FoldData` (fold),
-            :class:`CycleData` (lpc, pd, ns, uz) or None (bp); on two-parameter curves
+            :class:`CycleData` (lpc, pd, ns, uz), :class:`BranchPointData` (bp); on
+            two-parameter curves
             :class:`BogdanovTakensData` (bt), :class:`BautinData` (gh), :class:`CuspData` (cp),
             :class:`ZeroHopfData` (zh), :class:`DoubleHopfData` (hh), :class:`TurningData`
             (lp).
@@ -300,7 +315,7 @@ class SpecialPoint:
     @property
     def period(self) -> float | None:
         """The period of the orbit (cycle points) or :math:`2\\pi/\\omega` (Hopf points)."""
-        return None if self.data is None or isinstance(self.data, FoldData) \
+        return None if self.data is None or isinstance(self.data, (FoldData, BranchPointData)) \
             else self.data.period
 
     def __repr__(self) -> str:
