@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _auto07p  # noqa: E402
 from _table import Table  # noqa: E402
 
-GK_VALUES = [35.7, 35.8, 35.9, 36.05, 36.1]
+GK_VALUES = [35.7, 35.8, 35.9, 36.0, 36.05, 36.1]
 OUT = Path(__file__).parent.parent / "tests" / "data" / "auto07p_pd_curve_IgK_classic.json"
 
 CONSTANTS = """NDIM= 4, IPS = 2, IRS = {irs}, ILP = 1

@@ -72,13 +72,15 @@ def test_pd_curve_user_points_match_auto(curve):
     for s in curve.special_points:
         if s.kind == "uz":
             ours.setdefault(round(s.params["gK"], 6), []).append((s.params["I"], s.data.period))
-    assert sorted(ours) == GK and all(len(v) == 2 for v in ours.values())  # both strands
+    # both strands (at gK = 36: the start, the first period doubling, and the second one)
+    assert sorted(ours) == GK and all(len(v) == 2 for v in ours.values())
     for p in REF["user_points"]:
         i, period = min(ours[round(p["gK"], 6)], key=lambda r: abs(r[0] - p["I"]))
-        # AUTO located some user points only to |gK - value| ~ 3e-6 (dI/dgK ~ 0.88)
-        tol = 1e-8 if abs(p["gK"] - round(p["gK"], 6)) < 1e-8 else 1e-5
+        # AUTO located some user points only to |gK - value| up to 3e-6 (dI/dgK ~ 0.88)
+        tol = max(1e-8, 2.0 * abs(p["gK"] - round(p["gK"], 6)) / p["I"])
         assert i == pytest.approx(p["I"], rel=tol)
         assert period == pytest.approx(p["period"], rel=max(tol, 1e-6))
+    assert min(i for i, _ in ours[36.0]) == pytest.approx(REF["pd_start_I_at_gK36"], rel=1e-8)
 
 
 def test_pd_curve_is_closed_and_spans_autos_extent(curve):
@@ -134,3 +136,18 @@ def test_continue_pd_needs_a_pd_start(model, cycles):
         hh.continue_pd(model, (cycles, 7), ("I", "gK"), BOUNDS)
     with pytest.raises(ValueError, match="params"):
         hh.continue_pd(model, cycles, ("gNa", "gK"), {"gNa": (0, 200), "gK": (0, 80)})
+
+
+def test_the_docs_quote_this_curve(curve):
+    """docs/two_parameter.md quotes the curve's size and 1:2 resonances: not stale."""
+    import re
+
+    text = (Path(__file__).parent.parent / "docs" / "two_parameter.md").read_text()
+    para = text[text.index("**Classic preset, (I, gK)**"):]
+    para = para[:para.index("\n\n")]
+    assert f"{len(curve)} points" in para
+    quoted = [tuple(map(float, m)) for m in re.findall(r"\(([\d.]+), ([\d.]+)\)", para)]
+    r2 = [(s.params["I"], s.params["gK"]) for s in curve.special_points if s.kind == "r2"]
+    assert len(quoted) == 2
+    for q in quoted:
+        assert min(np.hypot(q[0] - i, q[1] - g) for i, g in r2) < 1e-5
