@@ -130,7 +130,7 @@ def main():
     print(curve)
     for i, g, _ in user_points(runs):
         ours_i = [s.params["I"] for s in curve.special_points
-                  if s.kind == "uz" and abs(s.params["gK"] - round(g, 6)) < 1e-9]
+                  if s.kind == "uz" and abs(s.params["gK"] - round(g, 4)) < 1e-9]
         near = min(ours_i, key=lambda x: abs(x - i)) if ours_i else np.nan
         print(f"UZ gK={g}: AUTO I={i:.10g}, ours {near:.10g} (rel {abs(near - i) / i:.1e})")
 
