@@ -45,7 +45,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from .codegen import CompiledModel, generate_function
+from .codegen import CompiledModel, _jitted, _source, cached_sources
 from .models import ODEModel
 from .precision import float64
 from .sharding import pad_to, place, sweep_mesh
@@ -377,18 +377,28 @@ class _Split:
     shape_params: frozenset  # indices of the parameters h depends on
 
 
-def _make_split(d, g, factor, offset, shape) -> _Split:
+def _split_sources(d, g, factor, offset, shape) -> dict:
     args = [("v", (d.x[0],)), ("p", d.p)]
+    return {
+        "factor": _source("balance_factor", [("p", d.p)], sp.Matrix([factor]), False),
+        "offset": _source("balance_offset", [("p", d.p)], sp.Matrix([offset]), False),
+        "shape": _source("balance_shape", args, sp.Matrix([shape]), False),
+        "shape_params": sorted(i for i, q in enumerate(d.p) if shape.has(q)),
+    }
+
+
+def _make_split(src: dict) -> _Split:
     return _Split(
-        factor=generate_function("balance_factor", [("p", d.p)], sp.Matrix([factor])),
-        offset=generate_function("balance_offset", [("p", d.p)], sp.Matrix([offset])),
-        shape=generate_function("balance_shape", args, sp.Matrix([shape])),
-        shape_params=frozenset(i for i, q in enumerate(d.p) if shape.has(q)),
+        factor=_jitted("balance_factor", src["factor"]),
+        offset=_jitted("balance_offset", src["offset"]),
+        shape=_jitted("balance_shape", src["shape"]),
+        shape_params=frozenset(src["shape_params"]),
     )
 
 
-@functools.cache
-def _reduction(cm: CompiledModel) -> _Reduction | None:
+def _reduction_sources(cm: CompiledModel) -> dict | None:
+    """Generated sources of the reduction (see :func:`_reduction`), or None if the model has
+    none."""
     d = cm.symbolic
     x0, rest = d.x[0], d.x[1:]
     solved = {}
@@ -405,11 +415,27 @@ def _reduction(cm: CompiledModel) -> _Reduction | None:
     args = [("v", (x0,)), ("p", d.p)]
     factor, inner = g.as_independent(x0, as_Add=False)
     offset, shape = inner.as_independent(x0, as_Add=True)
+    return {
+        "balance": _source("balance", args, sp.Matrix([g]), False),
+        "slaved": _source("slaved_state", args, full, False),
+        "split": _split_sources(d, g, factor, offset, shape),
+        "plain": _split_sources(d, g, sp.Integer(1), sp.Integer(0), g),
+    }
+
+
+@functools.cache
+def _reduction(cm: CompiledModel) -> _Reduction | None:
+    """The model reduced to the current balance of its first state, the others slaved to it
+    (each :math:`f_j`, j > 0, linear in :math:`x_j` and free of the other states), or None.
+    The generated sources are cached on disk with the model's (:func:`cached_sources`)."""
+    src = cached_sources(cm.key, "reduction", lambda: _reduction_sources(cm))
+    if src is None:
+        return None
     return _Reduction(
-        balance=generate_function("balance", args, sp.Matrix([g])),
-        slaved=generate_function("slaved_state", args, full),
-        split=_make_split(d, g, factor, offset, shape),
-        plain=_make_split(d, g, sp.Integer(1), sp.Integer(0), g),
+        balance=_jitted("balance", src["balance"]),
+        slaved=_jitted("slaved_state", src["slaved"]),
+        split=_make_split(src["split"]),
+        plain=_make_split(src["plain"]),
     )
 
 
