@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
+from ._trace_cache import cached_jit
 from .models import ODEModel
 from .precision import cache_dir, float64
 from .special import (
@@ -392,6 +393,11 @@ def compile_model(model: ODEModel) -> CompiledModel:
     # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
     # float32: the simulator's single precision)
     fns = {name: _jitted(name, src) for name, src in sources.items()}
+    # B and C are called once per Hopf point, outside any trace: their traced programs are kept
+    # on disk too (tracing C costs ~0.1 s); the others also run in Python loops (LSODA's
+    # right-hand side), where a plain jit dispatches fastest
+    for name in ("B", "C"):
+        fns[name] = float64(cached_jit(_compile_source(name, sources[name])))
     compiled = CompiledModel(
         state_names=model.state_names,
         param_names=model.param_names,

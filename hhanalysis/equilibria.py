@@ -45,6 +45,7 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
+from ._trace_cache import cached_jit
 from .codegen import CompiledModel, _jitted, _source, cached_sources
 from .models import ODEModel
 from .precision import float64
@@ -473,7 +474,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
     def h(v, q):
         return split.shape(jnp.reshape(v, (1,)), q)[0]
 
-    @jax.jit
+    @cached_jit
     def prepare(P, Q, lo, hi):
         grid = jnp.linspace(lo, hi, n)
         H = jax.vmap(lambda q: jax.vmap(lambda v: h(v, q))(grid))(Q)
@@ -493,7 +494,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         return (grid, H, s, starts, up, valid, jnp.any(lone, axis=1),
                 jnp.max(jnp.sum(starts, axis=1), initial=0), good)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @functools.partial(cached_jit, static_argnums=(0,))
     def runs(R, starts, valid):
         """Per row: first and last grid point of each run, (U, R); unused runs have a == b."""
         idx = jnp.arange(n - 1)
@@ -506,7 +507,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         used = jnp.arange(R)[None, :] < jnp.sum(starts, axis=1)[:, None]
         return a, jnp.where(used, b, a)
 
-    @jax.jit
+    @cached_jit
     def search(H, s, u, a, b, up):
         r"""For each point i and run r of its row u_i: is there a grid interval j in the run
         with :math:`s_i + h_j \le 0 < s_i + h_{j+1}` (rising run; the mirror image for a
@@ -531,7 +532,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         j, _ = jax.lax.fori_loop(0, steps, step, (a, b))
         return found, j, jnp.max(jnp.sum(found, axis=1), initial=0)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @functools.partial(cached_jit, static_argnums=(0,))
     def refine(K, grid, P, found, j):
         """Solve the first K brackets of each point, slave the gates, one Newton step on the
         full system (arrowhead solve); eigenvalues of the Jacobian there."""

@@ -38,6 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._trace_cache import cached_jit
+
 __all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "Chunk", "PALC",
            "initial_tangent"]
 
@@ -201,7 +203,7 @@ def _tangent_at(problem: ContinuationProblem):
         e = _unit_last(u0)
         return problem.normalise(problem.bordered_solve(u0, args, u0, e, e), args)
 
-    return jax.jit(tangent)
+    return cached_jit(tangent)
 
 
 def _aux_like(problem, u, t, args):
@@ -342,7 +344,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
 
         return jax.lax.while_loop(cond, body, init)[:-1]
 
-    return jax.jit(run)
+    return cached_jit(run)
 
 
 @dataclass(frozen=True)
