@@ -164,13 +164,15 @@ def _global_names(code: types.CodeType) -> set:
 def _signature(leaves) -> tuple | None:
     """Shape, dtype and weak type of each leaf (a Python scalar: its type, whose dtype follows
     the x64 setting, part of the key); None if a leaf is a tracer (the call is part of someone's
-    trace) or an array split over several devices."""
+    trace), an array split over several devices or one committed to another than the default
+    device."""
     sig = []
     for x in leaves:
         if isinstance(x, jax.core.Tracer):
             return None
         if isinstance(x, jax.Array):
-            if len(x.sharding.device_set) > 1:
+            devices = x.sharding.device_set
+            if len(devices) > 1 or (x.committed and devices != {jax.devices()[0]}):
                 return None
             sig.append((x.shape, x.dtype, x.weak_type))
         elif isinstance(x, (np.ndarray, np.generic)):
@@ -178,6 +180,12 @@ def _signature(leaves) -> tuple | None:
         else:
             sig.append(type(x))
     return tuple(sig)
+
+
+def _committed(x) -> bool:
+    """A strongly typed array committed to the default device (and only there)."""
+    return (isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.committed
+            and not x.weak_type and x.sharding.device_set == {jax.devices()[0]})
 
 
 def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
@@ -198,6 +206,13 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
         fixed = tuple(args[i] for i in static)
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)
         leaves, tree = jax.tree_util.tree_flatten(dynamic)
+        if any(_committed(x) for x in leaves):
+            # an exported program's outputs are committed to their device, a plain jit's are
+            # not, and jit compiles committed and uncommitted arguments apart (a second compile
+            # when a chunk's output comes back as the next chunk's input): pass them
+            # uncommitted, as numpy views (weakly typed ones stay: numpy has no weak types)
+            leaves = [np.asarray(x) if _committed(x) else x for x in leaves]
+            dynamic = jax.tree_util.tree_unflatten(tree, leaves)
         shapes = _signature(leaves)
         if shapes is None or jax.config.jax_disable_jit:
             return jitted(*args)  # part of the caller's trace, or sharded: as plain jit

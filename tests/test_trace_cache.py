@@ -152,3 +152,21 @@ def test_generated_sources_come_back_from_disk(cache, monkeypatch):
     assert second.symbolic.f == first.symbolic.f  # derived on first access
     x, p = np.array([0.3, -0.2]), model.param_vector()
     np.testing.assert_array_equal(second.jac_x(x, p), first.jac_x(x, p))
+
+
+def test_outputs_fed_back_are_not_compiled_again(cache, x64):
+    """An exported program's outputs are committed to the device; fed back as the next call's
+    inputs (a continuation chunk after another) they must reuse the executable."""
+    from jax._src import monitoring
+
+    compiles = []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event)
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    step = cached_jit(lambda u, ds: (u + ds, ds * 0.5))
+    u, ds = step(np.zeros(3), np.float64(1.0))
+    n = len(compiles)
+    for _ in range(3):
+        u, ds = step(u, ds)
+    assert len(compiles) == n
+    np.testing.assert_allclose(u, np.full(3, 1.875), rtol=1e-15)
