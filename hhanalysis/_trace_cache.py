@@ -8,13 +8,18 @@ disk, keyed by a fingerprint of the function and of its arguments' shapes and dt
 session deserializes it instead of tracing, and its compilation then comes from JAX's persistent
 cache as before.
 
-The fingerprint covers everything the trace can depend on: the function's code and, recursively,
-the values it closes over (code objects, numbers, strings, arrays, dataclasses, functions,
-compiled models by their :attr:`~hhanalysis.codegen.CompiledModel.key`), the argument shapes and
-dtypes, the static arguments, JAX's precision settings, and the source of the whole package and
-the versions of JAX, jaxlib and sympy (:func:`hhanalysis.codegen._generator_version`). Where it
-meets a value it cannot fingerprint, or where JAX cannot export the program, the function is
-plainly jitted (traced every session) — never a program from another function.
+The fingerprint covers what the traces of the wrapped solvers depend on: the function's code
+and, recursively, the values it closes over (code objects, numbers, strings, arrays, dataclasses,
+functions, compiled models by their :attr:`~hhanalysis.codegen.CompiledModel.key`), the module
+constants its code reads, the argument shapes, dtypes and weak types, the static arguments, JAX's
+precision and promotion settings, the source of the whole package and the versions of JAX, numpy
+and sympy (:func:`hhanalysis.codegen._generator_version`). Functions the code calls by global
+name are taken as fixed by that source digest (hhanalysis's own or a library's): wrap only
+package code with it. Where it meets a value it cannot fingerprint, or where JAX cannot export
+the program (a host callback, an unstable custom call), the function is plainly jitted (traced
+every session) — never a program from another function. The first session pays a little more
+than a plain jit (the export's serialization and a second lowering, ~10-20% of a first
+diagram's ~30 s CPU).
 
 Location: :func:`hhanalysis.precision.cache_dir` ``("traces")``, ``~/.cache/hhanalysis/traces``;
 ``HHANALYSIS_CACHE_DIR=off`` turns it off with the other caches.
