@@ -28,6 +28,12 @@ What importing hhanalysis changes in your process:
   turns this off), with ``jax_persistent_cache_min_compile_time_secs = 0.2``, so a new Python
   session does not compile the continuation solvers again. This also caches your own programs
   that take longer than 0.2 s to compile.
+* **Nothing else at import.** The analysis keeps two caches of its own on disk, written when it
+  first needs them: generated model code (``~/.cache/hhanalysis/codegen``) and the traced
+  programs of the solvers (``~/.cache/hhanalysis/traces``, :mod:`jax.export` files), so a new
+  session skips sympy and JAX's tracing too (:mod:`hhanalysis._trace_cache`);
+  ``HHANALYSIS_CACHE_DIR=DIR`` moves them to ``DIR/codegen`` and ``DIR/traces``, ``=off`` turns
+  them off.
 
 It does not import ``matplotlib.pyplot`` nor choose a matplotlib backend. The public names are
 loaded on first use (``hh.find_equilibria`` imports the analysis then), so ``import hhanalysis``

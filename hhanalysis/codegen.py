@@ -20,22 +20,31 @@ input dtype (float64 for all analysis; the simulator may use float32); batch the
 :func:`jax.vmap`.
 
 Generation is cached per model *structure* (state names, parameter names, equations): models that
-differ only in parameter defaults — e.g. both HH presets — share one :class:`CompiledModel`.
+differ only in parameter defaults — e.g. both HH presets — share one :class:`CompiledModel`. The
+generated source is also kept on disk (:func:`cached_sources`), so a new Python session skips the
+symbolic differentiation and CSE (~1 s for HH) for a model it has seen before.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
+from ._trace_cache import cached_jit
 from .models import ODEModel
-from .precision import float64
+from .precision import cache_dir, float64
 from .special import (
     Exprel,
     exprel,
@@ -49,6 +58,7 @@ __all__ = [
     "CompiledModel",
     "compile_model",
     "generate_function",
+    "cached_sources",
     "SymbolicDerivatives",
     "symbolic_derivatives",
 ]
@@ -206,7 +216,12 @@ def generate_function(
             :func:`~hhanalysis.special.remove_removable_singularities` first if needed).
         matrix: return ``exprs.shape`` (True) or a flat vector (False).
     """
-    return float64(jax.jit(_compile_source(name, _source(name, args, exprs, matrix))))
+    return _jitted(name, _source(name, args, exprs, matrix))
+
+
+def _jitted(name: str, src: str) -> Callable:
+    """The generated source ``src`` of ``def name``, jitted and run in float64 mode."""
+    return float64(jax.jit(_compile_source(name, src)))
 
 
 def _compile_source(name: str, src: str) -> Callable:
@@ -248,8 +263,11 @@ class CompiledModel:
         B: :math:`B(x, p, u, v)`, shape ``(n,)``.
         C: :math:`C(x, p, u, v, w)`, shape ``(n,)``.
         sources: generated Python source of each function, for inspection.
-        symbolic: the symbolic expressions the functions were generated from.
-        generation_seconds: time spent in sympy (differentiation, CSE, printing).
+        symbolic: the symbolic expressions the functions were generated from (derived on first
+            access when the sources came from the disk cache).
+        generation_seconds: time spent in sympy (differentiation, CSE, printing), or in reading
+            the sources from the disk cache.
+        key: hex digest of the model's structure and of the code generator (the disk-cache key).
     """
 
     state_names: tuple[str, ...]
@@ -262,8 +280,14 @@ class CompiledModel:
     B: Callable
     C: Callable
     sources: dict
-    symbolic: SymbolicDerivatives
     generation_seconds: float
+    key: str
+    _model: ODEModel = field(repr=False)
+
+    @functools.cached_property
+    def symbolic(self) -> SymbolicDerivatives:
+        """The symbolic expressions the functions were generated from."""
+        return symbolic_derivatives(self._model)
 
     def param_index(self, name: str) -> int:
         """Position of parameter ``name`` in the parameter vector."""
@@ -283,14 +307,56 @@ def _structure_key(model: ODEModel):
     return (model.state_names, model.param_names, tuple(model.rhs))
 
 
-def compile_model(model: ODEModel) -> CompiledModel:
-    """Generate and jit the functions of ``model`` (cached per model structure)."""
-    key = _structure_key(model)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        return cached
-    t0 = time.perf_counter()
-    d = symbolic_derivatives(model)
+@functools.cache
+def _generator_version() -> str:
+    """Digest of what generated code depends on besides the model: the package's source files
+    (printer, singularity rewriting, the reductions built on generated code) and sympy's
+    version (CSE and printing)."""
+    h = hashlib.sha256(f"{sp.__version__}|{jax.__version__}".encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _model_key(model: ODEModel) -> str:
+    """Digest of the model's structure (state and parameter names, ``srepr`` of the equations;
+    not the parameter defaults) and of :func:`_generator_version`."""
+    text = repr((model.state_names, model.param_names, [sp.srepr(e) for e in model.rhs]))
+    return hashlib.sha256(f"{_generator_version()}|{text}".encode()).hexdigest()
+
+
+def cached_sources(key: str, kind: str, make: Callable[[], object]):
+    """``make()`` (JSON data: generated sources), kept on disk under ``(key, kind)``.
+
+    The directory is ``codegen`` next to JAX's persistent cache: ``~/.cache/hhanalysis/codegen``,
+    or ``$HHANALYSIS_CACHE_DIR/codegen``; ``HHANALYSIS_CACHE_DIR=off`` turns it off (then
+    ``make()`` runs every session). ``key`` must change whenever ``make()`` could return
+    something else (:attr:`CompiledModel.key` covers the model's equations and the package's
+    code). An unreadable entry is regenerated; a write that fails is skipped.
+    """
+    where = cache_dir("codegen")
+    path = None if where is None else os.path.join(where, f"{kind}-{key}.json")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return json.load(fh)["data"]
+        except (OSError, ValueError, KeyError):
+            pass
+    data = make()
+    if path is not None:
+        try:
+            os.makedirs(where, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=where, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"data": data}, fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return data
+
+
+def _generate_sources(model: ODEModel, d: SymbolicDerivatives) -> dict:
     f_and_diag = sp.Matrix(list(d.f) + [d.jac_x[i, i] for i in range(len(d.x))])
     specs = {
         "f": ([("x", d.x), ("p", d.p)], d.f),
@@ -302,20 +368,46 @@ def compile_model(model: ODEModel) -> CompiledModel:
         "C": ([("x", d.x), ("p", d.p), ("u", d.u), ("v", d.v), ("w", d.w)], d.C),
     }
     tuples = ("f_and_jac_diag", "f_fast")
-    sources = {
+    return {
         name: _source(name, args, exprs, matrix=name.startswith("jac"), as_tuple=name in tuples)
         for name, (args, exprs) in specs.items()
     }
+
+
+def compile_model(model: ODEModel) -> CompiledModel:
+    """Generate and jit the functions of ``model`` (cached per model structure, in the session
+    and on disk: :func:`cached_sources`)."""
+    key = _structure_key(model)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    digest = _model_key(model)
+    derived = {}
+
+    def make():
+        derived["symbolic"] = symbolic_derivatives(model)
+        return _generate_sources(model, derived["symbolic"])
+
+    sources = cached_sources(digest, "model", make)
     # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
     # float32: the simulator's single precision)
-    fns = {name: float64(jax.jit(_compile_source(name, src))) for name, src in sources.items()}
+    fns = {name: _jitted(name, src) for name, src in sources.items()}
+    # B and C are called once per Hopf point, outside any trace: their traced programs are kept
+    # on disk too (tracing C costs ~0.1 s); the others also run in Python loops (LSODA's
+    # right-hand side), where a plain jit dispatches fastest
+    for name in ("B", "C"):
+        fns[name] = float64(cached_jit(_compile_source(name, sources[name])))
     compiled = CompiledModel(
         state_names=model.state_names,
         param_names=model.param_names,
         sources=sources,
-        symbolic=d,
         generation_seconds=time.perf_counter() - t0,
+        key=digest,
+        _model=model,
         **fns,
     )
+    if "symbolic" in derived:  # computed already: keep it
+        compiled.__dict__["symbolic"] = derived["symbolic"]
     _CACHE[key] = compiled
     return compiled

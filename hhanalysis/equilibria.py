@@ -45,7 +45,8 @@ import numpy as np
 import scipy.linalg
 import sympy as sp
 
-from .codegen import CompiledModel, generate_function
+from ._trace_cache import cached_jit
+from .codegen import CompiledModel, _jitted, _source, cached_sources
 from .models import ODEModel
 from .precision import float64
 from .sharding import pad_to, place, sweep_mesh
@@ -377,18 +378,28 @@ class _Split:
     shape_params: frozenset  # indices of the parameters h depends on
 
 
-def _make_split(d, g, factor, offset, shape) -> _Split:
+def _split_sources(d, g, factor, offset, shape) -> dict:
     args = [("v", (d.x[0],)), ("p", d.p)]
+    return {
+        "factor": _source("balance_factor", [("p", d.p)], sp.Matrix([factor]), False),
+        "offset": _source("balance_offset", [("p", d.p)], sp.Matrix([offset]), False),
+        "shape": _source("balance_shape", args, sp.Matrix([shape]), False),
+        "shape_params": sorted(i for i, q in enumerate(d.p) if shape.has(q)),
+    }
+
+
+def _make_split(src: dict) -> _Split:
     return _Split(
-        factor=generate_function("balance_factor", [("p", d.p)], sp.Matrix([factor])),
-        offset=generate_function("balance_offset", [("p", d.p)], sp.Matrix([offset])),
-        shape=generate_function("balance_shape", args, sp.Matrix([shape])),
-        shape_params=frozenset(i for i, q in enumerate(d.p) if shape.has(q)),
+        factor=_jitted("balance_factor", src["factor"]),
+        offset=_jitted("balance_offset", src["offset"]),
+        shape=_jitted("balance_shape", src["shape"]),
+        shape_params=frozenset(src["shape_params"]),
     )
 
 
-@functools.cache
-def _reduction(cm: CompiledModel) -> _Reduction | None:
+def _reduction_sources(cm: CompiledModel) -> dict | None:
+    """Generated sources of the reduction (see :func:`_reduction`), or None if the model has
+    none."""
     d = cm.symbolic
     x0, rest = d.x[0], d.x[1:]
     solved = {}
@@ -405,11 +416,27 @@ def _reduction(cm: CompiledModel) -> _Reduction | None:
     args = [("v", (x0,)), ("p", d.p)]
     factor, inner = g.as_independent(x0, as_Add=False)
     offset, shape = inner.as_independent(x0, as_Add=True)
+    return {
+        "balance": _source("balance", args, sp.Matrix([g]), False),
+        "slaved": _source("slaved_state", args, full, False),
+        "split": _split_sources(d, g, factor, offset, shape),
+        "plain": _split_sources(d, g, sp.Integer(1), sp.Integer(0), g),
+    }
+
+
+@functools.cache
+def _reduction(cm: CompiledModel) -> _Reduction | None:
+    """The model reduced to the current balance of its first state, the others slaved to it
+    (each :math:`f_j`, j > 0, linear in :math:`x_j` and free of the other states), or None.
+    The generated sources are cached on disk with the model's (:func:`cached_sources`)."""
+    src = cached_sources(cm.key, "reduction", lambda: _reduction_sources(cm))
+    if src is None:
+        return None
     return _Reduction(
-        balance=generate_function("balance", args, sp.Matrix([g])),
-        slaved=generate_function("slaved_state", args, full),
-        split=_make_split(d, g, factor, offset, shape),
-        plain=_make_split(d, g, sp.Integer(1), sp.Integer(0), g),
+        balance=_jitted("balance", src["balance"]),
+        slaved=_jitted("slaved_state", src["slaved"]),
+        split=_make_split(src["split"]),
+        plain=_make_split(src["plain"]),
     )
 
 
@@ -447,7 +474,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
     def h(v, q):
         return split.shape(jnp.reshape(v, (1,)), q)[0]
 
-    @jax.jit
+    @cached_jit
     def prepare(P, Q, lo, hi):
         grid = jnp.linspace(lo, hi, n)
         H = jax.vmap(lambda q: jax.vmap(lambda v: h(v, q))(grid))(Q)
@@ -467,7 +494,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         return (grid, H, s, starts, up, valid, jnp.any(lone, axis=1),
                 jnp.max(jnp.sum(starts, axis=1), initial=0), good)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @functools.partial(cached_jit, static_argnums=(0,))
     def runs(R, starts, valid):
         """Per row: first and last grid point of each run, (U, R); unused runs have a == b."""
         idx = jnp.arange(n - 1)
@@ -480,7 +507,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         used = jnp.arange(R)[None, :] < jnp.sum(starts, axis=1)[:, None]
         return a, jnp.where(used, b, a)
 
-    @jax.jit
+    @cached_jit
     def search(H, s, u, a, b, up):
         r"""For each point i and run r of its row u_i: is there a grid interval j in the run
         with :math:`s_i + h_j \le 0 < s_i + h_{j+1}` (rising run; the mirror image for a
@@ -505,7 +532,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         j, _ = jax.lax.fori_loop(0, steps, step, (a, b))
         return found, j, jnp.max(jnp.sum(found, axis=1), initial=0)
 
-    @functools.partial(jax.jit, static_argnums=0)
+    @functools.partial(cached_jit, static_argnums=(0,))
     def refine(K, grid, P, found, j):
         """Solve the first K brackets of each point, slave the gates, one Newton step on the
         full system (arrowhead solve); eigenvalues of the Jacobian there."""

@@ -52,15 +52,29 @@ def _traced(args, kwargs) -> bool:
                for leaf in jax.tree_util.tree_leaves((args, kwargs)))
 
 
+def cache_dir(kind: str) -> str | None:
+    """Directory of hhanalysis's on-disk cache ``kind`` (``"jax"``: JAX's persistent compilation
+    cache; ``"codegen"``: generated model code), or None when caching is off.
+
+    ``~/.cache/hhanalysis/<kind>`` by default. ``HHANALYSIS_CACHE_DIR=DIR`` moves them: JAX's
+    cache to ``DIR`` itself, the others to ``DIR/<kind>``. ``HHANALYSIS_CACHE_DIR=off`` turns
+    them all off. The directory is not created here."""
+    where = os.environ.get("HHANALYSIS_CACHE_DIR")
+    if where is None:
+        return os.path.join(os.path.expanduser("~"), ".cache", "hhanalysis", kind)
+    if where.lower() == "off":
+        return None
+    return where if kind == "jax" else os.path.join(where, kind)
+
+
 def _persistent_compilation_cache() -> None:
     """Keep compiled XLA programs on disk between Python sessions (JAX's persistent cache), so
     only the first session on a machine pays the jit compilation of the continuation solvers.
-    Location: ``$HHANALYSIS_CACHE_DIR`` or ``~/.cache/hhanalysis/jax``; set
-    ``HHANALYSIS_CACHE_DIR=off`` to disable. A cache directory the user configured for JAX is
-    left alone."""
-    where = os.environ.get("HHANALYSIS_CACHE_DIR",
-                           os.path.join(os.path.expanduser("~"), ".cache", "hhanalysis", "jax"))
-    if where.lower() == "off" or jax.config.jax_compilation_cache_dir:
+    Location: :func:`cache_dir` ``("jax")``: ``$HHANALYSIS_CACHE_DIR`` or
+    ``~/.cache/hhanalysis/jax``; set ``HHANALYSIS_CACHE_DIR=off`` to disable. A cache directory
+    the user configured for JAX is left alone."""
+    where = cache_dir("jax")
+    if where is None or jax.config.jax_compilation_cache_dir:
         return
     try:
         os.makedirs(where, exist_ok=True)

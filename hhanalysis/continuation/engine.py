@@ -38,6 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._trace_cache import cached_jit
+
 __all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "Chunk", "PALC",
            "initial_tangent"]
 
@@ -201,7 +203,18 @@ def _tangent_at(problem: ContinuationProblem):
         e = _unit_last(u0)
         return problem.normalise(problem.bordered_solve(u0, args, u0, e, e), args)
 
-    return jax.jit(tangent)
+    return cached_jit(tangent)
+
+
+def _aux_like(problem, u, t, args):
+    """Shapes and dtypes of the solver's by-product at a point like ``u`` (traced once per
+    runner: the tangent solve and the Newton solve of a step return the same by-product, the
+    while loops of a step require it)."""
+    return jax.eval_shape(lambda: _tangent(problem, u, t, args)[1])
+
+
+def _zeros_like(like):
+    return jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), like)
 
 
 def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
@@ -215,9 +228,10 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
     step starts from the trivial orbit at a Hopf point)."""
     tol = s.newton_tol
 
-    def corrector(u_pred, row, args, ref):
+    def corrector(u_pred, row, args, ref, aux_like):
         """Returns ``(u, iterations, converged, tangent, aux)``; tangent and aux are those of the
-        last iteration (None-like zeros unless ``problem.tangent_from_newton``)."""
+        last iteration (None-like zeros unless ``problem.tangent_from_newton``). ``aux_like``:
+        the shapes of the solver's by-product (:func:`_aux_like`)."""
         joint = problem.tangent_from_newton
         e = _unit_last(u_pred)
 
@@ -239,9 +253,7 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
             return u_new, it + 1, dnorm, ok, t, aux
 
         if joint:
-            aux0 = jax.eval_shape(lambda: problem.bordered_solve_aux(
-                u_pred, args, ref, row, jnp.stack([e, e], 1))[1])
-            aux0 = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), aux0)
+            aux0 = _zeros_like(aux_like)
         else:
             aux0 = jnp.zeros(0, u_pred.dtype)
         u, it, dnorm, ok, t, aux = jax.lax.while_loop(
@@ -257,7 +269,7 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
     """One PALC step with retries (not jitted on its own: it runs inside the chunk loop)."""
     corrector = _make_corrector(problem, s)
 
-    def step(u, t, ds, args, curvature):
+    def step(u, t, ds, args, curvature, aux_like):
         def attempt(c):
             u, t, ds, _, _, _, aux = c
             bend = 0.5 * ds * ds * curvature
@@ -266,7 +278,7 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
             small = jnp.sqrt(jnp.sum(problem.theta(u, args) * bend * bend)) <= 0.1 * jnp.abs(ds)
             u_pred = u + ds * t + jnp.where(small, bend, 0.0)
             u_new, it, ok, t_new, aux = corrector(u_pred, problem.theta(u, args) * t, args,
-                                                  u_pred)
+                                                  u_pred, aux_like)
             if problem.tangent_from_newton:
                 t_new = problem.normalise(t_new, args)
             else:
@@ -279,9 +291,7 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
             _, _, ds, _, _, it, _ = c
             return (it < 0) & (jnp.abs(ds) >= s.ds_min)
 
-        aux0 = jax.eval_shape(lambda: _tangent(problem, u, t, args)[1])
-        aux0 = jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), aux0)
-        init = (u, t, ds, u, t, jnp.asarray(-1), aux0)
+        init = (u, t, ds, u, t, jnp.asarray(-1), _zeros_like(aux_like))
         _, _, ds_used, u_new, t_new, it, aux = jax.lax.while_loop(cond, attempt, init)
         success = it >= 0
         grow = jnp.where(it < s.target_newton_iterations, s.grow,
@@ -305,8 +315,8 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
 
     def run(u, t, ds, args, lo, hi, n_max):
         n1 = u.shape[0]
-        m0 = jax.eval_shape(
-            lambda: problem.point_monitor(u, _tangent(problem, u, t, args)[1]))
+        aux_like = _aux_like(problem, u, t, args)
+        m0 = jax.eval_shape(lambda: problem.point_monitor(u, _zeros_like(aux_like)))
         init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
                 jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
                 jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype), jnp.zeros(chunk, u.dtype),
@@ -317,7 +327,8 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
 
         def body(c):
             i, u, t, ds, _, U, T, IT, DS, R, MON, curv = c
-            success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv)
+            success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv,
+                                                                    aux_like)
             outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
             status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
             U = U.at[i].set(u_new)
@@ -333,7 +344,7 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
 
         return jax.lax.while_loop(cond, body, init)[:-1]
 
-    return jax.jit(run)
+    return cached_jit(run)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._trace_cache import cached_jit
 from ..codegen import CompiledModel
 from ..equilibria import equilibrium_at, find_equilibria, spectrum_order
 from ..models import ODEModel
@@ -150,7 +151,7 @@ def _equilibrium_problem(cm: CompiledModel, k: int) -> ContinuationProblem:
 @functools.cache
 def _spectra(cm: CompiledModel, k: int):
     """Jitted eigenvalues of the Jacobian at every branch point, ``(M, n+1) -> (M, n)``."""
-    return jax.jit(jax.vmap(
+    return cached_jit(jax.vmap(
         lambda u, p0: jnp.linalg.eigvals(cm.jac_x(u[:-1], _with_param(p0, k, u[-1]))),
         in_axes=(0, None)))
 
@@ -177,7 +178,7 @@ def _locators(cm: CompiledModel, k: int, n: int):
     def newton(residual):
         jac = jax.jacfwd(residual)
 
-        @jax.jit
+        @cached_jit
         def solve(y, args):
             def cond(c):
                 _, it, d, _, ok = c

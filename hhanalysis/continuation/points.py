@@ -31,7 +31,6 @@ import functools
 import math
 from dataclasses import dataclass, field
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -319,6 +318,7 @@ def _solve_at(model: ODEModel, param: str, guess, params: dict, guess_fn, pack, 
 
 def _finish(point, throw: bool, what: str):
     if throw:
+        import equinox as eqx  # ~0.3 s to import: only where a point is located with throw
         msg = (f"{what}: Newton on the defining system did not converge (the point may not "
                f"exist at these parameters, or the guess is too far); pass throw=False to get "
                f"the point with converged=False")

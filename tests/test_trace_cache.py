@@ -1,0 +1,172 @@
+"""The cold-start caches: traced programs on disk (hhanalysis._trace_cache.cached_jit) and the
+generated model code (hhanalysis.codegen.cached_sources). Each test points HHANALYSIS_CACHE_DIR at
+its own temporary directory; the expected values are numpy's."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import hhanalysis as hh
+from hhanalysis import codegen
+from hhanalysis._trace_cache import cached_jit
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HHANALYSIS_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+_TRACES = []
+
+
+def _note_trace():
+    _TRACES.append(1)  # a global function: not part of the fingerprint (unlike a closed-over list)
+
+
+def _scaled(scale):
+    def f(x, y):
+        _note_trace()
+        return jnp.sin(x) * scale + y @ y
+
+    return f
+
+
+def _files(cache, kind="traces"):
+    return sorted(p.name for p in (cache / kind).glob("*"))
+
+
+X, Y = np.linspace(0.0, 1.0, 5), np.arange(3.0)
+
+
+def test_program_is_stored_and_reloaded_without_tracing(cache, x64):
+    traces = _TRACES
+    traces.clear()
+    out = cached_jit(_scaled(3.0))(X, Y)
+    np.testing.assert_allclose(out, np.sin(X) * 3.0 + Y @ Y, rtol=1e-15)
+    assert len(traces) == 1 and len(_files(cache)) == 1
+    # the same function made again (as in a new session): read from disk, not traced
+    again = cached_jit(_scaled(3.0))(X, Y)
+    assert len(traces) == 1
+    np.testing.assert_array_equal(again, out)
+
+
+def test_closure_values_shapes_and_static_arguments_give_new_programs(cache, x64):
+    traces = _TRACES
+    traces.clear()
+    cached_jit(_scaled(3.0))(X, Y)
+    out = cached_jit(_scaled(4.0))(X, Y)  # another closed-over value
+    np.testing.assert_allclose(out, np.sin(X) * 4.0 + Y @ Y, rtol=1e-15)
+    out = cached_jit(_scaled(4.0))(X[:3], Y)  # another shape
+    np.testing.assert_allclose(out, np.sin(X[:3]) * 4.0 + Y @ Y, rtol=1e-15)
+    assert len(traces) == 3 and len(_files(cache)) == 3
+
+    power = cached_jit(lambda n, x: x ** n, static_argnums=(0,))
+    np.testing.assert_allclose(power(2, X), X ** 2, rtol=1e-15)
+    np.testing.assert_allclose(power(3, X), X ** 3, rtol=1e-15)
+    assert len(_files(cache)) == 5
+
+
+def test_precision_is_part_of_the_key(cache):
+    f = cached_jit(lambda x: x * 2)
+    with jax.enable_x64(True):
+        assert f(np.ones(2)).dtype == np.float64
+    with jax.enable_x64(False):
+        assert f(np.ones(2, np.float32)).dtype == np.float32
+    assert len(_files(cache)) == 2
+
+
+def test_unknown_closure_values_and_traces_fall_back_to_plain_jit(cache, x64):
+    class Opaque:
+        scale = 2.0
+
+    obj = Opaque()
+    f = cached_jit(lambda x: x * obj.scale)
+    np.testing.assert_allclose(f(X), 2 * X)
+    assert _files(cache) == []
+    g = cached_jit(lambda x: jnp.cos(x))
+    np.testing.assert_allclose(jax.vmap(g)(X), np.cos(X), rtol=1e-15)  # inside someone's trace
+    np.testing.assert_allclose(jax.grad(lambda x: g(x).sum())(X), -np.sin(X), rtol=1e-15)
+    assert _files(cache) == []
+
+
+def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64):
+    monkeypatch.setenv("HHANALYSIS_CACHE_DIR", "off")
+    traces = _TRACES
+    traces.clear()
+    np.testing.assert_allclose(cached_jit(_scaled(3.0))(X, Y), np.sin(X) * 3 + Y @ Y)
+    assert list(tmp_path.iterdir()) == []
+
+    monkeypatch.setenv("HHANALYSIS_CACHE_DIR", str(tmp_path))
+    cached_jit(_scaled(3.0))(X, Y)
+    (entry,) = (tmp_path / "traces").iterdir()
+    entry.write_bytes(b"not a program")
+    out = cached_jit(_scaled(3.0))(X, Y)  # exported again
+    np.testing.assert_allclose(out, np.sin(X) * 3.0 + Y @ Y, rtol=1e-15)
+    assert entry.read_bytes() != b"not a program"
+
+
+def test_a_new_process_finds_the_program(tmp_path):
+    """The key does not depend on the process (string hashing is randomised per process)."""
+    code = textwrap.dedent("""
+        import jax, jax.numpy as jnp, numpy as np
+        from hhanalysis._trace_cache import cached_jit
+        A, B, C = 2.0, 3.0, (1, 2)
+        traced = []
+        def f(x):
+            traced.append(1)
+            return x * A + B + C[1]
+        with jax.enable_x64(True):
+            print(len(traced), float(cached_jit(f)(np.ones(3))[0]), len(traced))
+    """)
+    env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path))
+    outs = []
+    for seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=dict(env, PYTHONHASHSEED=seed), check=True)
+        outs.append(proc.stdout.split())
+    assert outs == [["0", "7.0", "1"], ["0", "7.0", "0"]]
+
+
+def test_generated_sources_come_back_from_disk(cache, monkeypatch):
+    model = hh.fitzhugh_nagumo()
+    key = codegen._structure_key(model)
+    codegen._CACHE.pop(key, None)
+    first = codegen.compile_model(model)
+    assert len(_files(cache, "codegen")) == 1
+    codegen._CACHE.pop(key)
+
+    def no_sympy(_):
+        raise AssertionError("the sources should have come from the disk cache")
+
+    monkeypatch.setattr(codegen, "symbolic_derivatives", no_sympy)
+    second = codegen.compile_model(model)
+    assert second.sources == first.sources and second.key == first.key
+    monkeypatch.undo()
+    assert second.symbolic.f == first.symbolic.f  # derived on first access
+    x, p = np.array([0.3, -0.2]), model.param_vector()
+    np.testing.assert_array_equal(second.jac_x(x, p), first.jac_x(x, p))
+
+
+def test_outputs_fed_back_are_not_compiled_again(cache, x64):
+    """An exported program's outputs are committed to the device; fed back as the next call's
+    inputs (a continuation chunk after another) they must reuse the executable."""
+    from jax._src import monitoring
+
+    compiles = []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event)
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    step = cached_jit(lambda u, ds: (u + ds, ds * 0.5))
+    u, ds = step(np.zeros(3), np.float64(1.0))
+    n = len(compiles)
+    for _ in range(3):
+        u, ds = step(u, ds)
+    assert len(compiles) == n
+    np.testing.assert_allclose(u, np.full(3, 1.875), rtol=1e-15)
