@@ -88,6 +88,9 @@ _CONVERGED = 1e-10  # ... and has converged when the last step is below this (AU
 _IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
 
 CODIM2 = ("bt", "gh", "zh", "hh", "cp")
+#: PALC steps per compiled chunk (a Hopf curve of ~900 points: 4 host round trips, not 15;
+#: the borders of the test function are refreshed between chunks)
+_CHUNK = 256
 
 
 class TwoParameterCurve:
@@ -617,7 +620,8 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
         hooks = _Hooks(kind, parts, box[1], functools.partial(_jacobians, cm, params, p0))
         raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
-                         settings, window=box[0], hooks=hooks, free=2)
+                         settings, window=box[0], hooks=hooks, free=2,
+                         chunk=_CHUNK)
         runs.append(_trim(kind, parts, raw, box, params))
     if direction == 0:
         (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
