@@ -9,16 +9,20 @@ l1 at every point; AUTO-07p detects BT, GH (with EPSS = 1e-5) and the LP in I.
 
 AUTO-07p's time is the wall time of its two executable runs (compiled once from generated
 Fortran with analytic Jacobians, OMP_NUM_THREADS=1). 'warm' is the median of repeated calls in
-one process; 'cold' is a fresh process (import, code generation, compilation, the run) with
-JAX's persistent cache as the user has it. The last row is the whole
+one process, alternating with AUTO-07p's runs round by round (so the machine's load hits both
+alike), and warm/AUTO is the median of the per-round ratios; 'cold' is a fresh process
+(import, code generation, compilation, the run) with JAX's persistent cache as the user has
+it. The last row is the whole
 ``two_parameter_diagram`` of the plane (I in [-10, 200], gK in [0, 60]) in a fresh process.
 
-Run: .venv/bin/python benchmarks/bench_curves.py
+Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -47,14 +51,16 @@ print(json.dumps([t1 - t, t1 - t0, time.perf_counter() - t1]))
 """
 
 
-def auto_curve():
-    m = hh.hodgkin_huxley("brainpy")
-    eq = hh.find_equilibria(m, I=0.0)
-    am = _auto07p.AutoModel(m, eq.x[0], "I")
-    try:
-        r1 = am.run(_auto07p.equilibrium_constants(0.01, -10, 260))
-        hb = [lab for ty, lab, _, _ in r1.points if ty == 3][0]
-        const = f"""NDIM= 4, IPS = 1, IRS = {hb}, ILP = 1
+class AutoCurve:
+    """AUTO-07p's Hopf curve from H1 (both directions), compiled once; :meth:`run` times it."""
+
+    def __init__(self):
+        m = hh.hodgkin_huxley("brainpy")
+        eq = hh.find_equilibria(m, I=0.0)
+        self.am = _auto07p.AutoModel(m, eq.x[0], "I")
+        self.r1 = self.am.run(_auto07p.equilibrium_constants(0.01, -10, 260))
+        hb = [lab for ty, lab, _, _ in self.r1.points if ty == 3][0]
+        self.const = f"""NDIM= 4, IPS = 1, IRS = {hb}, ILP = 1
 ICP = [1, 5]
 NTST= 100, NCOL= 4, IAD = 3, ISP = 2, ISW = 2, IPLT= 0, NBC= 0, NINT= 0
 NMX= 3000, NPR= 0, MXBF= 10, IID = 2, ITMX= 8, ITNW= 7, NWTN= 3, JAC= 1
@@ -63,44 +69,69 @@ DS = {{ds}}, DSMIN= 1e-06, DSMAX= 0.5, IADS= 1
 NPAR = 10, THL = {{{{}}}}, THU = {{{{}}}}
 UZSTOP = {{{{1: [-100, 1000], 5: [0, 200]}}}}
 """
-        runs = [am.run(const.format(ds=ds), restart=r1.solutions) for ds in (0.01, -0.01)]
+
+    def run(self):
+        """``(seconds, points, special points)`` of one run of both directions."""
+        runs = [self.am.run(self.const.format(ds=ds), restart=self.r1.solutions)
+                for ds in (0.01, -0.01)]
         seconds = sum(r.seconds for r in runs)
         points = sum(len(r.points) for r in runs)
         labels = [(ty, p) for r in runs for ty, _, p, _ in r.points if ty not in (0, 4, -4, 9)]
         return seconds, points, labels
-    finally:
-        am.cleanup()
+
+    def cleanup(self):
+        self.am.cleanup()
 
 
-def ours(repeats: int = 7):
+def side_by_side(rounds: int):
+    """``rounds`` rounds of one warm call of ours and one AUTO-07p run, alternating (the load
+    of the machine hits both alike): per-round times, the median ratio, the last results."""
     m = hh.hodgkin_huxley("brainpy")
     h = hh.continue_equilibria(m, "I", 0.0, 200.0).hopf_points[0]
-    c = hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        c = hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), c
+    hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+    auto = AutoCurve()
+    try:
+        auto.run()
+        ours, theirs = [], []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            c = hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+            ours.append(time.perf_counter() - t)
+            seconds, points, labels = auto.run()
+            theirs.append(seconds)
+    finally:
+        auto.cleanup()
+    ratio = statistics.median(a / b for a, b in zip(ours, theirs))
+    return ours, theirs, ratio, c, points, labels
 
 
-def main():
-    cold_curve, cold_total, cold_plane = json.loads(subprocess.run(
-        [sys.executable, "-c", COLD.format(BOUNDS=BOUNDS)], capture_output=True, text=True,
-        check=True).stdout.strip().splitlines()[-1])
-    warm, curve = ours()
-    auto_s, auto_pts, labels = auto_curve()
+def main(rounds: int = 9, cold: bool = True):
+    if cold:
+        cold_curve, cold_total, cold_plane = json.loads(subprocess.run(
+            [sys.executable, "-c", COLD.format(BOUNDS=BOUNDS)], capture_output=True, text=True,
+            check=True).stdout.strip().splitlines()[-1])
+    else:
+        cold_curve = cold_total = cold_plane = math.nan
+    ours, theirs, ratio, curve, auto_pts, labels = side_by_side(rounds)
     table = Table([("curve", "s"), ("ours cold s", ".2f"), ("ours warm s", ".3f"),
                    ("AUTO s", ".3f"), ("warm/AUTO", ".2f"), ("pts ours", "d"),
                    ("pts AUTO", "d"), ("codim-2 ours", "s")])
     table.header()
-    table.row("Hopf (I, gK) from H1", cold_curve, warm, auto_s, warm / auto_s, len(curve),
-              auto_pts, " ".join(s.kind.upper() for s in curve.codim2_points))
-    print(f"\nfresh process: import + H1 + curve {cold_total:.2f} s; two_parameter_diagram of "
+    table.row("Hopf (I, gK) from H1", cold_curve, statistics.median(ours),
+              statistics.median(theirs), ratio, len(curve), auto_pts,
+              " ".join(s.kind.upper() for s in curve.codim2_points))
+    print(f"\n{rounds} alternating rounds; warm/AUTO is the median of the per-round ratios "
+          f"(target <= 0.5)\nours s: {' '.join(f'{t:.3f}' for t in ours)}\n"
+          f"AUTO s: {' '.join(f'{t:.3f}' for t in theirs)}")
+    print(f"fresh process: import + H1 + curve {cold_total:.2f} s; two_parameter_diagram of "
           f"the plane I in [-10, 200], gK in [0, 60]: {cold_plane:.2f} s (cold, target <= 30 s)")
     print(f"AUTO-07p special points (type code, I): {labels}")
     print(curve)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9, help="alternating rounds (default 9)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the fresh-process row")
+    a = parser.parse_args()
+    main(a.rounds, not a.no_cold)

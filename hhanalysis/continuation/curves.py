@@ -30,9 +30,14 @@ UZ         :math:`\lambda_i - v` for a requested value v        both
 =========  ===================================================  ==============================
 
 **Location**: each sign change between consecutive points is bracketed and the zero of the
-test function found by Brent's method along the chord, every trial point corrected onto the
-curve by Newton (:math:`F(u) = 0`, :math:`d^T(u - u_{\rm trial}) = 0`). The normal-form
-coefficients at the located points come from :mod:`~hhanalysis.continuation.normal_forms`.
+test function found along the chord by the Illinois method (regula falsi that halves the
+retained end's value when the same end is kept twice: superlinear, and the bracket shrinks
+from both sides), to a bracket of width :math:`10^{-13}(1 + \|u\|_\infty)`, every trial point
+corrected onto the curve by Newton (:math:`F(u) = 0`, :math:`d^T(u - u_{\rm trial}) = 0`).
+All brackets of one test function are located in one compiled, vmapped call (the test
+functions themselves are traced: eigenvalues by ``jnp.linalg.eig``, so this runs on CPU). The
+normal-form coefficients at the located points come from
+:mod:`~hhanalysis.continuation.normal_forms`.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.optimize import brentq
 
 from ..codegen import CompiledModel
 from ..equilibria import spectrum_order
@@ -84,6 +88,9 @@ _CONVERGED = 1e-10  # ... and has converged when the last step is below this (AU
 _IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
 
 CODIM2 = ("bt", "gh", "zh", "hh", "cp")
+#: PALC steps per compiled chunk (a Hopf curve of ~900 points: 4 host round trips, not 15;
+#: the borders of the test function are refreshed between chunks)
+_CHUNK = 256
 
 
 class TwoParameterCurve:
@@ -268,6 +275,28 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         u, _, err = jax.lax.while_loop(cond, body, (u_guess, 0, jnp.asarray(1e300)))
         return u, err <= _CONVERGED
 
+    def correct_with_tangent(u_guess, d, args):
+        """:func:`correct`, and the unit tangent (oriented along ``d``) from the Jacobian of
+        its last iteration (within the Newton tolerance of the converged point's): one
+        Jacobian in the compiled graph for both."""
+        e = jnp.zeros(u_guess.shape[0]).at[-1].set(1.0)
+
+        def body(c):
+            u, it, _, _ = c
+            K = jnp.vstack([jac(u, args), d[None]])
+            G = jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
+            sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
+            u = u - sol[:, 0]
+            err = jnp.max(jnp.abs(sol[:, 0])) / (1.0 + jnp.max(jnp.abs(u)))
+            return u, it + 1, err, sol[:, 1] / jnp.linalg.norm(sol[:, 1])
+
+        def cond(c):
+            _, it, err, _ = c
+            return (it < 30) & (err > _NEWTON_TOL) & jnp.isfinite(err)
+
+        u, _, err, t = jax.lax.while_loop(cond, body, (u_guess, 0, jnp.asarray(1e300), d))
+        return u, err <= _CONVERGED, t
+
     @jax.jit
     def tangent(u, d, args):
         """Unit tangent at ``u`` oriented along ``d``."""
@@ -281,21 +310,121 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
             cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
 
     @jax.jit
-    def lyapunov_one(u, p0, omega, q):
-        return first_lyapunov(cm, u[:-2], curve_params(u, p0, free), omega, q)
-
-    @jax.jit
-    def fold_a_one(u, p0, v):
-        return fold_coefficient(cm, u[:-2], curve_params(u, p0, free), v)
-
-    @jax.jit
     def fold_a(U, p0, V):
         return jax.vmap(lambda u, v: fold_coefficient(
             cm, u[:-2], curve_params(u, p0, free), v))(U, V)
 
+    def psi(test, u, t, args, j, value, v_ref):
+        """The test function number ``test`` (:data:`_TEST_INDEX`) at the curve point ``u``
+        with unit tangent ``t``."""
+        x, p = u[:-2], curve_params(u, args[0], free)
+        J = cm.jac_x(x, p)
+
+        def eigen(name):
+            return lambda: _eigen_tests(kind, jnp.linalg.eigvals(J))[name]
+
+        def gh():
+            ev, vecs = jnp.linalg.eig(J)
+            w = jnp.sqrt(jnp.abs(_eigen_tests("hopf", ev)["bt"]))
+            q = vecs[:, jnp.argmin(jnp.abs(ev - 1j * w))]
+            return first_lyapunov(cm, x, p, w, q).astype(u.dtype)
+
+        def cp():
+            v = jnp.linalg.svd(J)[2][-1]
+            v = jnp.where(v @ v_ref >= 0, v, -v)
+            return fold_coefficient(cm, x, p, v).astype(u.dtype)
+
+        def lp():
+            return jnp.take(t, u.shape[0] - 2 + j)
+
+        def coordinate():
+            return jnp.take(u, u.shape[0] - 2 + j) - value
+
+        nan = lambda: jnp.asarray(jnp.nan, u.dtype)  # noqa: E731 - a test of the other kind
+        branches = [eigen("bt"), eigen("zh"), eigen("hh") if kind == "hopf" else nan,
+                    gh if kind == "hopf" else nan, cp if kind == "fold" else nan, lp,
+                    coordinate]
+        return jax.lax.switch(test, branches)
+
+    def locate_one(test, ua, ub, p0, j, value, v_ref):
+        """Illinois (modified regula falsi) on the chord coordinate ``s`` from ``ua`` to ``ub``,
+        every trial corrected onto the curve; borders computed at ``ua``. Trials 0 and 1 are
+        the ends themselves (so the test function and the corrector appear once in the
+        compiled loop: a third of the compile time of evaluating the ends apart)."""
+        b, c = _borders(hopf_or_fold_matrix(ua, p0))
+        args = (p0, b, c)
+        chord = ub - ua
+        length = jnp.linalg.norm(chord)
+        d = chord / length
+        xtol = 1e-13 * (1.0 + jnp.max(jnp.abs(ua)))
+
+        def cond(st):
+            a, fa, b_, fb, _, it, ok, _ = st
+            return ok & ((it < 2) | ((it < 102) & (jnp.abs(b_ - a) > xtol) & (fb != 0)
+                                     & (fa * fb < 0)))
+
+        def body(st):
+            a, fa, b_, fb, u, it, _, ends = st
+            s = b_ - fb * (b_ - a) / (fb - fa)
+            lo, hi = jnp.minimum(a, b_), jnp.maximum(a, b_)
+            s = jnp.where((s > lo) & (s < hi), s, 0.5 * (a + b_))
+            s = jnp.where(it == 0, 0.0, jnp.where(it == 1, length, s))
+            u_new, ok, t = correct_with_tangent(
+                jnp.where(it == 0, ua, jnp.where(it == 1, ub, ua + s * d)), d, args)
+            u_new = jnp.where(it == 0, ua, jnp.where(it == 1, ub, u_new))
+            fs = psi(test, u_new, t, args, j, value, v_ref)
+            ok = jnp.where(it < 2, True, ok) & jnp.isfinite(fs)
+            flip = fs * fb < 0
+            a_new = jnp.where(it == 0, 0.0, jnp.where(it == 1, 0.0, jnp.where(flip, b_, a)))
+            fa_new = jnp.where(it == 0, fs, jnp.where(it == 1, fb, jnp.where(flip, fb, 0.5 * fa)))
+            ends = jnp.where(it == 0, ends.at[0].set(fs), jnp.where(it == 1, ends.at[1].set(fs),
+                                                                      ends))
+            return (a_new, fa_new, s, fs, u_new, it + 1, ok, ends)
+
+        zero = jnp.zeros((), ua.dtype)
+        a, _, b_, fu, u, it, ok, ends = jax.lax.while_loop(
+            cond, body, (zero, zero, zero, zero, ua, jnp.asarray(0), jnp.asarray(True),
+                         jnp.zeros(2, ua.dtype)))
+        width = jnp.abs(b_ - a)
+        bracket = ends[0] * ends[1] < 0
+        ok = ok & bracket & (it > 2) & ((width <= xtol) | (fu == 0))
+        return u, ok, ends[0], ends[1], fu, width
+
+    hopf_or_fold_matrix = functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm,
+                                            free)
+    locate = jax.jit(jax.vmap(locate_one, in_axes=(None, 0, 0, None, 0, 0, 0)))
+
     return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                lyapunov=lyapunov, fold_a=fold_a, lyapunov_one=lyapunov_one,
-                fold_a_one=fold_a_one)
+                lyapunov=lyapunov, fold_a=fold_a, locate=locate)
+
+
+def _borders(M):
+    """:func:`~.problems.minimal.borders` inside a trace."""
+    U, _, Vt = jnp.linalg.svd(M)
+    return U[:, -1], Vt[-1]
+
+
+#: index of each test function in the compiled locator
+_TEST_INDEX = {"bt": 0, "zh": 1, "hh": 2, "gh": 3, "cp": 4, "lp": 5, "uz": 6}
+
+
+def _eigen_tests(kind, L):
+    """:func:`_tests` for one row of eigenvalues ``L`` inside a trace."""
+    n = L.shape[0]
+    a, b = np.triu_indices(n, 1)
+    idx = jnp.arange(n)
+    if kind == "hopf":
+        k = jnp.argmin(jnp.abs(L[a] + L[b]))
+        i, j = jnp.asarray(a)[k], jnp.asarray(b)[k]
+        keep = (idx != i) & (idx != j)
+        first = (L[i] * L[j]).real
+    else:
+        keep = idx != jnp.argmin(jnp.abs(L))
+    rest = jnp.prod(jnp.where(keep, L, 1.0)).real
+    sums = jnp.prod(jnp.where(keep[a] & keep[b], L[a] + L[b], 1.0)).real
+    if kind == "hopf":
+        return {"bt": first, "zh": rest, "hh": sums}
+    return {"bt": rest, "zh": sums}
 
 
 def _pad(U):
@@ -449,48 +578,6 @@ class _Hooks(driver.Hooks):
         return u, t, (args[0], jnp.asarray(b), jnp.asarray(c))
 
 
-def _locate(parts, args, ua, ub, psi, fa, fb):
-    """The zero of ``psi(u)`` between curve points ``ua``, ``ub`` (``fa``, ``fb`` of opposite
-    signs): Brent's method on the chord coordinate, each trial corrected onto the curve.
-    Returns ``(u, converged, bracket width)``. The borders of ``args`` are replaced by ones
-    computed at ``ua`` (those of the continuation may be far from this point)."""
-    b, c = borders(parts["matrix"](jnp.asarray(ua), args[0]))
-    args = (args[0], jnp.asarray(b), jnp.asarray(c))
-    d = ub - ua
-    length = float(np.linalg.norm(d))
-    d = d / length
-    dj = jnp.asarray(d)
-    memo = {}
-
-    def point(s):
-        if s not in memo:
-            u, ok = parts["correct"](jnp.asarray(ua + s * d), dj, args)
-            memo[s] = (np.asarray(u), bool(ok))
-        return memo[s]
-
-    def g(s):
-        if s == 0.0:
-            return fa
-        if s == length:
-            return fb
-        u, ok = point(s)
-        if not ok:
-            raise _NoConvergence
-        return psi(u, d)
-
-    try:
-        s = brentq(g, 0.0, length, xtol=1e-13 * (1.0 + np.max(np.abs(ua))), rtol=1e-15,
-                   maxiter=100)
-    except (_NoConvergence, ValueError, RuntimeError):
-        return ua + 0.5 * length * d, False, length
-    u, ok = point(s) if 0 < s < length else (ua + s * d, True)
-    return u, ok, 1e-13 * (1.0 + np.max(np.abs(ua)))
-
-
-class _NoConvergence(Exception):
-    pass
-
-
 def _curve_arguments(model, params, bounds, user_points, direction):
     """The checked arguments every two-parameter curve takes: ``(params, bounds as two (lo, hi)
     pairs, user points as (parameter index, value))``."""
@@ -533,7 +620,8 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
         hooks = _Hooks(kind, parts, box[1], functools.partial(_jacobians, cm, params, p0))
         raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
-                         settings, window=box[0], hooks=hooks, free=2)
+                         settings, window=box[0], hooks=hooks, free=2,
+                         chunk=_CHUNK)
         runs.append(_trim(kind, parts, raw, box, params))
     if direction == 0:
         (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
@@ -562,9 +650,8 @@ def _trim(kind, parts, raw, box, params):
         edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
         stop = dataclasses.replace(stop, param=float(edge))
         args = raw.args[-1]
-        col = -2 + j
-        u, ok, _ = _locate(parts, args, U[-2], U[-1], lambda u, d: u[col] - edge,
-                           U[-2, col] - edge, U[-1, col] - edge)
+        u, ok, *_ = (r[0] for r in _locate(parts, args[0], "uz", U[-2:-1], U[-1:], [j],
+                                            [edge], np.zeros((1, U.shape[1] - 2))))
         if ok:
             U = np.concatenate([U[:-1], u[None]])
             T = np.concatenate([T[:-1], np.asarray(parts["tangent"](jnp.asarray(u),
@@ -679,14 +766,30 @@ _NAMES = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
 
 
 def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
-    found = []
-    free = [cm.param_index(p) for p in params]
+    """Every sign change of every test function between consecutive points, located in one
+    compiled, batched call per test function, then classified (normal forms at the points)."""
+    brackets = []
     for name, psi_vals in tests.items():
         with np.errstate(invalid="ignore"):
             change = np.nonzero(np.sign(psi_vals[:-1]) * np.sign(psi_vals[1:]) < 0)[0]
-        for i in change:
-            sp_ = _locate_one(kind, name, model, cm, parts, params, free, p0, U, args, i,
-                              psi_vals, user)
+        if kind == "hopf" and name in ("gh", "zh", "hh"):
+            change = change[np.isfinite(psi_vals[change]) & np.isfinite(psi_vals[change + 1])]
+        brackets += [(name, int(i)) for i in change]
+    found = []
+    for test in dict.fromkeys(name[:2] for name, _ in brackets):
+        group = [(name, i) for name, i in brackets if name[:2] == test]
+        rows = np.array([i for _, i in group])
+        j, value = np.zeros(len(group), int), np.zeros(len(group))
+        for k, (name, _) in enumerate(group):
+            if test == "lp":
+                j[k] = int(name[2:])
+            elif test == "uz":
+                j[k], value[k] = user[int(name[2:])]
+        v_ref = (np.linalg.svd(_jacobians(cm, params, p0, U[rows]))[2][:, -1, :]
+                 if test == "cp" else np.zeros((len(group), model.n_states)))
+        located = _locate(parts, args[0], test, U[rows], U[rows + 1], j, value, v_ref)
+        for (name, i), r in zip(group, zip(*located)):
+            sp_ = _special(kind, name, model, cm, params, p0, U, i, *r)
             if sp_ is not None:
                 found.append(sp_)
     cusps = [s for s in found if s.kind == "cp"]
@@ -697,80 +800,55 @@ def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
     return found
 
 
-def _psi(kind, name, cm, parts, params, free, p0, user, ref):
-    """The test function ``name`` as a function of one curve point (``ref``: the curve point
-    the location starts from, which orients null vectors)."""
+def _locate(parts, p0, test, UA, UB, j, value, v_ref):
+    r"""The zeros of the test function ``test`` (a key of :data:`_TEST_INDEX`) between the curve
+    points ``UA[k]`` and ``UB[k]``, all brackets in one compiled call: Illinois on the chord
+    coordinate, each trial corrected onto the curve (``j``, ``value``: the parameter and value
+    of ``'lp'`` / ``'uz'`` tests; ``v_ref``: the null vector that orients ``'cp'``). Returns
+    per bracket ``(u, converged, psi(UA), psi(UB), psi(u), bracket width)`` as NumPy arrays.
+    Rows are padded to a power of two (few compiled shapes)."""
+    k = len(UA)
+    size = max(4, 1 << (k - 1).bit_length())
 
-    def spectrum(u):
-        p = np.asarray(p0).copy()
-        p[free] = u[-2:]
-        return np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(u[:-2]), jnp.asarray(p)))), p
+    def pad(a):
+        a = np.asarray(a)
+        return jnp.asarray(np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)]))
 
-    if name in ("bt", "zh", "hh"):
-        return lambda u, d: float(_tests(kind, spectrum(u)[0][0][None])[name][0])
-    if name == "gh":
-        def gh(u, d):
-            (ev, vecs), p = spectrum(u)
-            kappa = _tests("hopf", ev[None])["bt"][0]
-            w = math.sqrt(abs(kappa))
-            q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
-            return float(parts["lyapunov_one"](jnp.asarray(u), jnp.asarray(p0), w,
-                                               jnp.asarray(q)))
-        return gh
-    if name == "cp":
-        v_ref = _fold_vectors(_jacobians(cm, params, p0, ref[None]))[0]
-
-        def cp(u, d):
-            _, p = spectrum(u)
-            J = np.asarray(cm.jac_x(jnp.asarray(u[:-2]), jnp.asarray(p)))
-            v = np.linalg.svd(J)[2][-1]
-            v = v if v @ v_ref >= 0 else -v
-            return float(parts["fold_a_one"](jnp.asarray(u), jnp.asarray(p0), jnp.asarray(v)))
-        return cp
-    if name.startswith("lp"):
-        j = int(name[2:])
-        return lambda u, d: float(parts["tangent"](jnp.asarray(u), jnp.asarray(d),
-                                                   parts["_args"])[-2 + j])
-    j, v = user[int(name[2:])]
-    return lambda u, d: float(u[-2 + j] - v)
+    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), jnp.asarray(p0), pad(j),
+                          pad(np.asarray(value, float)), pad(np.asarray(v_ref, float)))
+    return [np.asarray(o)[:k] for o in out]
 
 
-def _locate_one(kind, name, model, cm, parts, params, free, p0, U, args, i, vals, user):
-    if kind == "hopf" and name in ("gh", "zh", "hh"):
-        if not (np.isfinite(vals[i]) and np.isfinite(vals[i + 1])):
-            return None
-    b, c = borders(parts["matrix"](jnp.asarray(U[i]), args[0]))
-    parts = {**parts, "_args": (args[0], jnp.asarray(b), jnp.asarray(c))}
-    psi = _psi(kind, name, cm, parts, params, free, p0, user, U[i])
-    d = (U[i + 1] - U[i]) / np.linalg.norm(U[i + 1] - U[i])
-    fa, fb = psi(U[i], d), psi(U[i + 1], d)  # the test function as located (orientations)
+def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
+    """The special point located at ``u`` in the bracket ``(U[i], U[i+1])`` of test ``name``,
+    with the data that decides its type; None where there is no bifurcation."""
+    free = [cm.param_index(q) for q in params]
     if not fa * fb < 0:
         return None
-    u, ok, width = _locate(parts, args, U[i], U[i + 1], psi, fa, fb)
-    if abs(psi(u, d)) > min(abs(fa), abs(fb)):
+    if not abs(fu) <= min(abs(fa), abs(fb)):
         return None  # a pole of the test function (e.g. a = <w, B(v,v)>/2 at a BT point)
     p = np.asarray(p0).copy()
     p[free] = u[-2:]
     x = u[:-2]
-    lam = np.linalg.eigvals(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
     kind_out = name[:2]
     data, message = None, ""
+    if kind_out in ("zh", "hh", "gh"):
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
     if kind_out in ("zh", "hh") and (kind == "fold" or kind_out == "hh"):
-        cplx, w = _new_pair_complex(kind, lam)
+        cplx, w = _new_pair_complex(kind, ev)
         if not cplx:
             return None  # a neutral saddle among the other eigenvalues: no bifurcation
         if kind_out == "hh":
-            w0 = math.sqrt(abs(_tests("hopf", lam[None])["bt"][0]))
+            w0 = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
             data = DoubleHopfData(w0, w)
         else:
             data = ZeroHopfData(w)
     elif kind_out == "zh":
-        data = ZeroHopfData(math.sqrt(abs(_tests("hopf", lam[None])["bt"][0])))
+        data = ZeroHopfData(math.sqrt(abs(_tests("hopf", ev[None])["bt"][0])))
     elif kind_out == "bt":
         a_, b_ = nf.bogdanov_takens(cm, x, p)
         data = BogdanovTakensData(a_, b_)
     elif kind_out == "gh":
-        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
         w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
         q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
         _, l2 = nf.second_lyapunov(cm, x, p, w, q)

@@ -68,7 +68,7 @@ from jax.experimental import jet
 from ..codegen import CompiledModel
 from ..precision import float64
 
-__all__ = ["form", "second_lyapunov", "bogdanov_takens", "cusp"]
+__all__ = ["form", "forms", "second_lyapunov", "bogdanov_takens", "cusp"]
 
 
 @functools.cache
@@ -93,23 +93,51 @@ def _polarization(k: int):
     return eps, np.prod(eps, axis=1) / (2 ** (k - 1) * math.factorial(k))
 
 
-def form(cm: CompiledModel, x, p, *vectors) -> np.ndarray:
-    """The ``k``-linear form :math:`D^k f(x, p)[v_1, \\dots, v_k]` (``k = len(vectors)``) for
-    real or complex vectors: each complex argument is split into its real and imaginary parts
-    (:math:`2^k` real forms), each real form is polarized into :math:`2^{k-1}` diagonal values
-    :math:`D^k[w^k]`, and all diagonals are computed in one batched jet."""
+#: rows of the batched diagonals of order k (a fixed shape per order: one compile each)
+_ROWS = {2: 64, 3: 256, 4: 512, 5: 512}
+
+
+def _directions(vectors) -> tuple[np.ndarray, np.ndarray]:
+    """The real directions ``W`` whose diagonals :math:`D^k[w^k]`, weighted by ``coeff``, sum to
+    the ``k``-linear form of the (complex) ``vectors``: each complex argument split into its
+    real and imaginary parts (:math:`2^k` real forms), each real form polarized into
+    :math:`2^{k-1}` diagonals."""
     k = len(vectors)
     vs = [np.asarray(v, complex) for v in vectors]
-    parts = list(itertools.product((0, 1), repeat=k))  # 0: real part, 1: imaginary part
     eps, weights = _polarization(k)
     dirs, coeff = [], []
-    for combo in parts:
+    for combo in itertools.product((0, 1), repeat=k):  # 0: real part, 1: imaginary part
         V = np.stack([v.real if c == 0 else v.imag for v, c in zip(vs, combo)])  # (k, n)
         dirs.append(eps @ V)
         coeff.append((1j ** sum(combo)) * weights)
-    W = np.concatenate(dirs)
-    vals = np.asarray(_diagonals(cm, k)(np.asarray(x, float), np.asarray(p, float), W))
-    return np.concatenate(coeff) @ vals
+    return np.concatenate(dirs), np.concatenate(coeff)
+
+
+def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
+    r"""Several multilinear forms at once: ``requests`` is a list of tuples of vectors, the result
+    the list of :math:`D^k f(x, p)[v_1, \dots, v_k]`; all forms of one order are one batched
+    jet (padded to a fixed number of rows per order, so one compile per order)."""
+    out: list = [None] * len(requests)
+    for k in sorted({len(r) for r in requests}):
+        idx = [i for i, r in enumerate(requests) if len(r) == k]
+        parts = [_directions(requests[i]) for i in idx]
+        W = np.concatenate([w for w, _ in parts])
+        rows = max(_ROWS.get(k, 0), 1 << (len(W) - 1).bit_length())
+        W = np.concatenate([W, np.zeros((rows - len(W), W.shape[1]))])
+        vals = np.asarray(_diagonals(cm, k)(np.asarray(x, float), np.asarray(p, float), W))
+        start = 0
+        for i, (w, c) in zip(idx, parts):
+            out[i] = c @ vals[start:start + len(w)]
+            start += len(w)
+    return out
+
+
+def form(cm: CompiledModel, x, p, *vectors) -> np.ndarray:
+    r"""The ``k``-linear form :math:`D^k f(x, p)[v_1, \dots, v_k]` (``k = len(vectors)``) for
+    real or complex vectors: each complex argument is split into its real and imaginary parts
+    (:math:`2^k` real forms), each real form is polarized into :math:`2^{k-1}` diagonal values
+    :math:`D^k[w^k]`, and all diagonals are computed in one batched jet (:func:`forms`)."""
+    return forms(cm, x, p, [vectors])[0]
 
 
 def _forms(cm, x, p):
@@ -131,8 +159,9 @@ def _bordered(A, b, c, rhs):
 def second_lyapunov(cm: CompiledModel, x, p, omega: float, q) -> tuple[float, float]:
     r"""``(l1, l2)`` at a Hopf point ``(x, p)`` with frequency ``omega`` and critical
     eigenvector ``q`` (any length and phase; formulas in the module docstring); :math:`\ell_2`
-    decides the type where :math:`\ell_1 = 0`."""
-    F = _forms(cm, x, p)
+    decides the type where :math:`\ell_1 = 0`. The 37 multilinear forms are computed in four
+    stages (each needs the :math:`h_{jk}` of the previous one), one batched jet per order and
+    stage (:func:`forms`)."""
     A = _jacobian(cm, x, p).astype(complex)
     n = A.shape[0]
     eye = np.eye(n)
@@ -142,23 +171,35 @@ def second_lyapunov(cm: CompiledModel, x, p, omega: float, q) -> tuple[float, fl
     pv = np.linalg.solve(K, np.concatenate([np.zeros(n), [1.0]]))[:n]
     pv = pv / np.vdot(pv, q).conj()
     qb = q.conj()
-    h20 = np.linalg.solve(2j * omega * eye - A, F(q, q))
-    h11 = -np.linalg.solve(A, F(q, qb))
-    r21 = F(q, q, qb) + F(qb, h20) + 2 * F(q, h11)
+    Bqq, Bqqb, Cqqqb, Cqqq = forms(cm, x, p, [(q, q), (q, qb), (q, q, qb), (q, q, q)])
+    h20 = np.linalg.solve(2j * omega * eye - A, Bqq)
+    h11 = -np.linalg.solve(A, Bqqb)
+    h20b = h20.conj()
+    (Bqbh20, Bqh11, Bqh20, Dqqqqb, Cqqh11, Cqqbh20, Bh20h11, Dqqqbqb, Cqqbh11, Cqbqbh20,
+     Cqqh20b, Bh11h11, Bh20bh20, Eqqqqbqb, Dqqqh20b, Dqqbqbh20, Dqqqbh11, Cqh20bh20, Cqh11h11,
+     Cqbh20h11) = forms(cm, x, p, [
+         (qb, h20), (q, h11), (q, h20), (q, q, q, qb), (q, q, h11), (q, qb, h20), (h20, h11),
+         (q, q, qb, qb), (q, qb, h11), (qb, qb, h20), (q, q, h20b), (h11, h11), (h20b, h20),
+         (q, q, q, qb, qb), (q, q, q, h20b), (q, qb, qb, h20), (q, q, qb, h11),
+         (q, h20b, h20), (q, h11, h11), (qb, h20, h11)])
+    r21 = Cqqqb + Bqbh20 + 2 * Bqh11
     G21 = np.vdot(pv, r21)
-    h30 = np.linalg.solve(3j * omega * eye - A, F(q, q, q) + 3 * F(q, h20))
+    h30 = np.linalg.solve(3j * omega * eye - A, Cqqq + 3 * Bqh20)
     h21 = _bordered(1j * omega * eye - A, q, pv.conj(), r21 - G21 * q)
-    h20b, h21b = h20.conj(), h21.conj()
+    h21b = h21.conj()
+    (Bqbh30, Bqh21, Bqh21b, Bqbh21, Cqbqbh30, Cqqh21b, Cqqbh21, Bh20bh30, Bh21bh20,
+     Bh11h21) = forms(cm, x, p, [
+         (qb, h30), (q, h21), (q, h21b), (qb, h21), (qb, qb, h30), (q, q, h21b), (q, qb, h21),
+         (h20b, h30), (h21b, h20), (h11, h21)])
     h31 = np.linalg.solve(2j * omega * eye - A,
-                          F(q, q, q, qb) + 3 * F(q, q, h11) + 3 * F(q, qb, h20)
-                          + 3 * F(h20, h11) + F(qb, h30) + 3 * F(q, h21) - 3 * G21 * h20)
-    h22 = -np.linalg.solve(A, F(q, q, qb, qb) + 4 * F(q, qb, h11) + F(qb, qb, h20)
-                           + F(q, q, h20b) + 2 * F(h11, h11) + 2 * F(q, h21b)
-                           + 2 * F(qb, h21) + F(h20b, h20) - 2 * (G21 + G21.conj()) * h11)
-    r32 = (F(q, q, q, qb, qb) + F(q, q, q, h20b) + 3 * F(q, qb, qb, h20) + 6 * F(q, q, qb, h11)
-           + F(qb, qb, h30) + 3 * F(q, q, h21b) + 6 * F(q, qb, h21) + 3 * F(q, h20b, h20)
-           + 6 * F(q, h11, h11) + 6 * F(qb, h20, h11) + 2 * F(qb, h31) + 3 * F(q, h22)
-           + F(h20b, h30) + 3 * F(h21b, h20) + 6 * F(h11, h21))
+                          Dqqqqb + 3 * Cqqh11 + 3 * Cqqbh20 + 3 * Bh20h11 + Bqbh30 + 3 * Bqh21
+                          - 3 * G21 * h20)
+    h22 = -np.linalg.solve(A, Dqqqbqb + 4 * Cqqbh11 + Cqbqbh20 + Cqqh20b + 2 * Bh11h11
+                           + 2 * Bqh21b + 2 * Bqbh21 + Bh20bh20 - 2 * (G21 + G21.conj()) * h11)
+    Bqbh31, Bqh22 = forms(cm, x, p, [(qb, h31), (q, h22)])
+    r32 = (Eqqqqbqb + Dqqqh20b + 3 * Dqqbqbh20 + 6 * Dqqqbh11 + Cqbqbh30 + 3 * Cqqh21b
+           + 6 * Cqqbh21 + 3 * Cqh20bh20 + 6 * Cqh11h11 + 6 * Cqbh20h11 + 2 * Bqbh31 + 3 * Bqh22
+           + Bh20bh30 + 3 * Bh21bh20 + 6 * Bh11h21)
     G32 = np.vdot(pv, r32)
     return float(G21.real / (2 * omega)), float(G32.real / (12 * omega))
 
