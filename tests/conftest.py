@@ -1,5 +1,4 @@
 import gc
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -8,40 +7,16 @@ import pytest
 import hhanalysis as hh
 
 
-def _memory_maps() -> int | None:
-    """The number of memory mappings of this process (Linux), None where it cannot be read."""
-    try:
-        with open("/proc/self/maps", "rb") as maps:
-            return sum(1 for _ in maps)
-    except OSError:
-        return None
-
-
-def _map_limit() -> int:
-    try:
-        return int(Path("/proc/sys/vm/max_map_count").read_text())
-    except (OSError, ValueError):
-        return 65530
-
-
-#: Drop the compiled programs once the process holds this many memory mappings.
-MAP_BUDGET = _map_limit() // 3
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _free_compiled_programs():
-    """Drop JAX's compiled executables after a test module once the process holds more than a
-    third of the kernel's ``vm.max_map_count`` memory mappings (always where they cannot be
-    counted). Every executable keeps a few memory mappings of JIT code; a full run compiles
-    enough of them to reach the limit (65530 here), after which the next compilation segfaults
-    (seen late in the run, in tests/test_simulate.py). Clearing after every module instead made
-    each module trace (and fetch from the persistent compilation cache) again the programs the
-    modules before it had compiled, e.g. the continuation solvers of the HH presets."""
+    """Drop JAX's compiled executables after each test module. Every executable keeps a few
+    memory mappings of JIT code; a full run compiles enough of them to reach the kernel's
+    ``vm.max_map_count`` (65530 here), after which the next compilation segfaults (seen late in
+    the run, in tests/test_simulate.py). Programs needed again come back from the persistent
+    compilation cache."""
     yield
-    maps = _memory_maps()
-    if maps is None or maps > MAP_BUDGET:
-        jax.clear_caches()
-        gc.collect()
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture
