@@ -61,8 +61,9 @@ def executions(request, tmp_path_factory):
                 and item.path == request.path]
     pool = ThreadPoolExecutor(WORKERS)
     try:
+        # the last ones (fitting, two-parameter plane) take longest: they start first
         yield {path: pool.submit(_execute, path, tmp_path_factory.mktemp(path.stem))
-               for path in selected}
+               for path in reversed(selected)}
     finally:  # after ``-x`` stopped the session: start no more notebooks
         pool.shutdown(wait=True, cancel_futures=True)
 
