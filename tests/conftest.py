@@ -56,3 +56,13 @@ def models():
         "fhn": (hh.fitzhugh_nagumo(I=0.5), fhn_states),
         "ml": (hh.morris_lecar(I=40.0), ml_states),
     }
+
+
+@pytest.fixture(scope="session")
+def hh_diagrams():
+    """``hhanalysis.figures.diagrams()``: the bifurcation diagrams in I over [-10, 200] of both
+    HH presets, the ones ``reproduce`` draws, computed once per session for the tests that
+    check them (tests/test_cycles.py, tests/test_cli_figures.py)."""
+    from hhanalysis import figures
+
+    return figures.diagrams()

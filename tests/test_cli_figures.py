@@ -14,9 +14,42 @@ REF = json.loads((Path(__file__).parent / "data" / "auto07p_hh_equilibria.json")
 CYCLES = json.loads((Path(__file__).parent / "data" / "auto07p_hh_cycles.json").read_text())
 
 
+@pytest.fixture
+def shared_diagrams(hh_diagrams, monkeypatch):
+    """``bifurcation_diagram`` (as ``figures.diagrams`` and the CLI call it) answering the calls
+    that ``figures.diagrams()`` already made in this session (tests/conftest.py: ``hh_diagrams``)
+    with those diagrams, and every other call by computing; returns the list of calls answered."""
+    from hhanalysis import continuation
+
+    compute, answered = continuation.bifurcation_diagram, []
+
+    def bifurcation_diagram(model, param, bounds, progress=False, **kw):
+        for d in hh_diagrams.values():
+            if (not kw and param == d.param_name and tuple(map(float, bounds)) == d.bounds
+                    and model == d.model):
+                answered.append((d.model.preset, param, d.bounds))
+                return d
+        return compute(model, param, bounds, progress=progress, **kw)
+
+    monkeypatch.setattr(continuation, "bifurcation_diagram", bifurcation_diagram)
+    return answered
+
+
 @pytest.mark.slow
-def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
+def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys, shared_diagrams,
+                                                     monkeypatch):
+    from hhanalysis import figures
+
+    drawn = []  # what figure_center_manifold returned, checked below
+
+    def figure_center_manifold(*args, _draw=figures.figure_center_manifold, **kw):
+        drawn.append(_draw(*args, **kw))
+        return drawn[-1]
+
+    monkeypatch.setattr(figures, "figure_center_manifold", figure_center_manifold)
     assert main(["reproduce", "--out", str(tmp_path)]) == 0
+    assert sorted(shared_diagrams) == [("brainpy", "I", (-10.0, 200.0)),
+                                       ("classic", "I", (-10.0, 200.0))]
     out = capsys.readouterr().out
     for name in ("equations.tex", "equilibrium_branches.png", "eigenvalues_vs_I.png",
                  "center_manifold.png", "seed_example_1.png", "seed_example_2.png",
@@ -52,13 +85,9 @@ def test_reproduce_writes_figures_and_prints_summary(tmp_path, capsys):
     assert "Hopf point at I = 12.00000000" in fit and "minimum rate 60.00000" in fit
     hyst = [line for line in out.splitlines() if line.startswith("hysteresis")][0]
     assert "stops at I = 6.2" in hyst
-
-
-def test_center_manifold_figure_numbers(tmp_path):
-    from hhanalysis.figures import figure_center_manifold
-
-    info = figure_center_manifold(tmp_path, t_end=120.0, cycle_window=30.0)
-    assert info["path"].exists()
+    # the numbers of the center-manifold figure (brainpy, I = 10)
+    info, = drawn
+    assert info["path"] == tmp_path / "center_manifold.png"
     lam = info["eigenvalues"]
     assert (lam.real > 0).sum() == 2 and (lam.real < 0).sum() == 2  # the seed's statement
     assert info["manifold_distance_min"] < 0.5 * info["manifold_distance_start"]
@@ -83,9 +112,10 @@ def test_module_entry_point_help():
     assert proc.returncode == 0 and "reproduce" in proc.stdout
 
 
-def test_cli_bifurcation_fi_curve_simulate(tmp_path, capsys):
+def test_cli_bifurcation_fi_curve_simulate(tmp_path, capsys, shared_diagrams):
     assert main(["bifurcation", "--preset", "classic", "--range", "-10", "200", "--no-progress",
                  "--out", str(tmp_path / "d.svg")]) == 0
+    assert shared_diagrams == [("classic", "I", (-10.0, 200.0))]
     out = capsys.readouterr().out
     assert "LPC I=6.26032127" in out and "PD  I=7.84533739" in out
     assert (tmp_path / "d.svg").read_text().startswith("<?xml")

@@ -286,8 +286,12 @@ def test_fitzhugh_nagumo_small_cycles_follow_the_normal_form():
 
 
 @pytest.fixture(scope="module")
-def classic_diagram():
-    return hh.bifurcation_diagram(hh.hodgkin_huxley(preset="classic"), "I", (-10, 200))
+def classic_diagram(hh_diagrams):
+    """The classic preset's diagram over I in [-10, 200] (``hh.bifurcation_diagram``, shared
+    with the other test modules through tests/conftest.py)."""
+    d = hh_diagrams["classic"]
+    assert d.model == hh.hodgkin_huxley(preset="classic") and d.param_name == "I"
+    return d
 
 
 def test_auto_md_quotes_the_diagram_as_printed(classic_diagram):
