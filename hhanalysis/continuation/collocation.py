@@ -58,7 +58,8 @@ import numpy as np
 from ..codegen import CompiledModel
 from .engine import ContinuationProblem
 
-__all__ = ["Collocation", "CollocationBasis", "collocation_problem", "Discretisation"]
+__all__ = ["Collocation", "CollocationBasis", "collocation_problem", "Discretisation",
+           "with_second_parameter"]
 
 
 @dataclass(frozen=True)
@@ -398,6 +399,22 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 
     return ContinuationProblem(residual=residual, solve=solve, uses_reference=True,
                                solve_aux=True, weights=weights, tangent_from_newton=True)
+
+
+def with_second_parameter(col: ContinuationProblem, k2: int):
+    """The collocation system ``col`` with a second free parameter: for the unknowns
+    ``v = (u, p[k2])`` (the curves of cycle bifurcations in two parameters) and
+    ``args[:2] = (p0, h)``, returns ``(col_args, F)``: ``col_args(v, args)`` the arguments of
+    ``col`` at ``v`` and ``F(v, args, ref)`` its residual."""
+
+    def col_args(v, args):
+        p0, h = args[:2]
+        return (p0.at[k2].set(v[-1]), h)
+
+    def F(v, args, ref):
+        return col.residual(v[:-1], col_args(v, args), ref[:-1])
+
+    return col_args, F
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 
 from ...codegen import CompiledModel
-from ..collocation import arclength_weights, collocation_problem
+from ..collocation import arclength_weights, collocation_problem, with_second_parameter
 from ..engine import ContinuationProblem
 
 __all__ = ["lpc_curve_problem", "lpc_curve_parts"]
@@ -71,13 +71,7 @@ def lpc_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) -
     null vector :math:`\hat\zeta` (the next border), all by-products of the Newton solves."""
     col = collocation_problem(cm, k1, ntst, ncol)
     n = len(cm.state_names)
-
-    def args_of(v, args):
-        p0, h = args[:2]
-        return (p0.at[k2].set(v[-1]), h)
-
-    def F(v, args, ref):
-        return col.residual(v[:-1], args_of(v, args), ref[:-1])
+    args_of, F = with_second_parameter(col, k2)
 
     def K_solve(v, args, ref, B):
         r"""Solve with :math:`\tilde K = [DF_{X,T},\ F_p e;\ c^T, 0]`."""

@@ -68,7 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...codegen import CompiledModel
-from ..collocation import arclength_weights, collocation_problem
+from ..collocation import arclength_weights, collocation_problem, with_second_parameter
 from ..engine import ContinuationProblem
 
 __all__ = ["multiplier_curve_parts", "critical_matrix", "bordered_test", "second_compound"]
@@ -124,13 +124,7 @@ def multiplier_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol:
     borders ``(..., 2n)``)."""
     col = collocation_problem(cm, k1, ntst, ncol)
     n = len(cm.state_names)
-
-    def col_args(v, args):
-        p0, h = args[:2]
-        return (p0.at[k2].set(v[-1]), h)
-
-    def F(v, args, ref):
-        return col.residual(v[:-1], col_args(v, args), ref[:-1])
+    col_args, F = with_second_parameter(col, k2)
 
     def pair(v, args):
         """``(E0, F0)`` at ``v`` (the solve's by-product; its solution is not used)."""
