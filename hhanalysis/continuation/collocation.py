@@ -404,8 +404,9 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
 def with_second_parameter(col: ContinuationProblem, k2: int):
     """The collocation system ``col`` with a second free parameter: for the unknowns
     ``v = (u, p[k2])`` (the curves of cycle bifurcations in two parameters) and
-    ``args[:2] = (p0, h)``, returns ``(col_args, F)``: ``col_args(v, args)`` the arguments of
-    ``col`` at ``v`` and ``F(v, args, ref)`` its residual."""
+    ``args[:2] = (p0, h)``, returns ``(col_args, F, weights)``: ``col_args(v, args)`` the
+    arguments of ``col`` at ``v``, ``F(v, args, ref)`` its residual and ``weights(args)`` the
+    arclength weights of ``v`` (those of ``col``, and 1 for the second parameter)."""
 
     def col_args(v, args):
         p0, h = args[:2]
@@ -414,7 +415,11 @@ def with_second_parameter(col: ContinuationProblem, k2: int):
     def F(v, args, ref):
         return col.residual(v[:-1], col_args(v, args), ref[:-1])
 
-    return col_args, F
+    def weights(args):
+        w = col.weights(args[:2])
+        return jnp.concatenate([w, jnp.ones(1, w.dtype)])
+
+    return col_args, F, weights
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 
 from ...codegen import CompiledModel
-from ..collocation import arclength_weights, collocation_problem, with_second_parameter
+from ..collocation import collocation_problem, with_second_parameter
 from ..engine import ContinuationProblem
 
 __all__ = ["lpc_curve_problem", "lpc_curve_parts"]
@@ -71,7 +71,7 @@ def lpc_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) -
     null vector :math:`\hat\zeta` (the next border), all by-products of the Newton solves."""
     col = collocation_problem(cm, k1, ntst, ncol)
     n = len(cm.state_names)
-    args_of, F = with_second_parameter(col, k2)
+    args_of, F, weights = with_second_parameter(col, k2)
 
     def K_solve(v, args, ref, B):
         r"""Solve with :math:`\tilde K = [DF_{X,T},\ F_p e;\ c^T, 0]`."""
@@ -127,10 +127,6 @@ def lpc_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol: int) -
         a = -gX[k + 2] / (X[:, -1] @ X[:, -1])  # = psi^T D^2F[zeta, zeta] / |zeta|^2
         monitor = jnp.concatenate([aux.ravel(), a[None], zeta])
         return (out[:, 0] if single else out), monitor
-
-    def weights(args):
-        w = arclength_weights(args[1], ncol, n, jnp)
-        return jnp.concatenate([w, jnp.ones(1, w.dtype)])
 
     def decode(monitor):
         """``(E0F0 (..., 2, n, n), a (...,), zeta (..., N+1))`` from monitors."""

@@ -68,7 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...codegen import CompiledModel
-from ..collocation import arclength_weights, collocation_problem, with_second_parameter
+from ..collocation import collocation_problem, with_second_parameter
 from ..engine import ContinuationProblem
 
 __all__ = ["multiplier_curve_parts", "critical_matrix", "bordered_test", "second_compound"]
@@ -124,7 +124,7 @@ def multiplier_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol:
     borders ``(..., 2n)``)."""
     col = collocation_problem(cm, k1, ntst, ncol)
     n = len(cm.state_names)
-    col_args, F = with_second_parameter(col, k2)
+    col_args, F, weights = with_second_parameter(col, k2)
 
     def pair(v, args):
         """``(E0, F0)`` at ``v`` (the solve's by-product; its solution is not used)."""
@@ -164,10 +164,6 @@ def multiplier_curve_parts(cm: CompiledModel, k1: int, k2: int, ntst: int, ncol:
         out = jnp.concatenate([xa[:-1], (e1 * d_e - e2 * d_p)[None], (e2 * d_e + e1 * d_p)[None]])
         monitor = jnp.concatenate([aux.ravel(), w, psi])
         return (out[:, 0] if single else out), monitor
-
-    def weights(args):
-        w = arclength_weights(args[1], ncol, n, jnp)
-        return jnp.concatenate([w, jnp.ones(1, w.dtype)])
 
     d = n if kind == "pd" else n * (n - 1) // 2  # the size of A
 
