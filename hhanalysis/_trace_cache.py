@@ -32,12 +32,12 @@ import enum
 import functools
 import hashlib
 import os
-import tempfile
 import types
 
 import jax
 import numpy as np
 
+from ._files import atomic_path
 from .precision import cache_dir
 
 __all__ = ["cached_jit"]
@@ -271,11 +271,8 @@ def _program(fn_digest, jitted, static, args, sig, where):
         except Exception:  # noqa: BLE001 - not exportable (e.g. a custom call): trace as usual
             return bound
         try:
-            os.makedirs(where, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=where, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(blob)
         except OSError:
             pass
     return jax.jit(exported.call)

@@ -540,8 +540,6 @@ def _read_traces(path: Path, rows: int, record: int, threshold):
             yield b["V_mV"]
 
     counts = spike_counts(blocks, threshold)
-    if not drawn:  # a fixed threshold and no rows
-        list(blocks())
     ts = np.concatenate([d[0] for d in drawn]) if drawn else np.zeros(0)
     V = (np.concatenate([d[1] for d in drawn]) if drawn
          else np.zeros((0, min(record, 10))))

@@ -31,7 +31,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ import jax.numpy as jnp
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter
 
+from ._files import atomic_path
 from ._trace_cache import cached_jit
 from .models import ODEModel
 from .precision import cache_dir, float64
@@ -346,11 +346,8 @@ def cached_sources(key: str, kind: str, make: Callable[[], object]):
     data = make()
     if path is not None:
         try:
-            os.makedirs(where, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=where, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
                 json.dump({"data": data}, fh)
-            os.replace(tmp, path)
         except OSError:
             pass
     return data
@@ -392,7 +389,7 @@ def compile_model(model: ODEModel) -> CompiledModel:
     sources = cached_sources(digest, "model", make)
     # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
     # float32: the simulator's single precision)
-    fns = {name: _jitted(name, src) for name, src in sources.items()}
+    fns = {name: _jitted(name, src) for name, src in sources.items() if name not in ("B", "C")}
     # B and C are called once per Hopf point, outside any trace: their traced programs are kept
     # on disk too (tracing C costs ~0.1 s); the others also run in Python loops (LSODA's
     # right-hand side), where a plain jit dispatches fastest

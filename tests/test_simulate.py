@@ -406,3 +406,16 @@ def test_bad_execution_settings(bad):
         hh.simulate.Execution(block_size=bad)
     with pytest.raises(ValueError, match="execution"):
         bp.DSRunner(bp.HH(2), execution={"threads": 2})
+
+
+def test_a_run_without_monitors_runs():
+    """Regression: ``monitors=[]`` (nothing recorded) ran into an unset variable after the
+    first chunk; the group still advances (5 uA/cm^2 for 1 ms moves V from its start)."""
+    from hhanalysis.simulate import HH, DSRunner
+
+    group = HH(2)
+    v0 = np.asarray(group.V).copy()
+    runner = DSRunner(group, monitors=[], inputs=("input", 5.0), dt=0.05, progress_bar=False)
+    runner.run(1.0)
+    v1 = np.asarray(group.V)
+    assert np.all(np.isfinite(v1)) and np.all(np.abs(v1 - v0) > 1e-3)

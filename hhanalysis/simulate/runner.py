@@ -513,7 +513,7 @@ class DSRunner:
                     writer.write({"ts": ts} | {
                         name: np.asarray(arr, dtypes[name]).reshape((n,) + shapes[name])
                         for name, arr in block.items()})
-                del block, results, arr  # one chunk of monitors in memory at a time
+                del block, results  # one chunk of monitors in memory at a time
                 if bar is not None:
                     bar.update(hi - lo)
             if bar is not None:
