@@ -1,5 +1,6 @@
 """Equilibria and spectra of HH at I = 0 and I = 10, l1 at both Hopf points, and the wall time of
-the 10,001-point vectorised sweep of find_equilibria (cold in a fresh process, then warm).
+the 10,001- and 100,000-point vectorised sweeps of find_equilibria (cold in a fresh process, then
+warm; warm also as process CPU time, which a loaded machine inflates less).
 
 Run: .venv/bin/python benchmarks/bench_equilibria.py
 """
@@ -39,19 +40,24 @@ def main():
             print(f"Hopf I = {h.param:.10f}  omega = {h.data.omega:.10f}  "
                   f"l1 = {h.data.l1:+.6e} ({h.data.criticality})")
     print()
-    print(f"{'preset':<8} {'sweep points':>12} {'cold s (fresh process)':>23} {'warm s':>8}")
+    print(f"{'preset':<8} {'sweep points':>12} {'cold s (fresh process)':>23} {'warm s':>8} "
+          f"{'warm CPU s':>10}")
     for preset in ("brainpy", "classic"):
         cold = json.loads(subprocess.run([sys.executable, "-c", COLD.format(preset=preset)],
                                          capture_output=True, text=True, check=True).stdout)
         model = hh.hodgkin_huxley(preset=preset)
-        I = np.linspace(0, 200, 10_001)
-        hh.find_equilibria(model, I=I)
-        warm = []
-        for _ in range(5):
-            t = time.perf_counter()
+        for size in (10_001, 100_000):
+            I = np.linspace(0, 200, size)
             hh.find_equilibria(model, I=I)
-            warm.append(time.perf_counter() - t)
-        print(f"{preset:<8} {I.size:>12d} {cold:>23.3f} {statistics.median(warm):>8.3f}")
+            warm, cpu = [], []
+            for _ in range(5):
+                t, c = time.perf_counter(), time.process_time()
+                hh.find_equilibria(model, I=I)
+                warm.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+            cold_s = f"{cold:>23.3f}" if size == 10_001 else f"{'':>23}"
+            print(f"{preset:<8} {I.size:>12d} {cold_s} {statistics.median(warm):>8.3f} "
+                  f"{statistics.median(cpu):>10.3f}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ Two methods, chosen by ``method='auto'``:
     problem to the scalar *current balance* :math:`g(x_0) = f_0(x_0, x_\infty(x_0)) = 0`. Every sign
     change of :math:`g` on a uniform grid of ``grid_points`` over the box's first coordinate (and
     one spacing beyond each end, so that roots on the edge are kept) is bracketed, refined by
-    40 bisection steps (to 1e-12 of the spacing), and the full state is polished by one Newton
-    step on :math:`f(x) = 0` with the generated Jacobian. The Jacobian is an arrowhead matrix (first
+    Newton's method safeguarded by the bracket (to 1e-10 of the spacing; about three steps), and
+    the full state is polished by one Newton step on :math:`f(x) = 0` with the generated
+    Jacobian. The Jacobian is an arrowhead matrix (first
     row, first column and diagonal), so that step is a closed-form solve and the eigenvalues
     are the roots of its characteristic polynomial (Aberth's method). Where :math:`g` is not
     defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps and only brackets
@@ -30,7 +31,8 @@ The reduction writes the balance as :math:`g = m(p)(s(p) + h(v, q))` (HH: :math:
 :math:`s = I`) and scans :math:`h` once per distinct :math:`q` of the sweep (once for a sweep
 over I, once per gK value on an (I, gK) grid); each point then finds its brackets by a binary
 search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.03 s
-warm on 2 CPU cores, 1e5 points ~0.4 s (the bisections and the eigenvalues dominate).
+warm on 2 CPU cores, 1e5 points ~0.25 CPU-seconds (the eigenvalues dominate;
+``benchmarks/bench_equilibria.py``).
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ from .special import poles
 __all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "SingularModelError", "classify",
            "sweep_params"]
 
-# bisection to the grid spacing times 2^-40 (1e-13 mV for HH); the Newton step on the full
-# system after it reaches round-off (quadratic convergence), as 64 bisection steps did
-_BISECTION_STEPS = 40
+# safeguarded Newton on the balance until a step moves by less than 1e-10 of the bracket (1e-11
+# mV for HH; the error after it is of the order of that step squared); the Newton step on the
+# full system after it reaches round-off (quadratic convergence)
+_ROOT_TOL = 1e-10
+_ROOT_STEPS = 60
 _BLOCK = 2048  # points per block of the refinement
 
 
@@ -440,19 +444,39 @@ def _reduction(cm: CompiledModel) -> _Reduction | None:
     )
 
 
-def _bracketed_root(g, a, b, p):
-    """Bisection of a bracket [a, b] of g(., p), a fixed number of steps (_BISECTION_STEPS)."""
-    ga = g(a, p)
+def _bracketed_root(g, a, b, ga, gb, p):
+    r"""The root of :math:`g(\cdot, p)` in a bracket :math:`[a, b]` (:math:`g(a) g(b) \le 0`,
+    values at the ends given): Newton's method safeguarded by the bracket (rtsafe), from the
+    secant point of the ends. A Newton step that leaves the current bracket (or is not finite)
+    is replaced by its midpoint, and each step shrinks the bracket to the side where the sign
+    changes; it stops when a step moves by less than _ROOT_TOL of the bracket's width (quadratic
+    convergence: about three steps from a 0.1 mV bracket of HH's balance), after at most
+    _ROOT_STEPS. Vectorised use (``vmap``) runs until every lane has stopped."""
+    width = jnp.abs(b - a)
+    t = ga / (ga - gb)
+    x = jnp.where(jnp.isfinite(t) & (t >= 0) & (t <= 1), a + t * (b - a), 0.5 * (a + b))
+    sa = jnp.sign(ga)
 
-    def step(_, state):
-        a, b, ga = state
-        c = 0.5 * (a + b)
-        gc = g(c, p)
-        left = jnp.sign(gc) == jnp.sign(ga)
-        return (jnp.where(left, c, a), jnp.where(left, b, c), jnp.where(left, gc, ga))
+    def step(state):
+        k, lo, hi, x, _ = state
+        gx, dg = jax.jvp(lambda v: g(v, p), (x,), (jnp.ones_like(x),))
+        same = jnp.sign(gx) == sa  # the root lies between x and hi
+        lo, hi = jnp.where(same, x, lo), jnp.where(same, hi, x)
+        new = x - gx / dg
+        slack = _ROOT_TOL * width  # a converged step may point out of the bracket by round-off
+        inside = (jnp.isfinite(new) & (new >= jnp.minimum(lo, hi) - slack)
+                  & (new <= jnp.maximum(lo, hi) + slack))
+        new = jnp.where(gx == 0, x, jnp.where(inside, new, 0.5 * (lo + hi)))
+        return k + 1, lo, hi, new, jnp.abs(new - x)
 
-    a, b, _ = jax.lax.fori_loop(0, _BISECTION_STEPS, step, (a, b, ga))
-    return 0.5 * (a + b)
+    def going(state):
+        k, _, _, _, moved = state
+        return (k < _ROOT_STEPS) & jnp.any(moved > _ROOT_TOL * width)
+
+    bracket = jnp.sign(ga) != jnp.sign(gb)  # else nothing to do (an unused slot, or g(a) = 0)
+    start = jnp.where(bracket, jnp.inf, 0.0)
+    _, _, _, x, _ = jax.lax.while_loop(going, step, (0, a, b, x, start))
+    return x
 
 
 @functools.cache
@@ -491,7 +515,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         prev_up = jnp.pad(up[:, :-1], ((0, 0), (1, 0)))
         starts = valid & (~prev_valid | (up != prev_up))
         good = jnp.all(jnp.isfinite(s) & jnp.isfinite(m) & (m != 0))
-        return (grid, H, s, starts, up, valid, jnp.any(lone, axis=1),
+        return (grid, H, m, s, starts, up, valid, jnp.any(lone, axis=1),
                 jnp.max(jnp.sum(starts, axis=1), initial=0), good)
 
     @functools.partial(cached_jit, static_argnums=(0,))
@@ -533,23 +557,26 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         return found, j, jnp.max(jnp.sum(found, axis=1), initial=0)
 
     @functools.partial(cached_jit, static_argnums=(0,))
-    def refine(K, grid, P, found, j):
+    def refine(K, grid, H, m, s, u, P, found, j):
         """Solve the first K brackets of each point, slave the gates, one Newton step on the
         full system (arrowhead solve); eigenvalues of the Jacobian there."""
         order = jnp.argsort(~found, axis=1, stable=True)[:, :K]
         ok = jnp.take_along_axis(found, order, 1)
         jk = jnp.where(ok, jnp.take_along_axis(j, order, 1), 0)
         a, b = grid[jk], grid[jk + 1]
+        # the balance at the bracket's ends from the scan: g = m (s + h)
+        ga = m[:, None] * (s[:, None] + H[u[:, None], jk])
+        gb = m[:, None] * (s[:, None] + H[u[:, None], jk + 1])
         Pk = jnp.broadcast_to(P[:, None, :], ok.shape + P.shape[-1:])
-        flat = (a.ravel(), b.ravel(), Pk.reshape((a.size, P.shape[-1])))
+        flat = (a.ravel(), b.ravel(), ga.ravel(), gb.ravel(), Pk.reshape((a.size, P.shape[-1])))
 
-        def block(a, b, p):
-            v = jax.vmap(lambda a, b, p: _bracketed_root(g, a, b, p))(a, b, p)
+        def block(a, b, ga, gb, p):
+            v = jax.vmap(lambda *t: _bracketed_root(g, *t))(a, b, ga, gb, p)
             x = jax.vmap(lambda v, p: red.slaved(jnp.reshape(v, (1,)), p))(v, p)
             x, res, J = _polish(cm, x, p)
             # a root: |g| at the refined point is below its values at the bracket's ends; a
             # pole: |g| grew (or is not finite)
-            ends = jnp.maximum(jnp.abs(jax.vmap(g)(a, p)), jnp.abs(jax.vmap(g)(b, p)))
+            ends = jnp.maximum(jnp.abs(ga), jnp.abs(gb))
             root = (jnp.abs(jax.vmap(g)(x[:, 0], p)) <= ends) & jnp.isfinite(res)
             lam = _arrowhead_eigvals(J)
             return x, res, lam.real, lam.imag, root
@@ -638,7 +665,7 @@ def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):
             Q = Pd
     h = (hi[0] - lo[0]) / (grid_points - 1)
     prepare, runs, search, refine = _reduction_kernels(cm, red, split, grid_points + 2)
-    grid, H, s, starts, up, valid, lone, R, good = prepare(Pd, Q, lo[0] - h, hi[0] + h)
+    grid, H, m, s, starts, up, valid, lone, R, good = prepare(Pd, Q, lo[0] - h, hi[0] + h)
     if rows is not None and not bool(good):  # m(p) is 0 or not finite: scan g itself
         return _by_reduction(cm, red, P, lo, hi, grid_points, mesh=mesh)
     if bool(jnp.any(lone)):
@@ -653,7 +680,7 @@ def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):
     if not K:
         return (np.full((B, 0, n), np.nan), np.full((B, 0), np.nan),
                 np.full((B, 0, n), np.nan + 0j))
-    x, res, lam, pole = refine(K, grid, Pd, found, j)
+    x, res, lam, pole = refine(K, grid, H, m, s, jnp.asarray(ud), Pd, found, j)
     if bool(jnp.any(pole)):
         i, k = np.unravel_index(int(np.argmax(np.asarray(pole))), pole.shape)
         raise _singular_error(cm, red, float(x[i, k, 0]), P[i])
@@ -789,7 +816,10 @@ def _eigvals_kernel(cm: CompiledModel):
     return jax.jit(jax.vmap(lambda x, p: jnp.linalg.eigvals(cm.jac_x(x, p))))
 
 
-_ABERTH_STEPS = 32
+_ABERTH_STEPS = 32  # at most, for any row
+_ABERTH_SHARE = 8  # the late rows are iterated an eighth of the batch at a time
+_ABERTH_ROUND = 4  # steps per round of the late rows
+_ABERTH_TOL = 1e-26  # squared: no root moves by more than 1e-13 of the largest
 
 
 def _arrowhead_charpoly(J):
@@ -824,6 +854,79 @@ def _arrowhead_charpoly(J):
     return poly
 
 
+def _aberth_starts(c):
+    r"""Starting points of Aberth's iteration from the Newton polygon (Bini): the upper convex
+    hull :math:`H` of the points :math:`(k, \log|c_k|)` has, on each unit interval
+    :math:`[r, r + 1]`, the slope :math:`-\log u_r` where :math:`u_r` estimates the modulus of
+    the :math:`(r+1)`-th smallest root. Start :math:`r` lies on the circle of radius
+    :math:`u_r` at angle :math:`0.4 + 2\pi r / n`. Roots of very different moduli (the fast and
+    slow gates of HH) are then each started near their own size instead of on one circle,
+    which saves about two steps on average. Where a radius is 0 or not finite (a zero
+    coefficient), the circle of Fujiwara's bound is used instead. ``c`` is a list of the
+    n + 1 coefficient columns; returns the lists of real and imaginary parts."""
+    n = len(c) - 1
+    y = [jnp.log(jnp.abs(ck)) for ck in c]
+    hull = []
+    for k in range(n + 1):  # H(k): the largest chord value at k over all i <= k <= j
+        best = y[k]
+        for i in range(k + 1):
+            for j in range(max(k, i + 1), n + 1):
+                best = jnp.maximum(best, y[i] + (y[j] - y[i]) * (k - i) / (j - i))
+        hull.append(best)
+    bound = 2 * functools.reduce(jnp.maximum, [jnp.abs(c[n - k]) ** (1.0 / k)
+                                               for k in range(1, n + 1)])
+    zr, zi = [], []
+    for r in range(n):
+        radius = jnp.exp(hull[r] - hull[r + 1])
+        radius = jnp.where(jnp.isfinite(radius) & (radius > 0), radius, bound)
+        angle = 0.4 + 2 * np.pi * r / n
+        zr.append(radius * np.cos(angle))
+        zi.append(radius * np.sin(angle))
+    return zr, zi
+
+
+def _aberth_step(c, zr, zi):
+    """One Aberth–Ehrlich step for each row; the roots and coefficients are lists of columns
+    (elementwise arithmetic on whole columns vectorises; small trailing axes do not), each
+    pair's reciprocal difference computed once, one real division per complex one. Returns the
+    new roots and, per row, the squared largest move relative to the largest root."""
+    n = len(zr)
+
+    def inv(br, bi):
+        q = 1 / (br * br + bi * bi)
+        return br * q, -bi * q
+
+    def mul(ar, ai, br, bi):
+        return ar * br - ai * bi, ar * bi + ai * br
+
+    sums = [[jnp.zeros_like(zr[0]), jnp.zeros_like(zr[0])] for _ in range(n)]
+    for j in range(n):
+        for k in range(j + 1, n):
+            er, ei = inv(zr[j] - zr[k], zi[j] - zi[k])
+            sums[j][0], sums[j][1] = sums[j][0] + er, sums[j][1] + ei
+            sums[k][0], sums[k][1] = sums[k][0] - er, sums[k][1] - ei
+    new_r, new_i, moves, sizes = [], [], [], []
+    for j in range(n):
+        x, y = zr[j], zi[j]
+        pr, pi = jnp.ones_like(x), jnp.zeros_like(x)
+        dr, di = jnp.zeros_like(x), jnp.zeros_like(x)
+        for m in range(n - 1, -1, -1):  # Horner for p and p'
+            dr, di = dr * x - di * y + pr, dr * y + di * x + pi
+            pr, pi = pr * x - pi * y + c[m], pr * y + pi * x
+        ur, ui = mul(pr, pi, *inv(dr, di))  # Newton correction p / p'
+        sr, si = mul(ur, ui, *sums[j])
+        wr, wi = mul(ur, ui, *inv(1 - sr, -si))
+        ok = jnp.isfinite(wr) & jnp.isfinite(wi) & ((pr != 0) | (pi != 0))
+        wr, wi = jnp.where(ok, wr, 0), jnp.where(ok, wi, 0)
+        new_r.append(x - wr)
+        new_i.append(y - wi)
+        moves.append(wr * wr + wi * wi)
+        sizes.append(x * x + y * y)
+    size = functools.reduce(jnp.maximum, sizes)
+    change = functools.reduce(jnp.maximum, moves) / jnp.maximum(size, 1e-300)
+    return new_r, new_i, jnp.where(jnp.isfinite(change), change, 0.0)
+
+
 def _polynomial_roots(c):
     r"""All roots of real monic polynomials (ascending coefficients ``(..., n + 1)``) by the
     Aberth–Ehrlich simultaneous iteration
@@ -832,57 +935,71 @@ def _polynomial_roots(c):
               {1 - p(z_j)/p'(z_j) \sum_{k \ne j} (z_j - z_k)^{-1}},
 
     cubically convergent for simple roots, vectorised over the leading axes, in real
-    arithmetic on (real, imaginary) pairs (XLA's complex division is several times dearer).
-    Starts: a circle about the roots' centroid :math:`-c_{n-1}/n` with Fujiwara's bound
-    :math:`2 \max_k |c_{n-k}|^{1/k}` as diameter; it stops when no root moves by more than
-    1e-13 of the largest root (or after 32 steps), then takes one more step (cubic
-    convergence). Roots whose imaginary part is at round-off level are made real, and complex
-    roots are paired with their nearest conjugate and averaged, so pairs are exact conjugates
-    (as LAPACK returns them).
+    arithmetic on (real, imaginary) columns (XLA's complex division is several times dearer),
+    from the Newton polygon's starts (:func:`_aberth_starts`). A row has converged after a step
+    that moved no root by more than 1e-13 of its largest (its roots are then at round-off:
+    cubic convergence). Most HH spectra need 6–8 steps, near-double roots up to ~18; so that a
+    batch does not run at the pace of its slowest row, the rows that have not converged are
+    gathered an eighth of the batch at a time (the first such rows) and take _ABERTH_ROUND
+    steps, round after round, until none is left (at most _ABERTH_STEPS steps per row). Roots
+    whose imaginary part is at round-off level are made real, and complex roots are paired with
+    their nearest conjugate and averaged, so pairs are exact conjugates (as LAPACK returns
+    them).
     """
+    c = jnp.asarray(c)
     n = c.shape[-1] - 1
-    ks = jnp.arange(1, n + 1)
-    bound = 2 * jnp.max(jnp.abs(c[..., n - ks]) ** (1.0 / ks), axis=-1, keepdims=True)
-    angle = 0.4 + 2 * jnp.pi * jnp.arange(n) / n
-    zr = -c[..., n - 1:n] / n + 0.5 * bound * jnp.cos(angle)
-    zi = 0.5 * bound * jnp.sin(angle)
+    lead = c.shape[:-1]
+    c = c.reshape((-1, n + 1))
+    rows = c.shape[0]
+    cols = [c[:, k] for k in range(n + 1)]
+    zr, zi = _aberth_starts(cols)
+
+    def steps(count, c, zr, zi, change):
+        return jax.lax.fori_loop(0, count, lambda _, st: _aberth_step(c, *st[:2]),
+                                 (zr, zi, change))
+
+    change = jnp.full((rows,), jnp.inf, c.dtype)
+    used = jnp.zeros((rows,), int)  # steps each row has taken
+    cap = max(1, rows // _ABERTH_SHARE)
+
+    def late(change, used):
+        return (change > _ABERTH_TOL) & (used < _ABERTH_STEPS)
+
+    def another_round(state):  # the first `cap` late rows (fill slots read row 0, dropped)
+        zr, zi, change, used = state
+        idx = jnp.nonzero(late(change, used), size=cap, fill_value=rows)[0]
+        i = jnp.minimum(idx, rows - 1)
+        r, s, d = steps(_ABERTH_ROUND, [ck[i] for ck in cols], [z[i] for z in zr],
+                        [z[i] for z in zi], change[i])
+        return ([z.at[idx].set(u, mode="drop") for z, u in zip(zr, r)],
+                [z.at[idx].set(u, mode="drop") for z, u in zip(zi, s)],
+                change.at[idx].set(d, mode="drop"),
+                used.at[idx].add(_ABERTH_ROUND, mode="drop"))
+
+    zr, zi, _, _ = jax.lax.while_loop(lambda st: jnp.any(late(st[2], st[3])), another_round,
+                                      (zr, zi, change, used))
+    z = jnp.stack(zr, -1) + 1j * jnp.stack(zi, -1)
+    z = z.reshape(lead + (n,))
     eye = jnp.eye(n, dtype=bool)
-
-    def div(ar, ai, br, bi):
-        q = br * br + bi * bi
-        return (ar * br + ai * bi) / q, (ai * br - ar * bi) / q
-
-    def step(state):
-        k, zr, zi, _ = state
-        pr, pi = jnp.ones_like(zr), jnp.zeros_like(zr)
-        dr, di = jnp.zeros_like(zr), jnp.zeros_like(zr)
-        for m in range(n - 1, -1, -1):  # Horner for p and p'
-            dr, di = dr * zr - di * zi + pr, dr * zi + di * zr + pi
-            pr, pi = pr * zr - pi * zi + c[..., m, None], pr * zi + pi * zr
-        ur, ui = div(pr, pi, dr, di)  # Newton correction p / p'
-        er = zr[..., :, None] - zr[..., None, :]
-        ei = zi[..., :, None] - zi[..., None, :]
-        sr, si = div(jnp.ones_like(er), jnp.zeros_like(ei), jnp.where(eye, 1.0, er), ei)
-        sr, si = jnp.where(eye, 0, sr).sum(-1), jnp.where(eye, 0, si).sum(-1)
-        wr, wi = div(ur, ui, 1 - (ur * sr - ui * si), -(ur * si + ui * sr))
-        ok = jnp.isfinite(wr) & jnp.isfinite(wi) & ((pr != 0) | (pi != 0))
-        wr, wi = jnp.where(ok, wr, 0), jnp.where(ok, wi, 0)
-        size = jnp.max(jnp.hypot(zr, zi), axis=-1, keepdims=True)
-        change = jnp.hypot(wr, wi) / jnp.maximum(size, 1e-300)
-        change = jnp.max(jnp.where(jnp.isfinite(change), change, 0.0))
-        return k + 1, zr - wr, zi - wi, change
-
-    def going(state):
-        return (state[0] < _ABERTH_STEPS) & (state[3] > 1e-13)
-
-    _, zr, zi, _ = jax.lax.while_loop(going, step, (0, zr, zi, jnp.inf))
-    _, zr, zi, _ = step((0, zr, zi, 0.0))
-    z = zr + 1j * zi
     scale = jnp.maximum(1.0, jnp.max(jnp.abs(z), axis=-1, keepdims=True))
-    real = jnp.abs(zi) <= 64 * jnp.finfo(zr.dtype).eps * scale
+    real = jnp.abs(z.imag) <= 64 * jnp.finfo(c.dtype).eps * scale
     gap = jnp.abs(z[..., :, None] - jnp.conj(z[..., None, :]))
     mate = jnp.take_along_axis(z, jnp.argmin(jnp.where(eye, jnp.inf, gap), axis=-1), -1)
-    return jnp.where(real, zr + 0j, 0.5 * (z + jnp.conj(mate)))
+    return jnp.where(real, z.real + 0j, 0.5 * (z + jnp.conj(mate)))
+
+
+def _sort_spectra(lam):
+    """Sort the last axis (a few eigenvalues) by decreasing real part, then increasing
+    imaginary part (as :func:`spectrum_order`), by odd–even transposition: n rounds of
+    compare-exchange with ``where`` (XLA's sort costs several times more on short rows)."""
+    n = lam.shape[-1]
+    cols = [lam[..., k] for k in range(n)]
+    for r in range(n):
+        for k in range(r % 2, n - 1, 2):
+            x, y = cols[k], cols[k + 1]
+            swap = (y.real > x.real) | ((y.real == x.real) & (y.imag < x.imag))
+            cols[k], cols[k + 1] = jnp.where(swap, y, x), jnp.where(swap, x, y)
+    return jnp.stack(cols, -1)
 
 
 def _arrowhead_eigvals(J):
@@ -893,8 +1010,7 @@ def _arrowhead_eigvals(J):
         lam = J[..., 0] + 0j
     else:
         lam = _polynomial_roots(_arrowhead_charpoly(J))
-    order = jnp.lexsort((lam.imag, -lam.real), axis=-1)
-    return jnp.take_along_axis(lam, order, -1)
+    return _sort_spectra(lam)
 
 
 @float64

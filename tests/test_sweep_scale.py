@@ -84,3 +84,53 @@ def test_grid_equals_list_of_parameter_sets():
     np.testing.assert_array_equal(flat.count.reshape(grid.count.shape), grid.count)
     np.testing.assert_allclose(flat.eigenvalues.reshape(grid.eigenvalues.shape),
                                grid.eigenvalues, rtol=1e-10, atol=1e-12)
+
+
+def _poly_with_roots(roots):
+    """Monic real coefficients, ascending, of the polynomial with these roots (numpy.poly)."""
+    return np.poly(roots).real[::-1]
+
+
+@pytest.mark.parametrize("degree", [2, 4])
+def test_polynomial_roots_match_numpy_on_hostile_spectra(x64, degree):
+    """The batched Aberth roots (Newton-polygon starts, the late rows iterated on their own)
+    against numpy.roots: random spectra over six orders of magnitude, near-double roots (slow
+    rows), a zero root. One batch mostly fast (the late rows gathered), one all slow (more
+    late rows than the gather holds: the whole batch iterates)."""
+    import jax
+
+    from hhanalysis.equilibria import _polynomial_roots
+
+    roots = jax.jit(_polynomial_roots)
+    rng = np.random.default_rng(degree)
+    spectra = []
+    for _ in range(59):
+        half = degree // 2
+        pairs = rng.uniform(-5, 5, half) * 10.0 ** rng.uniform(-3, 3, half)
+        z = list(pairs + 1j * np.abs(pairs) * rng.uniform(0.1, 2, half))
+        z += [np.conj(w) for w in z]
+        z += list(-10.0 ** rng.uniform(-3, 3, degree - len(z)))
+        spectra.append(z)
+    near = [[-1.0, -1.0 - 1e-6] + [-3.0 - k for k in range(degree - 2)] for _ in range(64)]
+    zero = [[0.0] + [-(k + 1.0) for k in range(degree - 1)]]
+    for batch in (spectra + near[:4] + zero, near):
+        C = np.array([_poly_with_roots(z) for z in batch])
+        got = np.asarray(roots(C))
+        for c, g in zip(C, got):
+            ref = np.roots(c[::-1])
+            scale = max(1.0, np.abs(ref).max())
+            # a near-double root is ill-conditioned: both methods agree to sqrt(eps) there
+            tol = 1e-6 if np.min(np.abs(ref[:, None] - ref[None, :]) + np.eye(degree) * 9) < 1e-4 \
+                else 1e-10
+            np.testing.assert_allclose(np.sort_complex(g), np.sort_complex(ref), rtol=0,
+                                       atol=tol * scale)
+            assert np.array_equal(np.sort_complex(g), np.sort_complex(np.conj(g)))
+
+
+def test_spectrum_sort_matches_spectrum_order(x64):
+    from hhanalysis.equilibria import _sort_spectra, spectrum_order
+
+    rng = np.random.default_rng(0)
+    lam = rng.integers(-3, 3, (200, 5)) + 1j * rng.integers(-2, 3, (200, 5))
+    ref = np.take_along_axis(lam, spectrum_order(lam), -1)
+    assert np.array_equal(np.asarray(_sort_spectra(lam)), ref)
