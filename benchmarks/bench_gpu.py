@@ -16,6 +16,9 @@ Rows:
 
 * ``hopf``: :func:`hhanalysis.hopf_points` of the brainpy preset in I for 1000 values of gK
   (quick: 100), warm seconds and points/s.
+* ``lpc``: :func:`hhanalysis.lpc_points` of the brainpy preset (the fold of cycles born at the
+  lower Hopf point) in I for 1000 values of gK in [30, 45] (quick: 10): warm-started in order
+  (``lax.scan``), and independent sets vmapped in chunks of 100 (``batch=100``; quick 10).
 
 ``--devices all`` spreads the populations and the sweeps over every device
 (``Execution(devices=...)``, ``find_equilibria(devices=...)``).
@@ -143,6 +146,17 @@ def main(argv=None):
 
     t = _warm(hopf)
     table.row("hopf points", "float64", sets, t, sets / t, "", "")
+    hopf1 = hh.continue_equilibria(brainpy, "I", 0.0, 10.0).hopf_points[0]
+    lpc = hh.lpc_point(brainpy, "I", hh.continue_cycles(brainpy, hopf1, (0.0, 10.0)))
+    sets = 10 if args.quick else 1000
+    gK = np.linspace(30.0, 45.0, sets)
+    for label, kw in (("lpc points, scan", {}),
+                      ("lpc points, vmap", {"warm_start": False, "batch": min(sets, 100)})):
+        def lpcs(kw=kw):
+            jax.block_until_ready(hh.lpc_points(brainpy, "I", lpc, gK=gK, **kw).param)
+
+        t = _warm(lpcs, repeats=1)
+        table.row(label, "float64", sets, t, sets / t, "", "")
 
 
 if __name__ == "__main__":

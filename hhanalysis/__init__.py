@@ -93,7 +93,7 @@ _LAZY = {
     **{name: (".phase", name) for name in (
         "DirectPhaseResponse", "Interaction", "PhaseResponse", "direct_phase_response",
         "gap_junction", "interaction_function", "phase_response", "synapse")},
-    **{name: (".scale", name) for name in ("hopf_points", "sweep", "Sweep")},
+    **{name: (".scale", name) for name in ("hopf_points", "lpc_points", "sweep", "Sweep")},
     "CenterManifold": (".spectra", "CenterManifold"),
     "center_manifold": (".spectra", "center_manifold"),
 }
@@ -131,5 +131,6 @@ __all__ = [
     "phase_response", "direct_phase_response", "interaction_function", "gap_junction",
     "synapse", "PhaseResponse", "DirectPhaseResponse", "Interaction",
     "SingularModelError", "SimulatedOrbit", "HomoclinicEnd", "simulate_cycle", "classify_end",
-    "load_ode", "trajectory", "Trajectory", "library", "hopf_points", "sweep", "Sweep",
+    "load_ode", "trajectory", "Trajectory", "library", "hopf_points", "lpc_points", "sweep",
+    "Sweep",
 ]

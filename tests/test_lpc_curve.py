@@ -110,3 +110,24 @@ def test_bad_arguments(model, lpc):
     with pytest.raises(ValueError, match="outside its bounds"):
         hh.continue_lpc(model, lpc, ("I", "gK"), {"gK": (40.0, 50.0)})
 
+
+
+def test_batched_lpc_points_agree_with_auto_user_points(model, lpc):
+    """hh.lpc_points: the folds of cycles of several parameter sets in one call (each reached
+    from the previous one), at gK values where AUTO-07p located points of the LPC curve."""
+    refs = {round(p["gK"]): p for p in REF["user_points"]}
+    gk = [30.0, 40.0, 45.0]
+    pts = hh.lpc_points(model, "I", lpc, gK=gk)
+    assert pts.param.shape == (3,) and bool(pts.converged.all())
+    for k, g in enumerate(gk):
+        ref = refs[round(g)]
+        # AUTO's user point sits up to 5e-8 off the requested gK (dI/dgK ~ 0.6 here)
+        assert float(pts.param[k]) == pytest.approx(ref["I"], rel=1e-6)
+        assert float(pts.period[k]) == pytest.approx(ref["period"], rel=1e-6)
+        assert float(pts.params["gK"][k]) == g
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "4"])
+def test_batched_lpc_points_reject_a_bad_batch(model, lpc, bad):
+    with pytest.raises(ValueError, match="batch must be None or a positive integer"):
+        hh.lpc_points(model, "I", lpc, warm_start=False, batch=bad, gK=[30.0])

@@ -549,6 +549,68 @@ def _lpc_row(cm: CompiledModel, k: int, ntst: int, ncol: int):
     return jax.jit(row)
 
 
+@functools.cache
+def _lpc_chain_solver(cm: CompiledModel, k: int, ntst: int, ncol: int, idx: tuple):
+    """``chain(values (N, len(idx)), base, u0, p0, c)``: the LPC point of each row of
+    ``values`` in turn (``jax.lax.scan``), each reached from the last one that converged (a
+    short homotopy between neighbours), or from the guess ``(u0, p0)`` if that fails."""
+    from .problems import lpc as lpc_problem
+
+    system = lpc_problem.lpc_system(cm, k, ntst, ncol)
+    disc = Discretisation(len(cm.state_names), ntst, ncol)
+
+    def chain(values, base, u0, p0, c):
+        def step(carry, v):
+            y_c, p_c, at_guess = carry  # the last converged point, and whether it is the guess
+            p = _set(base, idx, v)
+
+            def attempt(state):  # from the last converged point, then from the guess
+                tried, _, _ = state
+                y, ok = solve_point(system, p, jnp.where(tried == 0, y_c, u0),
+                                    jnp.where(tried == 0, p_c, p0), c)
+                return tried + 1, y, ok
+
+            def retry(state):
+                tried, _, ok = state
+                return (tried == 0) | ((tried == 1) & ~ok & ~at_guess)
+
+            _, y, ok = jax.lax.while_loop(retry, attempt, (0, y_c, jnp.asarray(False)))
+            p_at = p.at[k].set(y[-1])
+            X = disc.orbit(y)
+            out = (y[-1], y[-2], X, X.max(axis=0), X.min(axis=0), _as_dict(cm.param_names, p_at),
+                   ok, jnp.max(jnp.abs(system.residual(y, p, c))))
+            return (jnp.where(ok, y, y_c), jnp.where(ok, p_at, p_c), at_guess & ~ok), out
+
+        return jax.lax.scan(step, (u0, p0, jnp.asarray(True)), values)[1]
+
+    return jax.jit(chain)
+
+
+def lpc_chain(model: ODEModel, param: str, guess, index, names: tuple, values):
+    """The LPC points of ``lpc_point(model, param, guess, index, **dict(zip(names, row)))``
+    for each row of ``values`` ``(N, len(names))``, each reached from the previous converged
+    one: a :class:`PeriodicOrbit` with a leading axis ``N``. See
+    :func:`hhanalysis.scale.lpc_points`."""
+    X0, mesh, T0, pname, lam0, base, ncol = _cycle_guess(model, guess, index, "lpc_point")
+    if param != pname:
+        raise ValueError(f"param = {param!r}: the guess's branch is in {pname!r}")
+    check_params(model, pname, dict(zip(names, np.asarray(values)[0])) if len(values) else {})
+    cm = model.compile()
+    k = cm.param_index(pname)
+    ntst = mesh.size - 1
+    u0 = jnp.asarray(Discretisation(model.n_states, ntst, ncol).pack(X0, T0, lam0))
+    p0 = jnp.asarray(model.param_vector(**base))
+    c = (u0, jnp.asarray(np.diff(mesh)))
+    c = c + (_lpc_row(cm, k, ntst, ncol)(u0, p0, c),)
+    idx = tuple(model.param_names.index(name) for name in names)
+    lam, T, X, x_max, x_min, p_at, ok, res = _lpc_chain_solver(cm, k, ntst, ncol, idx)(
+        jnp.asarray(values, dtype=jnp.float64), p0, u0, p0, c)
+    return PeriodicOrbit(param=lam, period=T, orbit=X,
+                         mesh=jnp.broadcast_to(jnp.asarray(mesh), (len(values), mesh.size)),
+                         x_max=x_max, x_min=x_min, params=p_at, converged=ok, residual=res,
+                         param_name=pname, state_names=model.state_names, ncol=ncol)
+
+
 def _orbit_point(model, guess, index, what, param, params, throw):
     X0, mesh, T0, pname, lam0, base, ncol = _cycle_guess(model, guess, index, what)
     if param is not None and param != pname:
