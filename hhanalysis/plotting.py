@@ -180,11 +180,16 @@ def plot_equilibrium_branch(branch, variable: str = "V", ax=None, label_points: 
     ax.plot(p, np.where(~stable | at_point, v, np.nan), color=UNSTABLE_EQ, lw=1.5, ls="--",
             label="unstable equilibrium")
     if label_points:
+        params = np.asarray(branch.param, float)
         for s in branch.special_points:
             tag = {"hopf": "H", "fold": "LP", "bp": "BP"}.get(s.kind, s.kind)
             ax.plot(s.param, s.state[idx], "ks", ms=5, zorder=5)
-            ax.annotate(tag, (s.param, s.state[idx]), xytext=(4, -12),
-                        textcoords="offset points", fontsize=9)
+            # a fold where the branch turns back to larger values: the label goes on its
+            # outer (left) side, where no line passes
+            near = params[max(s.index - 3, 0):s.index + 5]
+            left = s.kind == "fold" and near.size and bool(np.all(near >= s.param - 1e-12))
+            ax.annotate(tag, (s.param, s.state[idx]), xytext=(-6, -4) if left else (4, -12),
+                        textcoords="offset points", fontsize=9, ha="right" if left else "left")
     ax.set_xlabel(_label(branch.model, branch.param_name))
     ax.set_ylabel(_label(branch.model, variable))
     return ax
