@@ -493,9 +493,9 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
     (lo1, hi1), (lo2, hi2) = diagram.bounds if window is None else window
     handles = []
     seen_in = np.zeros((0, 0), bool)
-    if g["stable"].size:  # the grid points in the drawn window (whose colours show)
-        seen_in = ((g[p2] >= lo2) & (g[p2] <= hi2))[:, None] & \
-            ((g[p1] >= lo1) & (g[p1] <= hi1))[None, :]
+    if g["stable"].size:  # the grid points inside the drawn window (whose cells show)
+        seen_in = ((g[p2] > lo2) & (g[p2] < hi2))[:, None] & \
+            ((g[p1] > lo1) & (g[p1] < hi1))[None, :]
     if shade and g.get("regime") is not None and g["regime"].size:
         region = np.asarray(g["regime"])
         ax.pcolormesh(g[p1], g[p2], region.astype(float), shading="nearest",

@@ -289,8 +289,11 @@ def test_two_parameter_diagram_brainpy(brainpy, brainpy_plane, tmp_path):
     inside = (g["I"] > 10) & (g["I"] < 150)
     assert not g["stable"][row, inside].any() and g["stable"][row, g["I"] > 165].all()
     paths = d.to_csv(tmp_path)
-    assert [p.name for p in paths] == ["curves.csv", "codim2.csv"]
+    assert [p.name for p in paths] == ["curves.csv", "codim2.csv", "regimes.csv"]
     assert paths[1].read_text().count("\n") == 5
+    rows = [r.split(",") for r in paths[2].read_text().splitlines()[1:]]
+    assert len(rows) == 41 * 31
+    assert {r[2] for r in rows if float(r[1]) == 36 and 10 < float(r[0]) < 150} == {"tonic"}
     with pytest.raises(ValueError, match="bounds"):
         hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (0, 1)})
 

@@ -11,11 +11,30 @@ the second parameter) are computed, and the curve of folds of cycles
 (:func:`~hhanalysis.continuation.cycle_curves.continue_lpc`) is continued from each of their
 LPC points.
 
-The plane is also sampled on a grid with :func:`~hhanalysis.find_equilibria` (vectorised),
-which marks where a stable equilibrium exists (rest is possible) and where none does (the
-neuron cannot rest: an HH-type neuron fires repetitively there). The LPC curves bound the
-region where a stable cycle coexists with the stable equilibrium (beyond the subcritical part of
-a Hopf curve); the region itself is not shaded yet.
+The plane is also sampled on a grid (default 121 x 81 points) and every grid point is given
+its regime (``grid['regime']``, codes of :data:`hhanalysis.scale.REGIMES`):
+
+* **rest**: a stable equilibrium and no stable cycle;
+* **repetitive firing**: no stable equilibrium (the trajectories stay bounded and do not come
+  to rest: an HH-type neuron fires, or oscillates with a small amplitude just inside a
+  supercritical Hopf curve);
+* **bistable**: a stable equilibrium and a stable cycle (between an LPC curve and the
+  subcritical part of a Hopf curve, where both exist);
+* **none**: no equilibrium in the model's state box.
+
+The equilibria and their stability come from :func:`~hhanalysis.find_equilibria`
+(vectorised). Stable cycles are followed from the firing region into the region of stable
+equilibria by simulation, like a continuation whose steps are the grid points: the firing
+points next to the rest region start from a spike; then, front by front, every point with a
+stable equilibrium next to an oscillating point starts from that neighbour's final state, and
+is bistable if it keeps oscillating (RK4, dt = 0.02, 100 ms transient and 100 ms window; an
+oscillation that shrinks must keep 0.97 of its amplitude over a second run, to tell a slowly
+damped focus next to a Hopf curve from a cycle). Only the fronts are simulated, each in one
+batched call: a few hundred simulations on the default grid, ~5 s on 2 CPU cores. The regions
+are exact to one grid cell; the curves drawn over them are the exact boundaries where they were
+continued (Hopf, LPC). A region of bistability that touches no firing point (cycles born at
+folds of cycles away from any Hopf curve) is not found. :meth:`TwoParameterDiagram.with_grid`
+recomputes the grid, e.g. finer for a zoom; ``regimes=False`` skips the simulations.
 """
 
 from __future__ import annotations
@@ -106,7 +125,9 @@ class TwoParameterDiagram:
 
     def tables(self) -> dict[str, str]:
         """The CSV tables as text: ``curves.csv`` (kind, curve, both parameters, l1 / a at
-        every point) and ``codim2.csv`` (kind, both parameters, normal-form coefficients)."""
+        every point), ``codim2.csv`` (kind, both parameters, normal-form coefficients) and,
+        with a grid of regimes, ``regimes.csv`` (both parameters, the regime of
+        :data:`hhanalysis.scale.REGIMES` at every grid point)."""
         p1, p2 = self.params
         rows = [f"kind,curve,{p1},{p2},l1,a"]
         for kind, curves in (("hopf", self.hopf_curves), ("fold", self.fold_curves),
@@ -122,6 +143,15 @@ class TwoParameterDiagram:
                               if isinstance(v, (int, float))) if s.data else ""
             rows.append(f"{s.kind},{s.params[p1]!r},{s.params[p2]!r},{coeffs}")
         out["codim2.csv"] = "\n".join(rows) + "\n"
+        if self.grid.get("regime") is not None and self.grid["regime"].size:
+            from ..scale import REGIMES
+
+            g = self.grid
+            rows = [f"{p1},{p2},regime"]
+            x, y = np.meshgrid(g[p1], g[p2])  # (G2, G1), as the regimes
+            rows += [f"{a!r},{b!r},{REGIMES[r]}" for a, b, r in
+                     zip(x.ravel().tolist(), y.ravel().tolist(), g["regime"].ravel().tolist())]
+            out["regimes.csv"] = "\n".join(rows) + "\n"
         return out
 
     def to_csv(self, directory) -> list[Path]:
