@@ -31,10 +31,11 @@ is bistable if it keeps oscillating (RK4, dt = 0.02, 100 ms transient and 100 ms
 oscillation that shrinks must keep 0.97 of its amplitude over a second run, to tell a slowly
 damped focus next to a Hopf curve from a cycle). Only the fronts are simulated, each in one
 batched call: a few hundred simulations on the default grid, ~5 s on 2 CPU cores. The regions
-are exact to one grid cell; the curves drawn over them are the exact boundaries where they were
-continued (Hopf, LPC). A region of bistability that touches no firing point (cycles born at
-folds of cycles away from any Hopf curve) is not found. :meth:`TwoParameterDiagram.with_grid`
-recomputes the grid, e.g. finer for a zoom; ``regimes=False`` skips the simulations.
+are resolved to about one grid cell; the curves drawn over them are the exact boundaries where
+they were continued (Hopf, LPC). A region of bistability that touches no firing point (cycles
+born at folds of cycles away from any Hopf curve) is not found.
+:meth:`TwoParameterDiagram.with_grid` recomputes the grid, e.g. finer for a zoom;
+``regimes=False`` skips the simulations.
 """
 
 from __future__ import annotations
@@ -375,16 +376,18 @@ def _shifted(a: np.ndarray, di: int, dj: int, fill) -> np.ndarray:
 
 
 def _settle(model, X0: np.ndarray, P: np.ndarray, *, dt: float, transient: int, window: int,
-            min_amplitude: float, method: str = "rk4", batch: int = 256):
+            min_amplitude: float, method: str = "rk4"):
     """Simulate every row of ``X0`` (``(M, n)``) at the parameters of the same row of ``P``
-    (``(M, n_params)``) for ``transient`` then ``window`` steps (exponential Euler, in chunks
-    of ``batch`` points: one compilation). Returns the final states, whether each ends on a
-    sustained oscillation of the first state (the criterion of :func:`hhanalysis.sweep`), and
-    its peak-to-peak amplitudes over the last and the first half of the window."""
+    (``(M, n_params)``) for ``transient`` then ``window`` steps of ``dt`` (the fixed-step
+    ``method`` of :mod:`hhanalysis.simulate`, in chunks of 32 or 256 points: two compilations).
+    Returns the final states, whether each ends on a sustained oscillation of the first state
+    (the criterion of :func:`hhanalysis.sweep`), and its peak-to-peak amplitudes over the last
+    and the first half of the window."""
     from ..scale import _cycles, _hysteresis_kernel
 
     run = _hysteresis_kernel(model, transient, window, method)
     M = len(X0)
+    batch = 32 if M <= 32 else 256  # most fronts are small: two compilations
     pad = -M % batch
     X0 = np.concatenate([X0, np.repeat(X0[:1], pad, axis=0)])
     P = np.concatenate([P, np.repeat(P[:1], pad, axis=0)])
@@ -413,7 +416,8 @@ def _regimes(model, eqs, *, dt: float = 0.02, transient: float = 100.0,
     front, every point with a stable equilibrium next to a point that oscillates is simulated
     from that neighbour's final state (a point that came to rest is tried again from each other
     neighbour that oscillates: the phase of a final state may lie outside the basin of the
-    cycle next door). It is bistable if it keeps oscillating (the criterion of
+    cycle next door). Every simulation is RK4 with step ``dt``, ``transient`` then ``window``
+    (time units of the model). A point is bistable if it keeps oscillating (the criterion of
     :func:`hhanalysis.sweep`) and, where the oscillation shrank during the window (late
     amplitude below 0.999 of the early one: a slowly damped focus next to a Hopf curve looks
     alike), if it keeps 0.97 of its amplitude over a second run of the same length. Only the
