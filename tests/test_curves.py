@@ -296,6 +296,10 @@ def test_two_parameter_diagram_brainpy(brainpy, brainpy_plane, tmp_path):
     assert {r[2] for r in rows if float(r[1]) == 36 and 10 < float(r[0]) < 150} == {"tonic"}
     with pytest.raises(ValueError, match="bounds"):
         hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (0, 1)})
+    with pytest.raises(ValueError, match="shape must be two counts"):
+        d.with_grid((5,))
+    with pytest.raises(ValueError, match="bounds"):
+        d.with_grid((5, 5), {"I": (0, 1)})
 
 
 def _equilibria(I, gK):

@@ -33,7 +33,8 @@ damped focus next to a Hopf curve from a cycle). Only the fronts are simulated, 
 batched call: a few hundred simulations on the default grid, ~5 s on 2 CPU cores. The regions
 are resolved to about one grid cell; the curves drawn over them are the exact boundaries where
 they were continued (Hopf, LPC). A region of bistability that touches no firing point (cycles
-born at folds of cycles away from any Hopf curve) is not found.
+born at folds of cycles away from any Hopf curve) is not found, nor a cycle whose period exceeds
+a third of the window (e.g. very close to a homoclinic orbit).
 :meth:`TwoParameterDiagram.with_grid` recomputes the grid, e.g. finer for a zoom;
 ``regimes=False`` skips the simulations.
 """
