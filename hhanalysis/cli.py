@@ -650,8 +650,9 @@ def _simulate_model(args, path: Path) -> int:
 
 def cmd_two_parameter(args) -> int:
     """``two-parameter``: the Hopf and fold curves (with ``--lpc`` the curves of folds of cycles
-    too) in a window of two parameters, as a figure, an NPZ-free pair of CSV tables (curves and
-    codim-2 points) and a printed summary."""
+    too) in a window of two parameters over the regions of rest, repetitive firing and
+    bistability, as a figure, CSV tables (curves, codim-2 points, the regime at every grid
+    point) and a printed summary."""
     path = _out_path(args.out)
     model = _model(args)
     p1, p2 = args.params

@@ -584,15 +584,17 @@ TWO_PARAMETER_PLANES = (
 )
 
 
-#: The zoom of the (I, gK) plane on its curve of folds of cycles.
+#: The zoom of the (I, gK) plane on its curve of folds of cycles, and its grid of regimes.
 TWO_PARAMETER_ZOOM = ((-2.0, 92.0), (36.0, 60.0))
+TWO_PARAMETER_ZOOM_GRID = (95, 49)
 
 
 def figure_two_parameter(out: Path) -> dict:
     """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
-    and fold curves with their codim-2 points over the regions with and without a stable
-    equilibrium (:func:`hhanalysis.two_parameter_diagram`); in the (I, gK) plane also the curve
-    of folds of cycles born at the lower Hopf point's fold of cycles."""
+    and fold curves with their codim-2 points over the regions of rest, repetitive firing and
+    bistability (:func:`hhanalysis.two_parameter_diagram`); in the (I, gK) plane also the curve
+    of folds of cycles born at the lower Hopf point's fold of cycles, and a zoom on it (its
+    regions on a finer grid)."""
     from .continuation.two_parameter import two_parameter_diagram
     from .plotting import plot_two_parameter_diagram
 
@@ -604,8 +606,9 @@ def figure_two_parameter(out: Path) -> dict:
         title = f"{preset} preset: ({params[0]}, {params[1]})"
         plot_two_parameter_diagram(d, ax=axes[key], title=title,
                                    label_cycle_points=not cycles)
-        if cycles:  # the LPC curve's crowded top, zoomed, with the legend
-            plot_two_parameter_diagram(d, ax=axes["zoom"], title=f"{title}, zoom",
+        if cycles:  # the LPC curve's crowded top, zoomed, on a finer grid of regimes
+            plot_two_parameter_diagram(d.with_grid(TWO_PARAMETER_ZOOM_GRID, TWO_PARAMETER_ZOOM),
+                                       ax=axes["zoom"], title=f"{title}, zoom",
                                        window=TWO_PARAMETER_ZOOM)
         found[f"{preset}_{params[0]}_{params[1]}"] = [
             {"kind": s.kind, **{k: s.params[k] for k in params}} for s in d.codim2_points]

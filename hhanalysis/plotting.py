@@ -466,13 +466,22 @@ class _Labels:
                          zorder=6)
 
 
+#: Colour of the curves of folds of cycles.
+LPC_COLOUR = "#1b7837"
+
+#: Colours of the regimes of :data:`hhanalysis.scale.REGIMES` (rest, repetitive firing,
+#: bistable, neither / no equilibrium in the state box).
+REGIME_COLOURS = ("#eef3fb", "#fde7cf", "#c7e9c0", "#d9d9d9")
+
+
 def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
                                shade: bool = True, window=None, legend: bool = True,
                                label_cycle_points: bool = True):
-    r"""The plane of two parameters: the regions with and without a stable equilibrium (shaded
-    from the diagram's grid), Hopf curves (solid where supercritical, :math:`\ell_1 < 0`;
-    dashed where subcritical), fold curves, curves of folds of cycles (dash-dotted), the
-    codim-2 points, labelled, and the turning points of the curves of equilibria.
+    r"""The plane of two parameters: the regions of rest, repetitive firing and bistability
+    (shaded from the diagram's grid, ``grid['regime']``; from a grid without regimes, the
+    regions with and without a stable equilibrium), Hopf curves (solid where supercritical,
+    :math:`\ell_1 < 0`; dashed where subcritical), fold curves, curves of folds of cycles,
+    the codim-2 points, labelled, and the turning points of the curves of equilibria.
 
     Arguments:
         window: ``((lo1, hi1), (lo2, hi2))`` to draw (e.g. a zoom); default the diagram's.
@@ -486,16 +495,36 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
     ax = _axes(ax, figsize=(7.0, 5.0))
     p1, p2 = diagram.params
     g = diagram.grid
+    (lo1, hi1), (lo2, hi2) = diagram.bounds if window is None else window
     handles = []
-    if shade and g["stable"].size:
+    seen_in = np.zeros((0, 0), bool)
+    if g["stable"].size:  # the grid points inside the drawn window (whose cells show)
+        seen_in = ((g[p2] > lo2) & (g[p2] < hi2))[:, None] & \
+            ((g[p1] > lo1) & (g[p1] < hi1))[None, :]
+    if shade and g.get("regime") is not None and g["regime"].size:
+        region = np.asarray(g["regime"])
+        ax.pcolormesh(g[p1], g[p2], region.astype(float), shading="nearest",
+                      cmap=ListedColormap(REGIME_COLOURS), vmin=0, vmax=3, rasterized=True,
+                      zorder=0)
+        names = ("rest (a stable equilibrium)", "repetitive firing (no stable equilibrium)",
+                 "bistable: rest or repetitive firing", "no equilibrium in the state box")
+        handles += [Patch(color=c, label=n) for k, (c, n) in enumerate(zip(REGIME_COLOURS, names))
+                    if np.any(region[seen_in] == k)]
+    elif shade and g["stable"].size:
         region = np.where(g["count"] == 0, 2.0, (~g["stable"]).astype(float))
         ax.pcolormesh(g[p1], g[p2], region, shading="nearest",
-                      cmap=ListedColormap(["#eef3fb", "#fde7cf", "#d9d9d9"]), vmin=0, vmax=2,
-                      rasterized=True, zorder=0)
-        handles += [Patch(color="#eef3fb", label="a stable equilibrium (rest possible)"),
-                    Patch(color="#fde7cf", label="no stable equilibrium (repetitive firing)")]
-        if np.any(g["count"] == 0):
-            handles.append(Patch(color="#d9d9d9", label="no equilibrium in the state box"))
+                      cmap=ListedColormap(REGIME_COLOURS[:2] + REGIME_COLOURS[3:]), vmin=0,
+                      vmax=2, rasterized=True, zorder=0)
+        names = ("a stable equilibrium (rest possible)",
+                 "no stable equilibrium (repetitive firing)", "no equilibrium in the state box")
+        handles += [Patch(color=c, label=n) for k, (c, n) in
+                    enumerate(zip(REGIME_COLOURS[:2] + REGIME_COLOURS[3:], names))
+                    if np.any(region[seen_in] == k)]
+    def shown(values, where=True):  # any point of a curve (where ``where``) in the window
+        x, y = values[:, 0], values[:, 1]
+        return bool(np.any(where & (x >= lo1) & (x <= hi1) & (y >= lo2) & (y <= hi2)))
+
+    drawn = {"sup": False, "sub": False, "fold": False, "lpc": False}
     for c in diagram.hopf_curves:
         x, y = c.values[:, 0], c.values[:, 1]
         sub = np.asarray(np.nan_to_num(c.l1, nan=0.0) > 0)
@@ -505,20 +534,23 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
                 lw=1.8, zorder=3)
         ax.plot(np.where(join(sub), x, np.nan), np.where(join(sub), y, np.nan), color="tab:red",
                 lw=1.8, ls="--", zorder=3)
+        drawn["sup"] |= shown(c.values, sup)
+        drawn["sub"] |= shown(c.values, sub)
     for c in diagram.fold_curves:
         ax.plot(c.values[:, 0], c.values[:, 1], color="tab:blue", lw=1.5, zorder=3)
-    if diagram.hopf_curves:
-        handles += [Line2D([], [], color="tab:red", lw=1.8, label="Hopf, supercritical"),
-                    Line2D([], [], color="tab:red", lw=1.8, ls="--", label="Hopf, subcritical")]
-    if diagram.fold_curves:
-        handles.append(Line2D([], [], color="tab:blue", lw=1.5, label="fold of equilibria"))
-    for c in getattr(diagram, "lpc_curves", ()):
-        ax.plot(c.values[:, 0], c.values[:, 1], color="tab:green", lw=1.5, ls="-.", zorder=3)
-    if getattr(diagram, "lpc_curves", ()):
-        handles.append(Line2D([], [], color="tab:green", lw=1.5, ls="-.",
-                              label="fold of cycles (LPC)"))
+        drawn["fold"] |= shown(c.values)
+    for c in getattr(diagram, "lpc_curves", ()):  # solid: its strands run close together
+        ax.plot(c.values[:, 0], c.values[:, 1], color=LPC_COLOUR, lw=1.2, zorder=3)
+        drawn["lpc"] |= shown(c.values)
+    for key, style, label in (("sup", {"color": "tab:red", "lw": 1.8}, "Hopf, supercritical"),
+                              ("sub", {"color": "tab:red", "lw": 1.8, "ls": "--"},
+                               "Hopf, subcritical"),
+                              ("fold", {"color": "tab:blue", "lw": 1.5}, "fold of equilibria"),
+                              ("lpc", {"color": LPC_COLOUR, "lw": 1.2},
+                               "fold of cycles (LPC)")):
+        if drawn[key]:  # the legend names what the window shows
+            handles.append(Line2D([], [], label=label, **style))
     seen = set()
-    (lo1, hi1), (lo2, hi2) = diagram.bounds if window is None else window
     cycle_kinds = {"cpc", "r1", "lppd", "lpns"}
     names = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
              "hh": "double Hopf", "cp": "cusp", "cpc": "cusp of cycles",

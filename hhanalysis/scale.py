@@ -205,23 +205,26 @@ class Sweep:
 
 
 @functools.cache
-def _hysteresis_kernel(model: ODEModel, transient: int, window: int):
+def _hysteresis_kernel(model: ODEModel, transient: int, window: int,
+                       method: str = "exponential_euler"):
     """``run(X0 (n, M), P (L, n_params, M), dt)`` -> per grid step: final state, amplitude,
-    late amplitude, number of upward mid-level crossings, first and last crossing time."""
-    from .simulate.integrators import exponential_euler
+    late amplitude, early amplitude, number of upward mid-level crossings, first and last
+    crossing time; ``method``: a fixed-step integrator of :mod:`hhanalysis.simulate`."""
+    from .simulate.integrators import FIXED_STEP_METHODS
 
     cm = model.compile()
+    step_method = FIXED_STEP_METHODS[method]
 
     def point(X, Pi, dt):
         Plist = list(Pi)
 
         def step(X, _):
-            return exponential_euler(cm, X, Plist, dt), None
+            return step_method(cm, X, Plist, dt), None
 
         X, _ = jax.lax.scan(step, X, None, length=transient)
 
         def record(X, _):
-            X = exponential_euler(cm, X, Plist, dt)
+            X = step_method(cm, X, Plist, dt)
             return X, X[0]
 
         X, V = jax.lax.scan(record, X, None, length=window)  # V: (window, M)

@@ -11,12 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .plotting import _axes, _label, plot_two_parameter_diagram
+from .plotting import REGIME_COLOURS, _axes, _label, plot_two_parameter_diagram
 
 __all__ = ["plot_regime_map", "figure_regime_map", "REGIME_COLOURS"]
-
-#: Colours of the regimes of :class:`~hhanalysis.scale.Sweep` (rest, tonic, bistable, neither).
-REGIME_COLOURS = ("#eef3fb", "#fde7cf", "#c7e9c0", "#d9d9d9")
 
 
 def plot_regime_map(sweep, other: str, diagram=None, ax=None, title: str | None = None):

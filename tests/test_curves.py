@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import reference_hh as ref
 import sympy as sp
-from scipy.optimize import fsolve
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq, fsolve
 
 import hhanalysis as hh
 from hhanalysis.continuation import normal_forms as nf
@@ -263,11 +264,18 @@ def test_curve_arguments_are_checked(brainpy, hopf_curve):
         hopf_curve.param("T")
 
 
-def test_two_parameter_diagram_brainpy(brainpy, tmp_path):
+@pytest.fixture(scope="module")
+def brainpy_plane(brainpy):
+    """The (I, gK) plane of the brainpy preset on a coarse grid: I = -10 + 5.25 i,
+    gK = 2 j."""
+    return hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (-10, 200), "gK": (0, 60)},
+                                    slices=3, grid=(41, 31))
+
+
+def test_two_parameter_diagram_brainpy(brainpy, brainpy_plane, tmp_path):
     """The (I, gK) plane: one Hopf and one fold curve; BT (found on both, listed once), the
     cusp and both GH points; the Hopf curve's turn in I is AUTO-07p's LP."""
-    d = hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (-10, 200), "gK": (0, 60)},
-                                 slices=3, grid=(41, 31))
+    d = brainpy_plane
     assert len(d.hopf_curves) == 1 and len(d.fold_curves) == 1
     assert sorted(s.kind for s in d.codim2_points) == ["bt", "cp", "gh", "gh"]
     data = json.loads((DATA / "auto07p_hopf_curve_IgK_brainpy.json").read_text())
@@ -281,10 +289,77 @@ def test_two_parameter_diagram_brainpy(brainpy, tmp_path):
     inside = (g["I"] > 10) & (g["I"] < 150)
     assert not g["stable"][row, inside].any() and g["stable"][row, g["I"] > 165].all()
     paths = d.to_csv(tmp_path)
-    assert [p.name for p in paths] == ["curves.csv", "codim2.csv"]
+    assert [p.name for p in paths] == ["curves.csv", "codim2.csv", "regimes.csv"]
     assert paths[1].read_text().count("\n") == 5
+    rows = [r.split(",") for r in paths[2].read_text().splitlines()[1:]]
+    assert len(rows) == 41 * 31
+    assert {r[2] for r in rows if float(r[1]) == 36 and 10 < float(r[0]) < 150} == {"tonic"}
     with pytest.raises(ValueError, match="bounds"):
         hh.two_parameter_diagram(brainpy, ("I", "gK"), {"I": (0, 1)})
+    with pytest.raises(ValueError, match="shape must be two counts"):
+        d.with_grid((5,))
+    with pytest.raises(ValueError, match="bounds"):
+        d.with_grid((5, 5), {"I": (0, 1)})
+
+
+def _equilibria(I, gK):
+    """Every equilibrium at (I, gK): the roots in V of the steady-state I-V curve."""
+    V = np.linspace(-99.9, 59.9, 1601)
+    b = _current(V, gK) - I
+    return [_steady(brentq(lambda v: _current(v, gK) - I, V[k], V[k + 1], xtol=1e-12))
+            for k in np.nonzero(np.sign(b[:-1]) != np.sign(b[1:]))[0]]
+
+
+def _fires_after_ramps(starts, ends, settle=50.0, ramp=150.0, hold=150.0):
+    """Kick each neuron at its start parameters (I, gK) (its equilibrium of lowest V, V raised
+    by 40 mV: a spike), let it fire, ramp the parameters linearly to its end values, hold them:
+    whether V still oscillates by more than 20 mV over the last 150 ms, without shrinking.
+    All neurons in one scipy solve_ivp (reference equations, tests/reference_hh.py)."""
+    a, b = np.asarray(starts, float).T, np.asarray(ends, float).T
+
+    def rhs(t, y):
+        I, gK = a + np.clip((t - settle) / ramp, 0.0, 1.0) * (b - a)
+        return ref.rhs(y.reshape(4, -1), I=I, gK=gK).ravel()
+
+    x0 = np.array([_equilibria(*p)[0] + [40.0, 0, 0, 0] for p in a.T]).T
+    T = settle + ramp + hold
+    sol = solve_ivp(rhs, (0.0, T), x0.ravel(), rtol=1e-5, atol=1e-6,
+                    t_eval=np.linspace(T - hold, T, 3001))
+    V = sol.y.reshape(4, len(a.T), -1)[0]
+    early, late = np.ptp(V[:, :1500], axis=1), np.ptp(V[:, 1500:], axis=1)
+    return (late > 20.0) & (late > 0.95 * early)
+
+
+def test_two_parameter_regions_against_scipy(brainpy_plane):
+    """The regions shaded in the (I, gK) plane of the brainpy preset, checked at grid points of
+    each: rest, repetitive firing, bistable (a stable equilibrium and a stable cycle). For each
+    point, independently of hhanalysis: whether a stable equilibrium exists (roots of the I-V
+    curve, complex-step Jacobian, its eigenvalues), and whether a stable cycle exists (scipy
+    simulation of the reference equations that ramps the parameters slowly from a firing point
+    to the point, so that the firing cycle is followed while it exists). The points: the
+    bistable range between the fold of cycles (I = 3.403, AUTO-07p) and the subcritical Hopf
+    point (I = 6.496) at gK = 36, the band between the LPC curve and the top of the Hopf curve,
+    the strip below the lower, subcritical, branch of the Hopf curve (whose LPC curve the
+    diagram does not continue), rest on both sides of the firing range at gK = 36 and just
+    above the LPC curve, repetitive firing inside the Hopf curve."""
+    d = brainpy_plane
+    g = d.grid
+    points = [(5.75, 36), (42.5, 58), (5.75, 4), (0.5, 36), (189.5, 36), (32.0, 58),
+              (21.5, 36), (100.25, 20)]
+    sources = [(21.5, 36), (42.5, 50), (5.75, 8), (21.5, 36), (100.25, 36), (32.0, 50),
+               (21.5, 36), (100.25, 20)]  # firing points the ramps start from
+    shaded = []
+    for I, gK in points:
+        i, j = np.argmin(np.abs(g["I"] - I)), np.argmin(np.abs(g["gK"] - gK))
+        assert g["I"][i] == pytest.approx(I) and g["gK"][j] == pytest.approx(gK)
+        shaded.append(hh.scale.REGIMES[g["regime"][j, i]])
+    rests = [any(np.linalg.eigvals(_jac(x, I=I, gK=gK)).real.max() < 0
+                 for x in _equilibria(I, gK)) for I, gK in points]
+    fires = _fires_after_ramps(sources, points)
+    truth = [{(True, False): "rest", (False, True): "tonic", (True, True): "bistable"}
+             .get((r, bool(f)), "neither") for r, f in zip(rests, fires)]
+    assert shaded == truth
+    assert sorted(set(truth)) == ["bistable", "rest", "tonic"]
 
 
 @pytest.mark.parametrize("argv, message", [

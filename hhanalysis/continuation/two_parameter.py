@@ -11,11 +11,32 @@ the second parameter) are computed, and the curve of folds of cycles
 (:func:`~hhanalysis.continuation.cycle_curves.continue_lpc`) is continued from each of their
 LPC points.
 
-The plane is also sampled on a grid with :func:`~hhanalysis.find_equilibria` (vectorised),
-which marks where a stable equilibrium exists (rest is possible) and where none does (the
-neuron cannot rest: an HH-type neuron fires repetitively there). The LPC curves bound the
-region where a stable cycle coexists with the stable equilibrium (beyond the subcritical part of
-a Hopf curve); the region itself is not shaded yet.
+The plane is also sampled on a grid (default 121 x 81 points) and every grid point is given
+its regime (``grid['regime']``, codes of :data:`hhanalysis.scale.REGIMES`):
+
+* **rest**: a stable equilibrium and no stable cycle;
+* **repetitive firing**: no stable equilibrium (the trajectories stay bounded and do not come
+  to rest: an HH-type neuron fires, or oscillates with a small amplitude just inside a
+  supercritical Hopf curve);
+* **bistable**: a stable equilibrium and a stable cycle (between an LPC curve and the
+  subcritical part of a Hopf curve, where both exist);
+* **none**: no equilibrium in the model's state box.
+
+The equilibria and their stability come from :func:`~hhanalysis.find_equilibria`
+(vectorised). Stable cycles are followed from the firing region into the region of stable
+equilibria by simulation, like a continuation whose steps are the grid points: the firing
+points next to the rest region start from a spike; then, front by front, every point with a
+stable equilibrium next to an oscillating point starts from that neighbour's final state, and
+is bistable if it keeps oscillating (RK4, dt = 0.02, 100 ms transient and 100 ms window; an
+oscillation that shrinks must keep 0.97 of its amplitude over a second run, to tell a slowly
+damped focus next to a Hopf curve from a cycle). Only the fronts are simulated, each in one
+batched call: a few hundred simulations on the default grid, ~5 s on 2 CPU cores. The regions
+are resolved to about one grid cell; the curves drawn over them are the exact boundaries where
+they were continued (Hopf, LPC). A region of bistability that touches no firing point (cycles
+born at folds of cycles away from any Hopf curve) is not found, nor a cycle whose period exceeds
+a third of the window (e.g. very close to a homoclinic orbit).
+:meth:`TwoParameterDiagram.with_grid` recomputes the grid, e.g. finer for a zoom;
+``regimes=False`` skips the simulations.
 """
 
 from __future__ import annotations
@@ -47,9 +68,13 @@ class TwoParameterDiagram:
         bounds: their windows ``((lo1, hi1), (lo2, hi2))``.
         hopf_curves, fold_curves: the curves (:class:`BifurcationCurve`), clipped to the window.
         lpc_curves: curves of folds of cycles (:class:`CycleCurve`), with ``cycles=True``.
-        grid: ``{p1: (G1,), p2: (G2,), 'stable': (G2, G1) bool, 'count': (G2, G1)}``: whether
-            a stable equilibrium exists at each grid point, and how many equilibria lie in the
-            model's state box there.
+        grid: ``{p1: (G1,), p2: (G2,), 'stable': (G2, G1) bool, 'count': (G2, G1),
+            'regime': (G2, G1)}``: whether a stable equilibrium exists at each grid point, how
+            many equilibria lie in the model's state box there, and (unless computed with
+            ``regimes=False``) the regime, an index into :data:`hhanalysis.scale.REGIMES`:
+            0 rest (a stable equilibrium, no stable cycle), 1 repetitive firing (no stable
+            equilibrium), 2 bistable (a stable equilibrium and a stable cycle), 3 no
+            equilibrium in the state box.
         fixed: the values of the other parameters.
     """
 
@@ -82,6 +107,18 @@ class TwoParameterDiagram:
                     out.append(s)
         return tuple(sorted(out, key=lambda s: (s.kind, s.params[self.params[0]])))
 
+    @float64
+    def with_grid(self, shape: tuple[int, int] = (121, 81), window=None,
+                  regimes: bool = True) -> TwoParameterDiagram:
+        """The same curves with the grid (equilibria and regimes) recomputed with ``shape =
+        (G1, G2)`` points over ``window`` (``((lo1, hi1), (lo2, hi2))`` or a mapping; default
+        the diagram's bounds): e.g. a finer grid for a zoom, drawn with ``plot(window=...)``."""
+        window = self.bounds if window is None else _window(window, self.params)
+        if len(shape) != 2 or any(int(k) != k or k < 0 for k in shape):
+            raise ValueError(f"shape must be two counts (G1, G2), got {shape!r}")
+        return dataclasses.replace(self, grid=_grid(self.model, self.params, window,
+                                                    tuple(int(k) for k in shape), regimes))
+
     def plot(self, ax=None, **kwargs):
         """Draw the plane (see :func:`hhanalysis.plotting.plot_two_parameter_diagram`)."""
         from ..plotting import plot_two_parameter_diagram
@@ -90,7 +127,9 @@ class TwoParameterDiagram:
 
     def tables(self) -> dict[str, str]:
         """The CSV tables as text: ``curves.csv`` (kind, curve, both parameters, l1 / a at
-        every point) and ``codim2.csv`` (kind, both parameters, normal-form coefficients)."""
+        every point), ``codim2.csv`` (kind, both parameters, normal-form coefficients) and,
+        with a grid of regimes, ``regimes.csv`` (both parameters, the regime of
+        :data:`hhanalysis.scale.REGIMES` at every grid point)."""
         p1, p2 = self.params
         rows = [f"kind,curve,{p1},{p2},l1,a"]
         for kind, curves in (("hopf", self.hopf_curves), ("fold", self.fold_curves),
@@ -106,6 +145,15 @@ class TwoParameterDiagram:
                               if isinstance(v, (int, float))) if s.data else ""
             rows.append(f"{s.kind},{s.params[p1]!r},{s.params[p2]!r},{coeffs}")
         out["codim2.csv"] = "\n".join(rows) + "\n"
+        if self.grid.get("regime") is not None and self.grid["regime"].size:
+            from ..scale import REGIMES
+
+            g = self.grid
+            rows = [f"{p1},{p2},regime"]
+            x, y = np.meshgrid(g[p1], g[p2])  # (G2, G1), as the regimes
+            rows += [f"{a!r},{b!r},{REGIMES[r]}" for a, b, r in
+                     zip(x.ravel().tolist(), y.ravel().tolist(), g["regime"].ravel().tolist())]
+            out["regimes.csv"] = "\n".join(rows) + "\n"
         return out
 
     def to_csv(self, directory) -> list[Path]:
@@ -180,7 +228,7 @@ def _branch(continue_equilibria, model, p1, lo1, hi1, fixed):
 def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK"),
                           bounds=None, *, slices: int = 5, grid: tuple[int, int] = (121, 81),
                           settings: ContinuationSettings | None = None, cycles: bool = False,
-                          **fixed) -> TwoParameterDiagram:
+                          regimes: bool = True, **fixed) -> TwoParameterDiagram:
     """The Hopf and fold curves of equilibria crossing a window of two parameters, and with
     ``cycles=True`` the curves of folds of cycles.
 
@@ -191,16 +239,18 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
         slices: number of values of ``p2`` (evenly inside its window, and the model's own value
             of ``p2`` if inside) at which the equilibria are followed in ``p1`` to find the
             starting points of the curves.
-        grid: ``(G1, G2)`` points of the stability grid (``(0, 0)``: none).
+        grid: ``(G1, G2)`` points of the grid of equilibria and regimes (``(0, 0)``: none).
         settings: continuation settings of the curves.
         cycles: also continue the LPC curves through the folds of the cycle branches born at
             the Hopf points of one slice (the model's own value of ``p2``, or the middle one).
+        regimes: classify every grid point as rest, repetitive firing or bistable, following
+            the stable cycles from the firing region by simulation (``grid['regime']``;
+            ~5 s for the default grid on 2 CPU cores). False: only the equilibria.
         **fixed: values of the other parameters.
 
     Returns:
         :class:`TwoParameterDiagram`.
     """
-    from ..equilibria import find_equilibria
     from .equilibria import continue_equilibria
 
     if isinstance(params, str) or len(params) != 2 or params[0] == params[1]:
@@ -254,20 +304,29 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
             break
     lpc = _lpc_curves(model, params, box, own if lo2 < own < hi2 else 0.5 * (lo2 + hi2),
                       scale) if cycles else []
-    stable = np.zeros((0, 0), bool)
-    g1 = np.linspace(lo1, hi1, grid[0]) if grid[0] else np.zeros(0)
-    g2 = np.linspace(lo2, hi2, grid[1]) if grid[1] else np.zeros(0)
-    if g1.size and g2.size:
-        eqs = find_equilibria(model, **{p1: g1[None, :], p2: g2[:, None]})
-        stable = np.asarray(eqs.stable)
-        stable = stable.any(axis=-1) if stable.ndim == 3 else stable
-        count = np.asarray(eqs.count)
-    else:
-        count = np.zeros((0, 0), int)
     return TwoParameterDiagram(model=model, params=params, bounds=window,
                                hopf_curves=tuple(hopf), fold_curves=tuple(fold),
-                               grid={p1: g1, p2: g2, "stable": stable, "count": count},
+                               grid=_grid(model, params, window, grid, regimes),
                                fixed=dict(fixed), lpc_curves=tuple(lpc))
+
+
+def _grid(model, params, window, shape, regimes: bool) -> dict:
+    """The grid of :attr:`TwoParameterDiagram.grid` over ``window`` with ``shape = (G1, G2)``
+    points."""
+    from ..equilibria import find_equilibria
+
+    p1, p2 = params
+    (lo1, hi1), (lo2, hi2) = window
+    g1 = np.linspace(lo1, hi1, shape[0]) if shape[0] else np.zeros(0)
+    g2 = np.linspace(lo2, hi2, shape[1]) if shape[1] else np.zeros(0)
+    out = {p1: g1, p2: g2, "stable": np.zeros((0, 0), bool), "count": np.zeros((0, 0), int)}
+    if g1.size and g2.size:
+        eqs = find_equilibria(model, **{p1: g1[None, :], p2: g2[:, None]})
+        out["stable"] = np.asarray(eqs.stable).any(axis=-1)
+        out["count"] = np.asarray(eqs.count)
+        if regimes:
+            out["regime"] = _regimes(model, eqs)[0]
+    return out
 
 
 def _lpc_curves(model, params, box, v2, scale) -> list[CycleCurve]:
@@ -300,3 +359,110 @@ def _lpc_curves(model, params, box, v2, scale) -> list[CycleCurve]:
     return curves
 
 
+# --------------------------------------------------------------------------------------------
+# Rest, repetitive firing, bistability over the grid
+# --------------------------------------------------------------------------------------------
+
+#: The four grid neighbours ``(di, dj)`` (rows: second parameter, columns: first).
+_NEIGHBOURS = ((0, -1), (0, 1), (-1, 0), (1, 0))
+
+
+def _shifted(a: np.ndarray, di: int, dj: int, fill) -> np.ndarray:
+    """``out[i, j] = a[i - di, j - dj]`` on the leading two axes (``fill`` outside)."""
+    out = np.full_like(a, fill)
+    G2, G1 = a.shape[:2]
+    out[max(di, 0):G2 + min(di, 0), max(dj, 0):G1 + min(dj, 0)] = \
+        a[max(-di, 0):G2 + min(-di, 0), max(-dj, 0):G1 + min(-dj, 0)]
+    return out
+
+
+def _settle(model, X0: np.ndarray, P: np.ndarray, *, dt: float, transient: int, window: int,
+            min_amplitude: float, method: str = "rk4"):
+    """Simulate every row of ``X0`` (``(M, n)``) at the parameters of the same row of ``P``
+    (``(M, n_params)``) for ``transient`` then ``window`` steps of ``dt`` (the fixed-step
+    ``method`` of :mod:`hhanalysis.simulate`, in chunks of 32 or 256 points: two compilations).
+    Returns the final states, whether each ends on a sustained oscillation of the first state
+    (the criterion of :func:`hhanalysis.sweep`), and its peak-to-peak amplitudes over the last
+    and the first half of the window."""
+    from ..scale import _cycles, _hysteresis_kernel
+
+    run = _hysteresis_kernel(model, transient, window, method)
+    M = len(X0)
+    batch = 32 if M <= 32 else 256  # most fronts are small: two compilations
+    pad = -M % batch
+    X0 = np.concatenate([X0, np.repeat(X0[:1], pad, axis=0)])
+    P = np.concatenate([P, np.repeat(P[:1], pad, axis=0)])
+    ends, found, late, early = [], [], [], []
+    for k in range(0, M + pad, batch):
+        end, stats = run(X0[k:k + batch].T, P[k:k + batch].T[None], dt)
+        ends.append(np.asarray(end).T)
+        found.append(_cycles(stats, dt, min_amplitude)[0][0])
+        late.append(np.asarray(stats[1])[0])
+        early.append(np.asarray(stats[2])[0])
+    return tuple(np.concatenate(a)[:M] for a in (ends, found, late, early))
+
+
+def _regimes(model, eqs, *, dt: float = 0.02, transient: float = 100.0,
+             window: float = 100.0) -> tuple[np.ndarray, int]:
+    r"""The regime at every point of a 2-D grid of equilibria ``eqs`` (sweep shape
+    ``(G2, G1)``): codes of :data:`hhanalysis.scale.REGIMES` (0 rest, 1 repetitive firing,
+    2 bistable, 3 no equilibrium in the state box), and the number of simulations run.
+
+    A point without a stable equilibrium fires (the trajectories of the model stay bounded and
+    do not come to rest). Whether a stable cycle coexists with a stable equilibrium is decided
+    by following the cycles from the firing region through the grid by simulation, like a
+    continuation with the grid points as its steps. The firing points next to a point with a
+    stable equilibrium are simulated from a depolarised state (their equilibrium of lowest
+    first state with the first state raised by a quarter of the box: a spike). Then, front by
+    front, every point with a stable equilibrium next to a point that oscillates is simulated
+    from that neighbour's final state (a point that came to rest is tried again from each other
+    neighbour that oscillates: the phase of a final state may lie outside the basin of the
+    cycle next door). Every simulation is RK4 with step ``dt``, ``transient`` then ``window``
+    (time units of the model). A point is bistable if it keeps oscillating (the criterion of
+    :func:`hhanalysis.sweep`) and, where the oscillation shrank during the window (late
+    amplitude below 0.999 of the early one: a slowly damped focus next to a Hopf curve looks
+    alike), if it keeps 0.97 of its amplitude over a second run of the same length. Only the
+    fronts are simulated, all points of a front in one batched call. A region of bistability
+    that touches no firing point (cycles born at folds of cycles away from any Hopf curve) is
+    not found this way."""
+    count = np.asarray(eqs.count)
+    stable = np.asarray(eqs.stable).any(axis=-1)
+    rests = (count > 0) & stable
+    fires = (count > 0) & ~stable
+    n = eqs.x.shape[-1]
+    lo, hi = (np.asarray(b, float) for b in eqs.box)
+    kw = {"dt": dt, "transient": int(round(transient / dt)), "window": int(round(window / dt)),
+          "min_amplitude": 0.01 * float(hi[0] - lo[0])}
+    P = np.asarray(eqs.params)
+    X = np.full(count.shape + (n,), np.nan)
+    cycle = np.zeros(count.shape, bool)
+    near_rest = np.zeros(count.shape, bool)
+    for di, dj in _NEIGHBOURS:
+        near_rest |= _shifted(rests, di, dj, False)
+    seeds = fires & near_rest
+    runs = int(seeds.sum())
+    if runs:
+        X0 = np.asarray(eqs.x)[seeds][:, 0].copy()  # the equilibrium of lowest first state
+        X0[:, 0] = np.minimum(X0[:, 0] + 0.25 * (hi[0] - lo[0]), hi[0])
+        X[seeds], cycle[seeds], _, _ = _settle(model, X0, P[seeds], **kw)
+    used = np.zeros((len(_NEIGHBOURS),) + count.shape, bool)  # tried from that neighbour
+    while True:
+        front = np.zeros(count.shape, bool)
+        start = np.full(X.shape, np.nan)
+        for k, (di, dj) in enumerate(_NEIGHBOURS):
+            new = rests & ~cycle & ~front & ~used[k] & _shifted(cycle, di, dj, False)
+            start[new] = _shifted(X, di, dj, np.nan)[new]
+            used[k] |= new
+            front |= new
+        if not front.any():
+            break
+        end, found, late, early = _settle(model, start[front], P[front], **kw)
+        runs += len(end)
+        slow = found & (late < 0.999 * early)
+        if slow.any():  # a cycle still converging, or a slowly damped focus: run on
+            end[slow], again, late2, _ = _settle(model, end[slow], P[front][slow], **kw)
+            found[slow] = again & (late2 >= 0.97 * late[slow])
+            runs += int(slow.sum())
+        X[front], cycle[front] = end, found
+    regime = np.select([rests & ~cycle, fires, rests & cycle], [0, 1, 2], 3)
+    return regime, runs
