@@ -59,6 +59,30 @@ def test_sweep_regimes_agree_with_scipy_from_two_initial_conditions():
     assert _fires(on_cycle, 10.0) == pytest.approx(s.amplitude[2], rel=0.02)
 
 
+def test_sweep_no_false_cycle_beside_a_supercritical_hopf_curve():
+    """brainpy preset, gK = 40.5, I = 159: just outside the supercritical Hopf curve (AUTO-07p's
+    curve turns in I at 159.0138, gK = 37.444), the equilibrium is a weakly stable focus (its
+    leading eigenvalues, from a complex-step Jacobian of tests/reference_hh.py, have real part
+    ~ -1e-3) and no cycle exists; exponential Euler at dt = 0.02 shifts the Hopf point and showed
+    a small stable cycle there; the default RK4 does not."""
+    import scipy.optimize
+
+    def balance(V):
+        am, bm, ah, bh, an, bn = reference_hh.rates(V)
+        m, h, n = am / (am + bm), ah / (ah + bh), an / (an + bn)
+        return 159.0 - 120 * m**3 * h * (V - 50) - 40.5 * n**4 * (V + 77) - 0.03 * (V + 54.387)
+
+    V = scipy.optimize.brentq(balance, -60.0, 0.0, xtol=1e-14)
+    am, bm, ah, bh, an, bn = reference_hh.rates(V)
+    x = np.array([V, am / (am + bm), ah / (ah + bh), an / (an + bn)])
+    J = np.array([reference_hh.rhs(x + 1e-30j * e, gK=40.5, I=159.0).imag / 1e-30
+                  for e in np.eye(4)]).T
+    lead = np.linalg.eigvals(J).real.max()
+    assert -5e-3 < lead < 0
+    s = sweep(hh.hodgkin_huxley(), "I", np.array([150.0, 159.0]), gK=40.5)
+    assert [REGIMES[r] for r in s.regime] == ["tonic", "rest"]
+
+
 def test_sweep_rejects_bad_values():
     model = hh.hodgkin_huxley()
     with pytest.raises(ValueError, match="increasing"):
@@ -67,3 +91,5 @@ def test_sweep_rejects_bad_values():
         sweep(model, "I", [0.0, 1.0], dt=-1.0)
     with pytest.raises(ValueError, match="swept parameter"):
         sweep(model, "I", [0.0, 1.0], I=2.0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        sweep(model, "I", [0.0, 1.0], method="rk45")
