@@ -253,7 +253,7 @@ def _describe(s: SpecialPoint, names) -> str:
 def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     problem = (hopf_curve_problem if kind == "hopf" else fold_curve_problem)(cm, free)
     matrix = jax.jit(functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm, free))
-    jac = jax.jacfwd(problem.residual)
+    jac = problem.dF
 
     @jax.jit
     def correct(u_guess, d, args):

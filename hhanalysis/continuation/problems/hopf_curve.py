@@ -12,7 +12,9 @@ Bogdanov–Takens point (:math:`\omega \to 0`), by the curve of neutral saddles
 (:math:`\pm\mu`); the two are told apart by :math:`\kappa = \lambda_i\lambda_j` of the critical
 pair (:math:`\kappa = \omega^2 > 0` on the Hopf part). Unlike the standard augmented system
 (with :math:`\omega` and the eigenvector as unknowns), this one stays regular at the
-Bogdanov–Takens point, which can therefore be located on it. ``args = (p0, b, c)``.
+Bogdanov–Takens point, which can therefore be located on it. ``args = (p0, b, c)``. The
+Jacobian is :func:`~.fold_curve.minimal_jacobian` with the bialternate adjoint
+(:func:`~.minimal.bialternate_adjoint`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import jax.numpy as jnp
 
 from ...codegen import CompiledModel
 from ..engine import ContinuationProblem
-from .fold_curve import curve_params
-from .minimal import bialternate, bordered_scalar
+from .fold_curve import curve_params, minimal_jacobian
+from .minimal import bialternate, bialternate_adjoint, bordered_scalar
 
 __all__ = ["hopf_curve_problem", "hopf_matrix"]
 
@@ -39,7 +41,10 @@ def hopf_curve_problem(cm: CompiledModel, free: tuple[int, int]) -> Continuation
         g = bordered_scalar(bialternate(cm.jac_x(x, p)), b, c)
         return jnp.concatenate([cm.f(x, p), g[None]])
 
-    return ContinuationProblem(residual=residual)
+    return ContinuationProblem(residual=residual,
+                               jacobian=minimal_jacobian(cm, free, bialternate,
+                                                         bialternate_adjoint),
+                               tangent_from_newton=True)
 
 
 def hopf_matrix(cm: CompiledModel, free: tuple[int, int], u, p0):
