@@ -97,20 +97,28 @@ def _polarization(k: int):
 _ROWS = {2: 64, 3: 256, 4: 512, 5: 512}
 
 
+@functools.cache
+def _parts(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(combos, coeff)``: which of the ``k`` arguments enter by their imaginary part in each
+    of the :math:`2^k` real forms (``(2^k, k)`` booleans, in ``itertools.product`` order), and
+    the weight of each of their diagonals, ``(2^k, 2^{k-1})``."""
+    combos = np.array(list(itertools.product((0, 1), repeat=k)), bool)
+    _, weights = _polarization(k)
+    return combos, (1j ** combos.sum(axis=1))[:, None] * weights[None, :]
+
+
 def _directions(vectors) -> tuple[np.ndarray, np.ndarray]:
     """The real directions ``W`` whose diagonals :math:`D^k[w^k]`, weighted by ``coeff``, sum to
-    the ``k``-linear form of the (complex) ``vectors``: each complex argument split into its
-    real and imaginary parts (:math:`2^k` real forms), each real form polarized into
-    :math:`2^{k-1}` diagonals."""
-    k = len(vectors)
-    vs = [np.asarray(v, complex) for v in vectors]
-    eps, weights = _polarization(k)
-    dirs, coeff = [], []
-    for combo in itertools.product((0, 1), repeat=k):  # 0: real part, 1: imaginary part
-        V = np.stack([v.real if c == 0 else v.imag for v, c in zip(vs, combo)])  # (k, n)
-        dirs.append(eps @ V)
-        coeff.append((1j ** sum(combo)) * weights)
-    return np.concatenate(dirs), np.concatenate(coeff)
+    the ``k``-linear forms of the (complex) ``vectors`` ``(r, k, n)`` (``r`` forms at once):
+    each complex argument split into its real and imaginary parts (:math:`2^k` real forms),
+    each real form polarized into :math:`2^{k-1}` diagonals. ``W`` is ``(r, 2^k 2^{k-1}, n)``,
+    ``coeff`` ``(2^k 2^{k-1},)``."""
+    vs = np.asarray(vectors, complex)
+    r, k, n = vs.shape
+    combos, coeff = _parts(k)
+    eps, _ = _polarization(k)
+    V = np.where(combos[None, :, :, None], vs.imag[:, None], vs.real[:, None])  # (r, 2^k, k, n)
+    return np.matmul(eps, V).reshape(r, -1, n), coeff.ravel()
 
 
 def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
@@ -120,15 +128,14 @@ def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
     out: list = [None] * len(requests)
     for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
-        parts = [_directions(requests[i]) for i in idx]
-        W = np.concatenate([w for w, _ in parts])
-        rows = max(_ROWS.get(k, 0), 1 << (len(W) - 1).bit_length())
-        W = np.concatenate([W, np.zeros((rows - len(W), W.shape[1]))])
+        W, coeff = _directions([requests[i] for i in idx])
+        r, m, n = W.shape
+        rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
+        W = np.concatenate([W.reshape(r * m, n), np.zeros((rows - r * m, n))])
         vals = np.asarray(_diagonals(cm, k)(np.asarray(x, float), np.asarray(p, float), W))
-        start = 0
-        for i, (w, c) in zip(idx, parts):
-            out[i] = c @ vals[start:start + len(w)]
-            start += len(w)
+        res = np.matmul(coeff, vals[:r * m].reshape(r, m, n))
+        for j, i in enumerate(idx):
+            out[i] = res[j]
     return out
 
 
