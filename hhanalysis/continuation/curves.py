@@ -552,10 +552,14 @@ def _check_bounds(bounds, params) -> list[tuple[float, float]]:
 
 class _Hooks(driver.Hooks):
     """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
-    Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders."""
+    Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders. The
+    eigen-decompositions of :math:`f_x` that the Bogdanov–Takens test needs are kept
+    (``spectra``: per chunk, eigenvalues and eigenvectors of its kept points), so that the
+    curve's spectra are not computed twice."""
 
     def __init__(self, kind, parts, bounds2, jacobians):
         self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
+        self.spectra = []
 
     def end(self, points, args):
         lam2 = points.u[:, -1]
@@ -566,16 +570,17 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L = np.linalg.eigvals(self.jacobians(points.u[:cut]))
+            L, vectors = np.linalg.eig(self.jacobians(points.u[:cut]))
             bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
                 stop = Stop(Status.REACHED_CODIM2, float(points.u[bt[0], -2]))
+            self.spectra.append((L[:cut], vectors[:cut]))
         return cut, stop
 
     def adapt(self, u, t, args):
         b, c = borders(self.parts["matrix"](u, args[0]))
-        return u, t, (args[0], jnp.asarray(b), jnp.asarray(c))
+        return u, t, (args[0], b, c)
 
 
 def _curve_arguments(model, params, bounds, user_points, direction):
@@ -607,36 +612,56 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         if not lo <= v <= hi:
             raise ValueError(f"start: {name}={v:g} lies outside its bounds [{lo:g}, {hi:g}]")
     parts = _compiled(cm, kind, free)
-    b, c = borders(parts["matrix"](jnp.asarray(u0), jnp.asarray(p0)))
-    args = (jnp.asarray(p0), jnp.asarray(b), jnp.asarray(c))
+    b, c = borders(parts["matrix"](u0, p0))
+    args = (p0, b, c)
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    u0c, ok = parts["correct"](jnp.asarray(u0), jnp.asarray(t0), args)
+    u0c, ok = parts["correct"](u0, t0, args)
     if not bool(ok):
         raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
                          f"start point (is it a {kind} point of equilibria?)")
     u0 = np.asarray(u0c)
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    runs = []
+    runs, spectra = [], []
+    jacobians = functools.partial(_jacobians, cm, params, p0)
+    start_spectrum = np.linalg.eig(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
-        hooks = _Hooks(kind, parts, box[1], functools.partial(_jacobians, cm, params, p0))
+        hooks = _Hooks(kind, parts, box[1], jacobians)
         raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
                          settings, window=box[0], hooks=hooks, free=2,
-                         chunk=_CHUNK)
+                         chunk=_CHUNK, window2=box[1])
         runs.append(_trim(kind, parts, raw, box, params))
+        spectra.append(_run_spectra(start_spectrum, hooks.spectra, raw.u, runs[-1][0],
+                                    jacobians))
     if direction == 0:
         (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
         U = np.concatenate([Ub[::-1], Uf[1:]])
         T = np.concatenate([-Tb[::-1], Tf[1:]])
         stops, names, start_index = (stop_b, stop_f), (name_b, name_f), len(Ub) - 1
+        eig = None if None in spectra else tuple(
+            np.concatenate([b[::-1], f[1:]]) for b, f in zip(*spectra))
     else:
         U, T, stop, name = runs[0]
+        eig = spectra[0]
         first = Stop(Status.MAX_STEPS, float(u0[-2]), 0)
         stops, names, start_index = (first, stop), (params[0], name), 0
         if direction < 0:
             U, T = U[::-1], -T[::-1]
+            eig = None if eig is None else tuple(a[::-1] for a in eig)
             stops, names, start_index = stops[::-1], names[::-1], len(U) - 1
     return _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index,
-                  user, settings, throw)
+                  user, settings, throw, eig)
+
+
+def _run_spectra(start, chunks, u_raw, U, jacobians):
+    """``(L, vectors)`` of :math:`f_x` at the points ``U`` of one run, from the start point's
+    and the chunks' eigen-decompositions (the last row again where :func:`_trim` moved the
+    point onto a bound); None where the chunks did not keep them (fold curves)."""
+    if not chunks or sum(len(c[0]) for c in chunks) + 1 != len(U):
+        return None
+    L, vectors = (np.concatenate([start[i]] + [c[i] for c in chunks]) for i in (0, 1))
+    if not np.array_equal(U[-1], u_raw[-1]):
+        L[-1], vectors[-1] = (a[0] for a in np.linalg.eig(jacobians(U[-1:])))
+    return L, vectors
 
 
 def _trim(kind, parts, raw, box, params):
@@ -654,9 +679,7 @@ def _trim(kind, parts, raw, box, params):
                                             [edge], np.zeros((1, U.shape[1] - 2))))
         if ok:
             U = np.concatenate([U[:-1], u[None]])
-            T = np.concatenate([T[:-1], np.asarray(parts["tangent"](jnp.asarray(u),
-                                                                    jnp.asarray(T[-1]),
-                                                                    args))[None]])
+            T = np.concatenate([T[:-1], np.asarray(parts["tangent"](u, T[-1], args))[None]])
     return U, T, stop, name
 
 
@@ -678,12 +701,14 @@ def _check_user_points(user_points, params) -> list[tuple[int, float]]:
 
 
 def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index, user,
-           settings, throw):
+           settings, throw, eig=None):
+    """The curve from its points; ``eig``: the eigen-decompositions of :math:`f_x` at them
+    where the continuation computed them already."""
     U = np.array(U)
     p0j = args[0]
     n = model.n_states
-    J = _jacobians(cm, params, p0, U)
-    L, vectors = np.linalg.eig(J)
+    J = _jacobians(cm, params, p0, U) if eig is None or kind == "fold" else None
+    L, vectors = np.linalg.eig(J) if eig is None else (np.array(a) for a in eig)
     tests = _tests(kind, L)
     omega = np.full(len(U), np.nan)
     l1 = np.full(len(U), np.nan)
@@ -692,14 +717,13 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
         kappa = tests["bt"]
         omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
         Q = _hopf_vectors(L, vectors, omega)
-        vals = np.asarray(parts["lyapunov"](jnp.asarray(_pad(U)), p0j,
-                                            jnp.asarray(_pad(np.nan_to_num(omega, nan=1.0))),
-                                            jnp.asarray(_pad(Q))))[:len(U)]
+        vals = np.asarray(parts["lyapunov"](_pad(U), p0j, _pad(np.nan_to_num(omega, nan=1.0)),
+                                            _pad(Q)))[:len(U)]
         l1 = np.where(kappa > 0, vals, np.nan)
         tests["gh"] = l1
     else:
         V = _fold_vectors(J)
-        a = np.asarray(parts["fold_a"](jnp.asarray(_pad(U)), p0j, jnp.asarray(_pad(V))))[:len(U)]
+        a = np.asarray(parts["fold_a"](_pad(U), p0j, _pad(V)))[:len(U)]
         tests["cp"] = a
     for j in (0, 1):
         tests[f"lp{j}"] = T[:, -2 + j]
@@ -753,7 +777,7 @@ def _jacobians(cm, params, p0, U):
     Up = _pad(np.atleast_2d(U))
     P = np.repeat(np.asarray(p0)[None], len(Up), axis=0)
     P[:, free] = Up[:, -2:]
-    return np.asarray(_vjac(cm)(jnp.asarray(Up[:, :-2]), jnp.asarray(P)))[:len(U)]
+    return np.asarray(_vjac(cm)(Up[:, :-2], P))[:len(U)]
 
 
 @functools.cache
@@ -812,9 +836,9 @@ def _locate(parts, p0, test, UA, UB, j, value, v_ref):
 
     def pad(a):
         a = np.asarray(a)
-        return jnp.asarray(np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)]))
+        return np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)])
 
-    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), jnp.asarray(p0), pad(j),
+    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), np.asarray(p0), pad(j),
                           pad(np.asarray(value, float)), pad(np.asarray(v_ref, float)))
     return [np.asarray(o)[:k] for o in out]
 
@@ -833,7 +857,7 @@ def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
     kind_out = name[:2]
     data, message = None, ""
     if kind_out in ("zh", "hh", "gh"):
-        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(x, p)))
     if kind_out in ("zh", "hh") and (kind == "fold" or kind_out == "hh"):
         cplx, w = _new_pair_complex(kind, ev)
         if not cplx:

@@ -127,6 +127,11 @@ class ContinuationProblem:
             :math:`[DF(u_k); (\theta t)^T]\tau = e_{N+1}`, and the tangent of the new point is
             the one of the last iteration (its Jacobian is within the Newton tolerance of the
             converged point): one factorisation per step less.
+        stop: optional ``stop(u, args) -> bool``, tested at every 8th accepted point of a chunk:
+            the chunk ends after one where it holds (status STOPPED), e.g. past a codim-2 point
+            (up to 7 steps past it) where the curve changes
+            meaning; the driver's hooks decide what it means (a chunk that ended so and whose
+            points the hooks keep goes on with the next chunk).
     """
 
     residual: Callable
@@ -136,6 +141,7 @@ class ContinuationProblem:
     solve_aux: bool = False
     weights: Callable | None = None
     tangent_from_newton: bool = False
+    stop: Callable | None = None
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -303,15 +309,19 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
 
 
 #: Status codes of a chunk of steps.
-RUNNING, FAILED, LEFT_WINDOW = 0, 1, 2
+RUNNING, FAILED, LEFT_WINDOW, STOPPED = 0, 1, 2, 3
+#: steps between two tests of ``ContinuationProblem.stop`` in a chunk
+_STOP_EVERY = 8
 
 
 @functools.cache
 def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: int,
                  window_index: int = -1):
-    """Jitted loop of up to ``chunk`` steps; stops early on failure or when component
-    ``window_index`` of a new point leaves the window."""
+    """Jitted loop of up to ``chunk`` steps; stops early on failure, when component
+    ``window_index`` of a new point leaves the window (a tuple of components: when any leaves
+    its window; ``lo``, ``hi`` are then arrays), or where ``problem.stop`` holds."""
     step = _make_step(problem, s)
+    several = isinstance(window_index, tuple)
 
     def run(u, t, ds, args, lo, hi, n_max):
         n1 = u.shape[0]
@@ -329,8 +339,17 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
             i, u, t, ds, _, U, T, IT, DS, R, MON, curv = c
             success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv,
                                                                     aux_like)
-            outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
-            status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
+            if several:
+                comp = u_new[np.asarray(window_index)]
+                outside = jnp.any((comp < lo) | (comp > hi))
+            else:
+                outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
+            going = RUNNING
+            if problem.stop is not None:  # tested every _STOP_EVERY steps (it may cost a step)
+                test = (i % _STOP_EVERY == _STOP_EVERY - 1) & success
+                going = jnp.where(jax.lax.cond(test, problem.stop, lambda *_: False, u_new, args),
+                                  STOPPED, RUNNING)
+            status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, going), FAILED)
             U = U.at[i].set(u_new)
             T = T.at[i].set(t_new)
             IT = IT.at[i].set(it.astype(jnp.int32))
@@ -380,7 +399,8 @@ class PALC:
     computed in jitted chunks of ``chunk`` steps (one dispatch per chunk, not per step); the
     iterator ends when the corrector fails even at ``ds_min`` (then :attr:`failure` says why),
     after ``max_steps`` points, or after the first point whose component ``window_index``
-    (default: the last, the parameter) lies outside ``window``. :meth:`run_chunk` is the
+    (default: the last, the parameter) lies outside ``window`` (a tuple of components: when any
+    leaves its window, ``window = (lows, highs)``). :meth:`run_chunk` is the
     underlying one-chunk call, for drivers that change ``args`` between chunks (e.g. a new
     collocation mesh): :func:`hhanalysis.continuation.driver.run`.
     """
@@ -390,18 +410,20 @@ class PALC:
         self.problem = problem
         self.settings = settings
         self.chunk = int(chunk)
-        self.window_index = int(window_index)
+        self.window_index = (tuple(int(i) for i in window_index)
+                             if isinstance(window_index, (tuple, list)) else int(window_index))
         self._run = _make_runner(problem, settings, self.chunk, self.window_index)
         self.failure: str | None = None
 
     def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf),
                   max_points: int | None = None) -> Chunk:
         """Up to ``min(chunk, max_points)`` steps from ``(u, t)`` with initial step ``ds``."""
-        u = jnp.asarray(u)
-        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
-        n_max = jnp.asarray(self.chunk if max_points is None else max_points)
+        # host inputs as NumPy arrays: jnp.asarray costs ~0.1 ms each, the jitted call converts
+        u = np.asarray(u)
+        lo, hi = (np.asarray(v, dtype=u.dtype) for v in window)
+        n_max = np.asarray(self.chunk if max_points is None else max_points, dtype=np.int64)
         n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
-            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
+            u, np.asarray(t), np.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
         n = int(n)
         return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
                      u_last=u, t_last=t, ds_next=ds)
@@ -420,7 +442,9 @@ class PALC:
 
     def failure_message(self, u) -> str:
         s = self.settings
-        return (f"step size below ds_min={s.ds_min:g} at param={float(u[self.window_index]):.10g}: "
+        first = self.window_index[0] if isinstance(self.window_index, tuple) else \
+            self.window_index
+        return (f"step size below ds_min={s.ds_min:g} at param={float(u[first]):.10g}: "
                 f"Newton did not converge in {s.max_newton_iterations} iterations")
 
     def steps(self, u0, t0, args, ds: float | None = None,
