@@ -253,18 +253,20 @@ def _describe(s: SpecialPoint, names) -> str:
 def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     problem = (hopf_curve_problem if kind == "hopf" else fold_curve_problem)(cm, free)
     matrix = jax.jit(functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm, free))
-    jac = problem.dF
+    both = problem.residual_jacobian
+
+    def system(u, u_guess, d, args):
+        """The bordered Newton matrix and right-hand side at ``u``."""
+        F, DF = both(u, args)
+        return jnp.vstack([DF, d[None]]), jnp.concatenate([F, (d @ (u - u_guess))[None]])
 
     @jax.jit
     def correct(u_guess, d, args):
         """Newton on ``F(u) = 0, d.(u - u_guess) = 0``; returns ``(u, converged)``."""
 
-        def G(u):
-            return jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
-
         def body(c):
             u, it, _ = c
-            du = jnp.linalg.solve(jnp.vstack([jac(u, args), d[None]]), G(u))
+            du = jnp.linalg.solve(*system(u, u_guess, d, args))
             u = u - du
             return u, it + 1, jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u)))
 
@@ -283,8 +285,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
 
         def body(c):
             u, it, _, _ = c
-            K = jnp.vstack([jac(u, args), d[None]])
-            G = jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
+            K, G = system(u, u_guess, d, args)
             sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
             u = u - sol[:, 0]
             err = jnp.max(jnp.abs(sol[:, 0])) / (1.0 + jnp.max(jnp.abs(u)))
@@ -300,7 +301,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     @jax.jit
     def tangent(u, d, args):
         """Unit tangent at ``u`` oriented along ``d``."""
-        K = jnp.vstack([jac(u, args), d[None]])
+        K = jnp.vstack([problem.dF(u, args), d[None]])
         t = jnp.linalg.solve(K, jnp.zeros(u.shape[0]).at[-1].set(1.0))
         return t / jnp.linalg.norm(t)
 

@@ -132,6 +132,9 @@ class ContinuationProblem:
             (up to 7 steps past it) where the curve changes
             meaning; the driver's hooks decide what it means (a chunk that ended so and whose
             points the hooks keep goes on with the next chunk).
+        residual_jacobian: optional ``(u, args) -> (F, DF)``, both at once (they share work,
+            e.g. the factorisation of a bordered matrix); the corrector then uses it instead
+            of ``residual`` and ``jacobian`` (same values; with the dense solve only).
     """
 
     residual: Callable
@@ -142,6 +145,12 @@ class ContinuationProblem:
     weights: Callable | None = None
     tangent_from_newton: bool = False
     stop: Callable | None = None
+    residual_jacobian: Callable | None = None
+
+    def __post_init__(self):
+        if self.residual_jacobian is not None and (self.solve is not None or
+                                                   self.uses_reference):
+            raise ValueError("residual_jacobian goes with the dense solve and no reference point")
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -247,6 +256,18 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
 
         def body(c):
             u, it, _, _, _, _ = c
+            if problem.residual_jacobian is not None:
+                F, DF = problem.residual_jacobian(u, args)
+                G = jnp.concatenate([F, jnp.atleast_1d(row @ (u - u_pred))])
+                K = jnp.vstack([DF, row[None, :]])
+                if joint:
+                    sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
+                    du, t, aux = sol[:, 0], sol[:, 1], aux0
+                else:
+                    du, t, aux = jnp.linalg.solve(K, G), e, aux0
+                u_new = u - du
+                dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
+                return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
             G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
             if joint:
                 sol, aux = problem.bordered_solve_aux(u, args, ref, row, jnp.stack([G, e], 1))

@@ -33,7 +33,8 @@ def curve_params(u, p0, free: tuple[int, int]):
 
 
 def minimal_jacobian(cm: CompiledModel, free: tuple[int, int], matrix, adjoint):
-    r"""The Jacobian ``(u, args) -> (n+1, n+2)`` of the minimally augmented system
+    r"""The residual and the Jacobian ``(u, args) -> ((n+1,), (n+1, n+2))`` of the minimally
+    augmented system
     :math:`f = 0,\ g = 0` with :math:`g` the bordered scalar of ``matrix(f_x)``:
 
     .. math::
@@ -44,21 +45,22 @@ def minimal_jacobian(cm: CompiledModel, free: tuple[int, int], matrix, adjoint):
     with :math:`v, w` the bordered right and left solutions at :math:`u`
     (:func:`~.minimal.bordered_vectors`) held fixed, and ``adjoint(w, v)`` the matrix with
     :math:`\langle C, A\rangle = w^T \text{matrix}(A)\, v` (:math:`w v^T` for folds, the
-    bialternate adjoint for Hopf curves). One LU of the bordered matrix and one reverse pass
-    through the generated :math:`f_x`, instead of forward-differentiating the solve in every
-    unknown (~3x cheaper for HH)."""
+    bialternate adjoint for Hopf curves). One LU of the bordered matrix (which gives :math:`g`
+    too) and one reverse pass through the generated :math:`f_x`, instead of
+    forward-differentiating the solve in every unknown (~3x cheaper for HH)."""
     idx = jnp.asarray(free)
 
-    def jacobian(u, args):
+    def residual_jacobian(u, args):
         p0, b, c = args
         x, p = u[:-2], curve_params(u, p0, free)
         fx = cm.jac_x(x, p)
-        _, v, w, _ = bordered_vectors(matrix(fx), b, c)
+        g, v, w, _ = bordered_vectors(matrix(fx), b, c)
         C = adjoint(w, v)
         g_u = jax.grad(lambda z: -jnp.sum(C * cm.jac_x(z[:-2], curve_params(z, p0, free))))(u)
-        return jnp.concatenate([jnp.concatenate([fx, cm.jac_p(x, p)[:, idx]], 1), g_u[None]])
+        return (jnp.concatenate([cm.f(x, p), g[None]]),
+                jnp.concatenate([jnp.concatenate([fx, cm.jac_p(x, p)[:, idx]], 1), g_u[None]]))
 
-    return jacobian
+    return residual_jacobian
 
 
 def _outer(w, v):
@@ -74,9 +76,9 @@ def fold_curve_problem(cm: CompiledModel, free: tuple[int, int]) -> Continuation
         x, p = u[:-2], curve_params(u, p0, free)
         return jnp.concatenate([cm.f(x, p), bordered_scalar(cm.jac_x(x, p), b, c)[None]])
 
-    return ContinuationProblem(residual=residual,
-                               jacobian=minimal_jacobian(cm, free, lambda A: A, _outer),
-                               tangent_from_newton=True)
+    both = minimal_jacobian(cm, free, lambda A: A, _outer)
+    return ContinuationProblem(residual=residual, jacobian=lambda u, args: both(u, args)[1],
+                               residual_jacobian=both, tangent_from_newton=True)
 
 
 def fold_matrix(cm: CompiledModel, free: tuple[int, int], u, p0):

@@ -49,10 +49,10 @@ def hopf_curve_problem(cm: CompiledModel, free: tuple[int, int]) -> Continuation
         J = cm.jac_x(u[:-2], curve_params(u, p0, free))
         return pair_product(J, bordered_vectors(bialternate(J), b, c)[1]) < 0
 
-    return ContinuationProblem(residual=residual,
-                               jacobian=minimal_jacobian(cm, free, bialternate,
-                                                         bialternate_adjoint),
-                               tangent_from_newton=True, stop=past_bogdanov_takens)
+    both = minimal_jacobian(cm, free, bialternate, bialternate_adjoint)
+    return ContinuationProblem(residual=residual, jacobian=lambda u, args: both(u, args)[1],
+                               residual_jacobian=both, tangent_from_newton=True,
+                               stop=past_bogdanov_takens)
 
 
 def pair_product(J, v):
