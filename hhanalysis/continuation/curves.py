@@ -622,17 +622,18 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
                          f"start point (is it a {kind} point of equilibria?)")
     u0 = np.asarray(u0c)
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    runs, spectra = [], []
+    raws, chunk_spectra = [], []
     jacobians = functools.partial(_jacobians, cm, params, p0)
     start_spectrum = np.linalg.eig(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
         hooks = _Hooks(kind, parts, box[1], jacobians)
-        raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
-                         settings, window=box[0], hooks=hooks, free=2,
-                         chunk=_CHUNK, window2=box[1])
-        runs.append(_trim(kind, parts, raw, box, params))
-        spectra.append(_run_spectra(start_spectrum, hooks.spectra, raw.u, runs[-1][0],
-                                    jacobians))
+        raws.append(driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)),
+                               args, settings, window=box[0], hooks=hooks, free=2,
+                               chunk=_CHUNK, window2=box[1]))
+        chunk_spectra.append(hooks.spectra)
+    runs = _trim(parts, raws, box, params)
+    spectra = [_run_spectra(start_spectrum, c, raw.u, run[0], jacobians)
+               for c, raw, run in zip(chunk_spectra, raws, runs)]
     if direction == 0:
         (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
         U = np.concatenate([Ub[::-1], Uf[1:]])
@@ -665,23 +666,33 @@ def _run_spectra(start, chunks, u_raw, U, jacobians):
     return L, vectors
 
 
-def _trim(kind, parts, raw, box, params):
-    """The points of one run, the last one moved onto the bound (or the BT point) it passed;
-    returns ``(U, T, stop, name of the parameter the stop refers to)``."""
-    U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
-    name = params[0]
-    if stop.status is Status.REACHED_BOUND and len(U) >= 2:
-        j = 0 if not box[0][0] <= U[-1, -2] <= box[0][1] else 1
-        name = params[j]
-        edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
-        stop = dataclasses.replace(stop, param=float(edge))
-        args = raw.args[-1]
-        u, ok, *_ = (r[0] for r in _locate(parts, args[0], "uz", U[-2:-1], U[-1:], [j],
-                                            [edge], np.zeros((1, U.shape[1] - 2))))
-        if ok:
-            U = np.concatenate([U[:-1], u[None]])
-            T = np.concatenate([T[:-1], np.asarray(parts["tangent"](u, T[-1], args))[None]])
-    return U, T, stop, name
+def _trim(parts, raws, box, params):
+    """The points of each run, the last one moved onto the bound it passed (all runs' in one
+    located call); returns per run ``(U, T, stop, name of the parameter the stop refers
+    to)``."""
+    out, moves = [], []
+    for r, raw in enumerate(raws):
+        U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
+        name = params[0]
+        if stop.status is Status.REACHED_BOUND and len(U) >= 2:
+            j = 0 if not box[0][0] <= U[-1, -2] <= box[0][1] else 1
+            name = params[j]
+            edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
+            stop = dataclasses.replace(stop, param=float(edge))
+            moves.append((r, j, edge))
+        out.append([U, T, stop, name])
+    if moves:
+        UA = np.stack([out[r][0][-2] for r, _, _ in moves])
+        UB = np.stack([out[r][0][-1] for r, _, _ in moves])
+        located = _locate(parts, raws[0].args[-1][0], "uz", UA, UB, [j for _, j, _ in moves],
+                          [edge for _, _, edge in moves], np.zeros((len(moves), UA.shape[1] - 2)))
+        for (r, _, _), u, ok in zip(moves, located[0], located[1]):
+            if ok:
+                U, T = out[r][0], out[r][1]
+                t = np.asarray(parts["tangent"](u, T[-1], raws[r].args[-1]))
+                out[r][0] = np.concatenate([U[:-1], u[None]])
+                out[r][1] = np.concatenate([T[:-1], t[None]])
+    return [tuple(o) for o in out]
 
 
 def _check_user_points(user_points, params) -> list[tuple[int, float]]:
