@@ -350,14 +350,14 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
         m0 = jax.eval_shape(lambda: problem.point_monitor(u, _zeros_like(aux_like)))
         init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
                 jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
-                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype), jnp.zeros(chunk, u.dtype),
+                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype),
                 jnp.zeros((chunk,) + m0.shape, m0.dtype), jnp.zeros_like(u))
 
         def cond(c):
             return (c[0] < jnp.minimum(chunk, n_max)) & (c[4] == RUNNING)
 
         def body(c):
-            i, u, t, ds, _, U, T, IT, DS, R, MON, curv = c
+            i, u, t, ds, _, U, T, IT, DS, MON, curv = c
             success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv,
                                                                     aux_like)
             if several:
@@ -375,16 +375,23 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
             T = T.at[i].set(t_new)
             IT = IT.at[i].set(it.astype(jnp.int32))
             DS = DS.at[i].set(ds_used)
-            R = R.at[i].set(jnp.max(jnp.abs(problem.F(u_new, args, u_new))))
             MON = MON.at[i].set(problem.point_monitor(u_new, aux))
             n = jnp.where(success, i + 1, i)
             curv_new = jnp.where(success, (t_new - t) / ds_used, 0.0)
             return (n, jnp.where(success, u_new, u), jnp.where(success, t_new, t),
-                    jnp.where(success, ds_next, ds), status, U, T, IT, DS, R, MON, curv_new)
+                    jnp.where(success, ds_next, ds), status, U, T, IT, DS, MON, curv_new)
 
         return jax.lax.while_loop(cond, body, init)[:-1]
 
     return cached_jit(run)
+
+
+@functools.cache
+def _residuals(problem: ContinuationProblem):
+    r"""Jitted :math:`\|F(u)\|_\infty` at each of a chunk's points (for :meth:`PALC.steps`;
+    the chunks themselves do not spend a residual evaluation per step on it)."""
+    return jax.jit(jax.vmap(lambda u, args: jnp.max(jnp.abs(problem.F(u, args, u))),
+                            in_axes=(0, None)))
 
 
 @dataclass(frozen=True)
@@ -392,8 +399,8 @@ class Chunk:
     """Up to ``chunk`` consecutive accepted steps (arrays of length ``n``) and where they ended.
 
     Attributes:
-        u, tangent, newton_iterations, ds, residual, monitor: per-step arrays.
-        status: RUNNING (all steps done), FAILED, or LEFT_WINDOW.
+        u, tangent, newton_iterations, ds, monitor: per-step arrays.
+        status: RUNNING (all steps done), FAILED, LEFT_WINDOW or STOPPED.
         u_last, t_last, ds_next: the state to continue from.
     """
 
@@ -401,7 +408,6 @@ class Chunk:
     tangent: np.ndarray
     newton_iterations: np.ndarray
     ds: np.ndarray
-    residual: np.ndarray
     monitor: np.ndarray
     status: int
     u_last: jax.Array
@@ -443,10 +449,10 @@ class PALC:
         u = np.asarray(u)
         lo, hi = (np.asarray(v, dtype=u.dtype) for v in window)
         n_max = np.asarray(self.chunk if max_points is None else max_points, dtype=np.int64)
-        n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
+        n, u, t, ds, status, U, T, IT, DS, MON = self._run(
             u, np.asarray(t), np.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
         n = int(n)
-        return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
+        return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, MON)), status=int(status),
                      u_last=u, t_last=t, ds_next=ds)
 
     def single_step(self, u, t, ds: float, args):
@@ -478,10 +484,11 @@ class PALC:
         while done < s.max_steps:
             c = self.run_chunk(u, t, ds, args, window)
             mon = c.monitor if self.problem.solve_aux else [None] * len(c)
+            res = np.asarray(_residuals(self.problem)(c.u, args)) if len(c) else []
             for i in range(min(len(c), s.max_steps - done)):
                 yield ContinuationStep(u=c.u[i], tangent=c.tangent[i], ds=float(c.ds[i]),
                                        newton_iterations=int(c.newton_iterations[i]),
-                                       residual=float(c.residual[i]), monitor=mon[i])
+                                       residual=float(res[i]), monitor=mon[i])
             done += len(c)
             u, t, ds = c.u_last, c.t_last, c.ds_next
             if c.status == FAILED:
