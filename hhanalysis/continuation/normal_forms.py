@@ -152,7 +152,7 @@ def _forms(cm, x, p):
 
 
 def _jacobian(cm, x, p) -> np.ndarray:
-    return np.asarray(cm.jac_x(jnp.asarray(x, float), jnp.asarray(p, float)))
+    return np.asarray(cm.jac_x(np.asarray(x, float), np.asarray(p, float)))
 
 
 def _bordered(A, b, c, rhs):
