@@ -824,8 +824,9 @@ def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
         v_ref = (np.linalg.svd(_jacobians(cm, params, p0, U[rows]))[2][:, -1, :]
                  if test == "cp" else np.zeros((len(group), model.n_states)))
         located = _locate(parts, args[0], test, U[rows], U[rows + 1], j, value, v_ref)
-        for (name, i), r in zip(group, zip(*located)):
-            sp_ = _special(kind, name, model, cm, params, p0, U, i, *r)
+        l2 = _bautin(cm, params, p0, located) if test == "gh" else {}
+        for k, ((name, i), r) in enumerate(zip(group, zip(*located))):
+            sp_ = _special(kind, name, model, cm, params, p0, U, i, *r, bautin=l2.get(k))
             if sp_ is not None:
                 found.append(sp_)
     cusps = [s for s in found if s.kind == "cp"]
@@ -855,20 +856,44 @@ def _locate(parts, p0, test, UA, UB, j, value, v_ref):
     return [np.asarray(o)[:k] for o in out]
 
 
-def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
-    """The special point located at ``u`` in the bracket ``(U[i], U[i+1])`` of test ``name``,
-    with the data that decides its type; None where there is no bifurcation."""
+def _is_zero(fa, fb, fu) -> bool:
+    """A located zero of a test function, not a pole (e.g. a = <w, B(v,v)>/2 at a BT point)."""
+    return bool(fa * fb < 0 and abs(fu) <= min(abs(fa), abs(fb)))
+
+
+def _bautin(cm, params, p0, located) -> dict[int, BautinData]:
+    r""":class:`BautinData` (``omega``, ``l2``) of the located GH points (the rows of ``located``
+    that are zeros of :math:`\ell_1`), all in one batched normal-form computation."""
     free = [cm.param_index(q) for q in params]
-    if not fa * fb < 0:
+    rows, xs, ps, ws, qs = [], [], [], [], []
+    for k, (u, _, fa, fb, fu, _) in enumerate(zip(*located)):
+        if not _is_zero(fa, fb, fu):
+            continue
+        p = np.asarray(p0, float).copy()
+        p[free] = u[-2:]
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(u[:-2], p)))
+        w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
+        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w)
+        qs.append(vecs[:, np.argmin(np.abs(ev - 1j * w))])
+    if not rows:
+        return {}
+    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs)]
+    return {k: BautinData(w, b) for k, w, b in zip(rows, ws, l2)}
+
+
+def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width, bautin=None):
+    """The special point located at ``u`` in the bracket ``(U[i], U[i+1])`` of test ``name``,
+    with the data that decides its type (``bautin``: a GH point's, computed beforehand); None
+    where there is no bifurcation."""
+    free = [cm.param_index(q) for q in params]
+    if not _is_zero(fa, fb, fu):
         return None
-    if not abs(fu) <= min(abs(fa), abs(fb)):
-        return None  # a pole of the test function (e.g. a = <w, B(v,v)>/2 at a BT point)
     p = np.asarray(p0).copy()
     p[free] = u[-2:]
     x = u[:-2]
     kind_out = name[:2]
     data, message = None, ""
-    if kind_out in ("zh", "hh", "gh"):
+    if kind_out in ("zh", "hh"):
         ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(x, p)))
     if kind_out in ("zh", "hh") and (kind == "fold" or kind_out == "hh"):
         cplx, w = _new_pair_complex(kind, ev)
@@ -885,10 +910,7 @@ def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
         a_, b_ = nf.bogdanov_takens(cm, x, p)
         data = BogdanovTakensData(a_, b_)
     elif kind_out == "gh":
-        w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
-        q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
-        _, l2 = nf.second_lyapunov(cm, x, p, w, q)
-        data = BautinData(w, l2)
+        data = bautin
     elif kind_out == "cp":
         data = CuspData(nf.cusp(cm, x, p))
     elif kind_out == "lp":
