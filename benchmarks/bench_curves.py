@@ -125,7 +125,8 @@ def stages(rounds: int):
                (curves, "_build", "post-processing (all below)"),
                (curves, "_detect", "  detection, location, normal forms"),
                (curves, "_locate", "    location (compiled, batched)"),
-               (normal_forms, "second_lyapunov", "    l2 at GH points"),
+               (normal_forms, "second_lyapunovs" if hasattr(normal_forms, "second_lyapunovs")
+                else "second_lyapunov", "    l2 at GH points"),
                (normal_forms, "bogdanov_takens", "    a, b at BT points")]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in wrapped]
 
