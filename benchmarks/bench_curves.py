@@ -15,12 +15,19 @@ alike), and warm/AUTO is the median of the per-round ratios; 'cold' is a fresh p
 it. The last row is the whole
 ``two_parameter_diagram`` of the plane (I in [-10, 200], gK in [0, 60]) in a fresh process.
 
-Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold]
+``--stages`` prints where the warm time goes instead: wall and CPU time per call of the curve,
+of its compiled chunks of PALC steps, of the hooks between them (the Bogdanov–Takens end test
+with the eigen-decompositions at every point, the border refresh) and of the post-processing
+(spectra, l1 at every point, detection and location, normal forms).
+
+Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold] [--stages]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import functools
 import json
 import math
 import statistics
@@ -105,6 +112,61 @@ def side_by_side(rounds: int):
     return ours, theirs, ratio, c, points, labels
 
 
+def stages(rounds: int):
+    """Wall and CPU milliseconds per curve spent in each stage (functions wrapped with timers;
+    nested stages are included in their callers)."""
+    from hhanalysis.continuation import curves, engine, normal_forms
+
+    spent = collections.defaultdict(lambda: [0.0, 0.0, 0])
+    wrapped = [(engine.PALC, "run_chunk", "compiled chunks of PALC steps"),
+               (curves._Hooks, "end", "hooks: bound and BT end test, eigen-decompositions"),
+               (curves._Hooks, "adapt", "hooks: border refresh"),
+               (curves, "_trim", "end points moved onto the bounds"),
+               (curves, "_build", "post-processing (all below)"),
+               (curves, "_detect", "  detection, location, normal forms"),
+               (curves, "_locate", "    location (compiled, batched)"),
+               (normal_forms, "second_lyapunovs" if hasattr(normal_forms, "second_lyapunovs")
+                else "second_lyapunov", "    l2 at GH points"),
+               (normal_forms, "bogdanov_takens", "    a, b at BT points")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in wrapped]
+
+    def timed(f, label):
+        @functools.wraps(f)
+        def g(*a, **k):
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                entry = spent[label]
+                entry[0] += time.perf_counter() - t
+                entry[1] += time.process_time() - c
+                entry[2] += 1
+        return g
+
+    m = hh.hodgkin_huxley("brainpy")
+    h = hh.continue_equilibria(m, "I", 0.0, 200.0).hopf_points[0]
+    hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+    try:
+        for owner, name, label in wrapped:
+            setattr(owner, name, timed(getattr(owner, name), label))
+        for _ in range(rounds):
+            t, c = time.perf_counter(), time.process_time()
+            hh.continue_hopf(m, h, ("I", "gK"), BOUNDS)
+            spent["whole curve"][0] += time.perf_counter() - t
+            spent["whole curve"][1] += time.process_time() - c
+            spent["whole curve"][2] += 1
+    finally:
+        for owner, name, f in originals:
+            setattr(owner, name, f)
+    width = max(len(label) for *_, label in wrapped)
+    table = Table([("stage".ljust(width), "s"), ("wall ms", ".1f"), ("CPU ms", ".1f"),
+                   ("calls", ".1f")])
+    table.header()
+    for label in ["whole curve"] + [label for *_, label in wrapped]:
+        wall, cpu, calls = spent[label]
+        table.row(label, 1e3 * wall / rounds, 1e3 * cpu / rounds, calls / rounds)
+
+
 def main(rounds: int = 9, cold: bool = True):
     if cold:
         cold_curve, cold_total, cold_plane = json.loads(subprocess.run(
@@ -133,5 +195,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="alternating rounds (default 9)")
     parser.add_argument("--no-cold", action="store_true", help="skip the fresh-process row")
+    parser.add_argument("--stages", action="store_true",
+                        help="where the warm time goes (per stage, per curve) instead")
     a = parser.parse_args()
-    main(a.rounds, not a.no_cold)
+    if a.stages:
+        stages(a.rounds)
+    else:
+        main(a.rounds, not a.no_cold)

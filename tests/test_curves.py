@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import reference_hh as ref
@@ -19,7 +20,9 @@ from scipy.optimize import brentq, fsolve
 
 import hhanalysis as hh
 from hhanalysis.continuation import normal_forms as nf
-from hhanalysis.continuation.problems.minimal import bialternate
+from hhanalysis.continuation.problems.fold_curve import fold_curve_problem
+from hhanalysis.continuation.problems.hopf_curve import hopf_curve_problem, pair_product
+from hhanalysis.continuation.problems.minimal import bialternate, bialternate_adjoint, borders
 from hhanalysis.models import ODEModel, Parameter, StateVariable
 
 DATA = Path(__file__).parent / "data"
@@ -99,6 +102,46 @@ def test_bialternate_eigenvalues_are_pairwise_sums(x64):
             k = np.argmin(np.abs(got - z))
             assert abs(got[k] - z) < 1e-9
             got = np.delete(got, k)
+
+
+def test_bialternate_adjoint_and_pair_product(x64):
+    """<C, A> = w^T (2A (.) I) v for the adjoint C of w v^T; kappa from the bialternate null
+    vector equals the product of the pair of eigenvalues that sum to zero (numpy eig)."""
+    rng = np.random.default_rng(2)
+    for n in (3, 4, 6):
+        A = rng.normal(size=(n, n))
+        m = n * (n - 1) // 2
+        w, v = rng.normal(size=m), rng.normal(size=m)
+        C = np.asarray(bialternate_adjoint(w, v))
+        assert abs(np.sum(C * A) - w @ np.asarray(bialternate(A)) @ v) < 1e-12
+        Q = rng.normal(size=(n, n))
+        for pair, kappa in (([[0, 1.3], [-1.3, 0]], 1.69), ([[0, 0.7], [0.7, 0]], -0.49)):
+            B = np.diag(rng.uniform(0.5, 2.0, n))
+            B[:2, :2] = pair
+            J = Q @ B @ np.linalg.inv(Q)
+            null = np.linalg.svd(np.asarray(bialternate(J)))[2][-1]
+            assert abs(float(pair_product(J, null)) - kappa) < 1e-9
+
+
+@pytest.mark.parametrize("kind", ["hopf", "fold"])
+def test_curve_jacobian_against_finite_differences(brainpy, kind, x64):
+    """The assembled Jacobian of the minimally augmented systems (g_u = -w^T M_u v) against
+    central differences of the residual (the bordered solve itself, no derivative rule)."""
+    cm = brainpy.compile()
+    free = (cm.param_index("I"), cm.param_index("gK"))
+    problem = (hopf_curve_problem if kind == "hopf" else fold_curve_problem)(cm, free)
+    p0 = np.asarray(brainpy.param_vector(), float)
+    u = np.array([-60.0, 0.1, 0.6, 0.35, 8.0, 30.0])
+    J = np.asarray(cm.jac_x(u[:4], p0))
+    b, c = borders(np.asarray(bialternate(J)) if kind == "hopf" else J)
+    args = (jnp.asarray(p0), jnp.asarray(b), jnp.asarray(c))
+    F, DF = (np.asarray(a) for a in problem.residual_jacobian(u, args))
+    assert np.allclose(F, np.asarray(problem.residual(u, args)), rtol=0, atol=1e-14)
+    h = 1e-6 * np.maximum(1.0, np.abs(u))
+    fd = np.stack([(np.asarray(problem.residual(u + e, args))
+                    - np.asarray(problem.residual(u - e, args))) / (2 * e[k])
+                   for k, e in enumerate(np.diag(h))], 1)
+    assert np.allclose(DF, fd, rtol=1e-6, atol=1e-8 * np.abs(fd).max())
 
 
 def test_second_lyapunov_of_a_bautin_normal_form_in_other_coordinates():

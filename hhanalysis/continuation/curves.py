@@ -253,18 +253,20 @@ def _describe(s: SpecialPoint, names) -> str:
 def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     problem = (hopf_curve_problem if kind == "hopf" else fold_curve_problem)(cm, free)
     matrix = jax.jit(functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm, free))
-    jac = jax.jacfwd(problem.residual)
+    both = problem.residual_jacobian
+
+    def system(u, u_guess, d, args):
+        """The bordered Newton matrix and right-hand side at ``u``."""
+        F, DF = both(u, args)
+        return jnp.vstack([DF, d[None]]), jnp.concatenate([F, (d @ (u - u_guess))[None]])
 
     @jax.jit
     def correct(u_guess, d, args):
         """Newton on ``F(u) = 0, d.(u - u_guess) = 0``; returns ``(u, converged)``."""
 
-        def G(u):
-            return jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
-
         def body(c):
             u, it, _ = c
-            du = jnp.linalg.solve(jnp.vstack([jac(u, args), d[None]]), G(u))
+            du = jnp.linalg.solve(*system(u, u_guess, d, args))
             u = u - du
             return u, it + 1, jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u)))
 
@@ -283,8 +285,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
 
         def body(c):
             u, it, _, _ = c
-            K = jnp.vstack([jac(u, args), d[None]])
-            G = jnp.concatenate([problem.residual(u, args), (d @ (u - u_guess))[None]])
+            K, G = system(u, u_guess, d, args)
             sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
             u = u - sol[:, 0]
             err = jnp.max(jnp.abs(sol[:, 0])) / (1.0 + jnp.max(jnp.abs(u)))
@@ -300,7 +301,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     @jax.jit
     def tangent(u, d, args):
         """Unit tangent at ``u`` oriented along ``d``."""
-        K = jnp.vstack([jac(u, args), d[None]])
+        K = jnp.vstack([problem.dF(u, args), d[None]])
         t = jnp.linalg.solve(K, jnp.zeros(u.shape[0]).at[-1].set(1.0))
         return t / jnp.linalg.norm(t)
 
@@ -552,10 +553,14 @@ def _check_bounds(bounds, params) -> list[tuple[float, float]]:
 
 class _Hooks(driver.Hooks):
     """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
-    Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders."""
+    Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders. The
+    eigen-decompositions of :math:`f_x` that the Bogdanov–Takens test needs are kept
+    (``spectra``: per chunk, eigenvalues and eigenvectors of its kept points), so that the
+    curve's spectra are not computed twice."""
 
     def __init__(self, kind, parts, bounds2, jacobians):
         self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
+        self.spectra = []
 
     def end(self, points, args):
         lam2 = points.u[:, -1]
@@ -566,16 +571,17 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L = np.linalg.eigvals(self.jacobians(points.u[:cut]))
+            L, vectors = np.linalg.eig(self.jacobians(points.u[:cut]))
             bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
                 stop = Stop(Status.REACHED_CODIM2, float(points.u[bt[0], -2]))
+            self.spectra.append((L[:cut], vectors[:cut]))
         return cut, stop
 
     def adapt(self, u, t, args):
         b, c = borders(self.parts["matrix"](u, args[0]))
-        return u, t, (args[0], jnp.asarray(b), jnp.asarray(c))
+        return u, t, (args[0], b, c)
 
 
 def _curve_arguments(model, params, bounds, user_points, direction):
@@ -607,57 +613,86 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         if not lo <= v <= hi:
             raise ValueError(f"start: {name}={v:g} lies outside its bounds [{lo:g}, {hi:g}]")
     parts = _compiled(cm, kind, free)
-    b, c = borders(parts["matrix"](jnp.asarray(u0), jnp.asarray(p0)))
-    args = (jnp.asarray(p0), jnp.asarray(b), jnp.asarray(c))
+    b, c = borders(parts["matrix"](u0, p0))
+    args = (p0, b, c)
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    u0c, ok = parts["correct"](jnp.asarray(u0), jnp.asarray(t0), args)
+    u0c, ok = parts["correct"](u0, t0, args)
     if not bool(ok):
         raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
                          f"start point (is it a {kind} point of equilibria?)")
     u0 = np.asarray(u0c)
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    runs = []
+    raws, chunk_spectra = [], []
+    jacobians = functools.partial(_jacobians, cm, params, p0)
+    start_spectrum = np.linalg.eig(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
-        hooks = _Hooks(kind, parts, box[1], functools.partial(_jacobians, cm, params, p0))
-        raw = driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)), args,
-                         settings, window=box[0], hooks=hooks, free=2,
-                         chunk=_CHUNK)
-        runs.append(_trim(kind, parts, raw, box, params))
+        hooks = _Hooks(kind, parts, box[1], jacobians)
+        raws.append(driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)),
+                               args, settings, window=box[0], hooks=hooks, free=2,
+                               chunk=_CHUNK, window2=box[1]))
+        chunk_spectra.append(hooks.spectra)
+    runs = _trim(parts, raws, box, params)
+    spectra = [_run_spectra(start_spectrum, c, raw.u, run[0], jacobians)
+               for c, raw, run in zip(chunk_spectra, raws, runs)]
     if direction == 0:
         (Ub, Tb, stop_b, name_b), (Uf, Tf, stop_f, name_f) = runs
         U = np.concatenate([Ub[::-1], Uf[1:]])
         T = np.concatenate([-Tb[::-1], Tf[1:]])
         stops, names, start_index = (stop_b, stop_f), (name_b, name_f), len(Ub) - 1
+        eig = None if None in spectra else tuple(
+            np.concatenate([b[::-1], f[1:]]) for b, f in zip(*spectra))
     else:
         U, T, stop, name = runs[0]
+        eig = spectra[0]
         first = Stop(Status.MAX_STEPS, float(u0[-2]), 0)
         stops, names, start_index = (first, stop), (params[0], name), 0
         if direction < 0:
             U, T = U[::-1], -T[::-1]
+            eig = None if eig is None else tuple(a[::-1] for a in eig)
             stops, names, start_index = stops[::-1], names[::-1], len(U) - 1
     return _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index,
-                  user, settings, throw)
+                  user, settings, throw, eig)
 
 
-def _trim(kind, parts, raw, box, params):
-    """The points of one run, the last one moved onto the bound (or the BT point) it passed;
-    returns ``(U, T, stop, name of the parameter the stop refers to)``."""
-    U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
-    name = params[0]
-    if stop.status is Status.REACHED_BOUND and len(U) >= 2:
-        j = 0 if not box[0][0] <= U[-1, -2] <= box[0][1] else 1
-        name = params[j]
-        edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
-        stop = dataclasses.replace(stop, param=float(edge))
-        args = raw.args[-1]
-        u, ok, *_ = (r[0] for r in _locate(parts, args[0], "uz", U[-2:-1], U[-1:], [j],
-                                            [edge], np.zeros((1, U.shape[1] - 2))))
-        if ok:
-            U = np.concatenate([U[:-1], u[None]])
-            T = np.concatenate([T[:-1], np.asarray(parts["tangent"](jnp.asarray(u),
-                                                                    jnp.asarray(T[-1]),
-                                                                    args))[None]])
-    return U, T, stop, name
+def _run_spectra(start, chunks, u_raw, U, jacobians):
+    """``(L, vectors)`` of :math:`f_x` at the points ``U`` of one run, from the start point's
+    and the chunks' eigen-decompositions (the last row again where :func:`_trim` moved the
+    point onto a bound); None where the chunks did not keep them (fold curves)."""
+    if not chunks or sum(len(c[0]) for c in chunks) + 1 != len(U):
+        return None
+    L, vectors = (np.concatenate([start[i]] + [c[i] for c in chunks]) for i in (0, 1))
+    if not np.array_equal(U[-1], u_raw[-1]):
+        L[-1], vectors[-1] = (a[0] for a in np.linalg.eig(jacobians(U[-1:])))
+    return L, vectors
+
+
+def _trim(parts, raws, box, params):
+    """The points of each run, the last one moved onto the bound it passed (all runs' in one
+    located call); returns per run ``(U, T, stop, name of the parameter the stop refers
+    to)``."""
+    out, moves = [], []
+    for r, raw in enumerate(raws):
+        U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
+        name = params[0]
+        if stop.status is Status.REACHED_BOUND and len(U) >= 2:
+            j = 0 if not box[0][0] <= U[-1, -2] <= box[0][1] else 1
+            name = params[j]
+            edge = stop.param if j == 1 else (box[0][1] if U[-1, -2] > box[0][1] else box[0][0])
+            stop = dataclasses.replace(stop, param=float(edge))
+            moves.append((r, j, edge))
+        out.append([U, T, stop, name])
+    if moves:
+        UA = np.stack([out[r][0][-2] for r, _, _ in moves])
+        UB = np.stack([out[r][0][-1] for r, _, _ in moves])
+        located = _locate(parts, raws[0].args[-1][0], "uz", UA, UB, [j for _, j, _ in moves],
+                          [edge for _, _, edge in moves], np.zeros((len(moves), UA.shape[1] - 2)))
+        for (r, _, _), u, ok in zip(moves, located[0], located[1]):
+            if ok:
+                U, T = out[r][0], out[r][1]
+                t = np.asarray(parts["tangent"](u, T[-1], raws[r].args[-1]))
+                out[r][0] = np.concatenate([U[:-1], u[None]])
+                out[r][1] = np.concatenate([T[:-1], t[None]])
+    return [tuple(o) for o in out]
 
 
 def _check_user_points(user_points, params) -> list[tuple[int, float]]:
@@ -678,12 +713,14 @@ def _check_user_points(user_points, params) -> list[tuple[int, float]]:
 
 
 def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index, user,
-           settings, throw):
+           settings, throw, eig=None):
+    """The curve from its points; ``eig``: the eigen-decompositions of :math:`f_x` at them
+    where the continuation computed them already."""
     U = np.array(U)
     p0j = args[0]
     n = model.n_states
-    J = _jacobians(cm, params, p0, U)
-    L, vectors = np.linalg.eig(J)
+    J = _jacobians(cm, params, p0, U) if eig is None or kind == "fold" else None
+    L, vectors = np.linalg.eig(J) if eig is None else (np.array(a) for a in eig)
     tests = _tests(kind, L)
     omega = np.full(len(U), np.nan)
     l1 = np.full(len(U), np.nan)
@@ -692,14 +729,13 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
         kappa = tests["bt"]
         omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
         Q = _hopf_vectors(L, vectors, omega)
-        vals = np.asarray(parts["lyapunov"](jnp.asarray(_pad(U)), p0j,
-                                            jnp.asarray(_pad(np.nan_to_num(omega, nan=1.0))),
-                                            jnp.asarray(_pad(Q))))[:len(U)]
+        vals = np.asarray(parts["lyapunov"](_pad(U), p0j, _pad(np.nan_to_num(omega, nan=1.0)),
+                                            _pad(Q)))[:len(U)]
         l1 = np.where(kappa > 0, vals, np.nan)
         tests["gh"] = l1
     else:
         V = _fold_vectors(J)
-        a = np.asarray(parts["fold_a"](jnp.asarray(_pad(U)), p0j, jnp.asarray(_pad(V))))[:len(U)]
+        a = np.asarray(parts["fold_a"](_pad(U), p0j, _pad(V)))[:len(U)]
         tests["cp"] = a
     for j in (0, 1):
         tests[f"lp{j}"] = T[:, -2 + j]
@@ -753,7 +789,7 @@ def _jacobians(cm, params, p0, U):
     Up = _pad(np.atleast_2d(U))
     P = np.repeat(np.asarray(p0)[None], len(Up), axis=0)
     P[:, free] = Up[:, -2:]
-    return np.asarray(_vjac(cm)(jnp.asarray(Up[:, :-2]), jnp.asarray(P)))[:len(U)]
+    return np.asarray(_vjac(cm)(Up[:, :-2], P))[:len(U)]
 
 
 @functools.cache
@@ -788,8 +824,9 @@ def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
         v_ref = (np.linalg.svd(_jacobians(cm, params, p0, U[rows]))[2][:, -1, :]
                  if test == "cp" else np.zeros((len(group), model.n_states)))
         located = _locate(parts, args[0], test, U[rows], U[rows + 1], j, value, v_ref)
-        for (name, i), r in zip(group, zip(*located)):
-            sp_ = _special(kind, name, model, cm, params, p0, U, i, *r)
+        l2 = _bautin(cm, params, p0, located) if test == "gh" else {}
+        for k, ((name, i), r) in enumerate(zip(group, zip(*located))):
+            sp_ = _special(kind, name, model, cm, params, p0, U, i, *r, bautin=l2.get(k))
             if sp_ is not None:
                 found.append(sp_)
     cusps = [s for s in found if s.kind == "cp"]
@@ -812,28 +849,52 @@ def _locate(parts, p0, test, UA, UB, j, value, v_ref):
 
     def pad(a):
         a = np.asarray(a)
-        return jnp.asarray(np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)]))
+        return np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)])
 
-    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), jnp.asarray(p0), pad(j),
+    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), np.asarray(p0), pad(j),
                           pad(np.asarray(value, float)), pad(np.asarray(v_ref, float)))
     return [np.asarray(o)[:k] for o in out]
 
 
-def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
-    """The special point located at ``u`` in the bracket ``(U[i], U[i+1])`` of test ``name``,
-    with the data that decides its type; None where there is no bifurcation."""
+def _is_zero(fa, fb, fu) -> bool:
+    """A located zero of a test function, not a pole (e.g. a = <w, B(v,v)>/2 at a BT point)."""
+    return bool(fa * fb < 0 and abs(fu) <= min(abs(fa), abs(fb)))
+
+
+def _bautin(cm, params, p0, located) -> dict[int, BautinData]:
+    r""":class:`BautinData` (``omega``, ``l2``) of the located GH points (the rows of ``located``
+    that are zeros of :math:`\ell_1`), all in one batched normal-form computation."""
     free = [cm.param_index(q) for q in params]
-    if not fa * fb < 0:
+    rows, xs, ps, ws, qs = [], [], [], [], []
+    for k, (u, _, fa, fb, fu, _) in enumerate(zip(*located)):
+        if not _is_zero(fa, fb, fu):
+            continue
+        p = np.asarray(p0, float).copy()
+        p[free] = u[-2:]
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(u[:-2], p)))
+        w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
+        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w)
+        qs.append(vecs[:, np.argmin(np.abs(ev - 1j * w))])
+    if not rows:
+        return {}
+    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs)]
+    return {k: BautinData(w, b) for k, w, b in zip(rows, ws, l2)}
+
+
+def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width, bautin=None):
+    """The special point located at ``u`` in the bracket ``(U[i], U[i+1])`` of test ``name``,
+    with the data that decides its type (``bautin``: a GH point's, computed beforehand); None
+    where there is no bifurcation."""
+    free = [cm.param_index(q) for q in params]
+    if not _is_zero(fa, fb, fu):
         return None
-    if not abs(fu) <= min(abs(fa), abs(fb)):
-        return None  # a pole of the test function (e.g. a = <w, B(v,v)>/2 at a BT point)
     p = np.asarray(p0).copy()
     p[free] = u[-2:]
     x = u[:-2]
     kind_out = name[:2]
     data, message = None, ""
-    if kind_out in ("zh", "hh", "gh"):
-        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(jnp.asarray(x), jnp.asarray(p))))
+    if kind_out in ("zh", "hh"):
+        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(x, p)))
     if kind_out in ("zh", "hh") and (kind == "fold" or kind_out == "hh"):
         cplx, w = _new_pair_complex(kind, ev)
         if not cplx:
@@ -849,10 +910,7 @@ def _special(kind, name, model, cm, params, p0, U, i, u, ok, fa, fb, fu, width):
         a_, b_ = nf.bogdanov_takens(cm, x, p)
         data = BogdanovTakensData(a_, b_)
     elif kind_out == "gh":
-        w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
-        q = vecs[:, np.argmin(np.abs(ev - 1j * w))]
-        _, l2 = nf.second_lyapunov(cm, x, p, w, q)
-        data = BautinData(w, l2)
+        data = bautin
     elif kind_out == "cp":
         data = CuspData(nf.cusp(cm, x, p))
     elif kind_out == "lp":

@@ -121,7 +121,7 @@ class Hooks:
 def run(problem: ContinuationProblem, start: Points, args, settings: ContinuationSettings, *,
         window: tuple[float, float] = (-math.inf, math.inf), hooks: Hooks | None = None,
         chunk: int = 64, free: int = 1, ds: float | None = None,
-        max_points: int | None = None) -> RawBranch:
+        max_points: int | None = None, window2: tuple[float, float] | None = None) -> RawBranch:
     """Continue the branch of ``problem`` from the last point of ``start``.
 
     Arguments:
@@ -138,13 +138,23 @@ def run(problem: ContinuationProblem, start: Points, args, settings: Continuatio
             tangent.
         max_points: the most points, ``start`` included (default ``len(start) +
             settings.max_steps``).
+        window2: bounds of the second free parameter ``u[-free + 1]``: a chunk also ends at the
+            first point outside them (the hooks' end test must then stop the branch there;
+            the chunk does not go on past the bound).
 
     Returns:
         :class:`RawBranch`; its ``stop`` is REACHED_BOUND (param: the bound), STEP_TOO_SMALL,
         MAX_STEPS, or the one the end test gave.
     """
     hooks = hooks or Hooks()
-    palc = PALC(problem, settings, chunk, window_index=-free)
+    if window2 is not None and free < 2:
+        raise ValueError(f"window2 needs two free parameters, got free={free}")
+    if window2 is None:
+        palc = PALC(problem, settings, chunk, window_index=-free)
+        box = window
+    else:
+        palc = PALC(problem, settings, chunk, window_index=(-free, -free + 1))
+        box = tuple(np.array(b, float) for b in zip(window, window2))
     total = len(start) + settings.max_steps if max_points is None else int(max_points)
     parts, part_args = [start], [args] * len(start)
     u, t = start.u[-1], start.tangent[-1]
@@ -152,7 +162,7 @@ def run(problem: ContinuationProblem, start: Points, args, settings: Continuatio
     stop = None
     n = len(start)
     while n < total and stop is None:
-        c = palc.run_chunk(u, t, ds, args, window)
+        c = palc.run_chunk(u, t, ds, args, box)
         keep = min(len(c), total - n)
         pts = Points.from_chunk(c)[:keep]
         cut, stop = hooks.end(pts, args) if keep else (0, None)

@@ -127,6 +127,14 @@ class ContinuationProblem:
             :math:`[DF(u_k); (\theta t)^T]\tau = e_{N+1}`, and the tangent of the new point is
             the one of the last iteration (its Jacobian is within the Newton tolerance of the
             converged point): one factorisation per step less.
+        stop: optional ``stop(u, args) -> bool``, tested at every 8th accepted point of a chunk:
+            the chunk ends after one where it holds (status STOPPED), e.g. past a codim-2 point
+            (up to 7 steps past it) where the curve changes
+            meaning; the driver's hooks decide what it means (a chunk that ended so and whose
+            points the hooks keep goes on with the next chunk).
+        residual_jacobian: optional ``(u, args) -> (F, DF)``, both at once (they share work,
+            e.g. the factorisation of a bordered matrix); the corrector then uses it instead
+            of ``residual`` and ``jacobian`` (same values; with the dense solve only).
     """
 
     residual: Callable
@@ -136,6 +144,13 @@ class ContinuationProblem:
     solve_aux: bool = False
     weights: Callable | None = None
     tangent_from_newton: bool = False
+    stop: Callable | None = None
+    residual_jacobian: Callable | None = None
+
+    def __post_init__(self):
+        if self.residual_jacobian is not None and (self.solve is not None or
+                                                   self.uses_reference):
+            raise ValueError("residual_jacobian goes with the dense solve and no reference point")
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -241,6 +256,18 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
 
         def body(c):
             u, it, _, _, _, _ = c
+            if problem.residual_jacobian is not None:
+                F, DF = problem.residual_jacobian(u, args)
+                G = jnp.concatenate([F, jnp.atleast_1d(row @ (u - u_pred))])
+                K = jnp.vstack([DF, row[None, :]])
+                if joint:
+                    sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
+                    du, t, aux = sol[:, 0], sol[:, 1], aux0
+                else:
+                    du, t, aux = jnp.linalg.solve(K, G), e, aux0
+                u_new = u - du
+                dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
+                return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
             G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
             if joint:
                 sol, aux = problem.bordered_solve_aux(u, args, ref, row, jnp.stack([G, e], 1))
@@ -303,15 +330,19 @@ def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
 
 
 #: Status codes of a chunk of steps.
-RUNNING, FAILED, LEFT_WINDOW = 0, 1, 2
+RUNNING, FAILED, LEFT_WINDOW, STOPPED = 0, 1, 2, 3
+#: steps between two tests of ``ContinuationProblem.stop`` in a chunk
+_STOP_EVERY = 8
 
 
 @functools.cache
 def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: int,
                  window_index: int = -1):
-    """Jitted loop of up to ``chunk`` steps; stops early on failure or when component
-    ``window_index`` of a new point leaves the window."""
+    """Jitted loop of up to ``chunk`` steps; stops early on failure, when component
+    ``window_index`` of a new point leaves the window (a tuple of components: when any leaves
+    its window; ``lo``, ``hi`` are then arrays), or where ``problem.stop`` holds."""
     step = _make_step(problem, s)
+    several = isinstance(window_index, tuple)
 
     def run(u, t, ds, args, lo, hi, n_max):
         n1 = u.shape[0]
@@ -319,32 +350,48 @@ def _make_runner(problem: ContinuationProblem, s: ContinuationSettings, chunk: i
         m0 = jax.eval_shape(lambda: problem.point_monitor(u, _zeros_like(aux_like)))
         init = (jnp.asarray(0), u, t, ds, jnp.asarray(RUNNING),
                 jnp.zeros((chunk, n1), u.dtype), jnp.zeros((chunk, n1), u.dtype),
-                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype), jnp.zeros(chunk, u.dtype),
+                jnp.zeros(chunk, jnp.int32), jnp.zeros(chunk, u.dtype),
                 jnp.zeros((chunk,) + m0.shape, m0.dtype), jnp.zeros_like(u))
 
         def cond(c):
             return (c[0] < jnp.minimum(chunk, n_max)) & (c[4] == RUNNING)
 
         def body(c):
-            i, u, t, ds, _, U, T, IT, DS, R, MON, curv = c
+            i, u, t, ds, _, U, T, IT, DS, MON, curv = c
             success, u_new, t_new, ds_used, ds_next, it, aux = step(u, t, ds, args, curv,
                                                                     aux_like)
-            outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
-            status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, RUNNING), FAILED)
+            if several:
+                comp = u_new[np.asarray(window_index)]
+                outside = jnp.any((comp < lo) | (comp > hi))
+            else:
+                outside = (u_new[window_index] < lo) | (u_new[window_index] > hi)
+            going = RUNNING
+            if problem.stop is not None:  # tested every _STOP_EVERY steps (it may cost a step)
+                test = (i % _STOP_EVERY == _STOP_EVERY - 1) & success
+                going = jnp.where(jax.lax.cond(test, problem.stop, lambda *_: False, u_new, args),
+                                  STOPPED, RUNNING)
+            status = jnp.where(success, jnp.where(outside, LEFT_WINDOW, going), FAILED)
             U = U.at[i].set(u_new)
             T = T.at[i].set(t_new)
             IT = IT.at[i].set(it.astype(jnp.int32))
             DS = DS.at[i].set(ds_used)
-            R = R.at[i].set(jnp.max(jnp.abs(problem.F(u_new, args, u_new))))
             MON = MON.at[i].set(problem.point_monitor(u_new, aux))
             n = jnp.where(success, i + 1, i)
             curv_new = jnp.where(success, (t_new - t) / ds_used, 0.0)
             return (n, jnp.where(success, u_new, u), jnp.where(success, t_new, t),
-                    jnp.where(success, ds_next, ds), status, U, T, IT, DS, R, MON, curv_new)
+                    jnp.where(success, ds_next, ds), status, U, T, IT, DS, MON, curv_new)
 
         return jax.lax.while_loop(cond, body, init)[:-1]
 
     return cached_jit(run)
+
+
+@functools.cache
+def _residuals(problem: ContinuationProblem):
+    r"""Jitted :math:`\|F(u)\|_\infty` at each of a chunk's points (for :meth:`PALC.steps`;
+    the chunks themselves do not spend a residual evaluation per step on it)."""
+    return jax.jit(jax.vmap(lambda u, args: jnp.max(jnp.abs(problem.F(u, args, u))),
+                            in_axes=(0, None)))
 
 
 @dataclass(frozen=True)
@@ -352,8 +399,8 @@ class Chunk:
     """Up to ``chunk`` consecutive accepted steps (arrays of length ``n``) and where they ended.
 
     Attributes:
-        u, tangent, newton_iterations, ds, residual, monitor: per-step arrays.
-        status: RUNNING (all steps done), FAILED, or LEFT_WINDOW.
+        u, tangent, newton_iterations, ds, monitor: per-step arrays.
+        status: RUNNING (all steps done), FAILED, LEFT_WINDOW or STOPPED.
         u_last, t_last, ds_next: the state to continue from.
     """
 
@@ -361,7 +408,6 @@ class Chunk:
     tangent: np.ndarray
     newton_iterations: np.ndarray
     ds: np.ndarray
-    residual: np.ndarray
     monitor: np.ndarray
     status: int
     u_last: jax.Array
@@ -380,7 +426,8 @@ class PALC:
     computed in jitted chunks of ``chunk`` steps (one dispatch per chunk, not per step); the
     iterator ends when the corrector fails even at ``ds_min`` (then :attr:`failure` says why),
     after ``max_steps`` points, or after the first point whose component ``window_index``
-    (default: the last, the parameter) lies outside ``window``. :meth:`run_chunk` is the
+    (default: the last, the parameter) lies outside ``window`` (a tuple of components: when any
+    leaves its window, ``window = (lows, highs)``). :meth:`run_chunk` is the
     underlying one-chunk call, for drivers that change ``args`` between chunks (e.g. a new
     collocation mesh): :func:`hhanalysis.continuation.driver.run`.
     """
@@ -390,20 +437,22 @@ class PALC:
         self.problem = problem
         self.settings = settings
         self.chunk = int(chunk)
-        self.window_index = int(window_index)
+        self.window_index = (tuple(int(i) for i in window_index)
+                             if isinstance(window_index, (tuple, list)) else int(window_index))
         self._run = _make_runner(problem, settings, self.chunk, self.window_index)
         self.failure: str | None = None
 
     def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf),
                   max_points: int | None = None) -> Chunk:
         """Up to ``min(chunk, max_points)`` steps from ``(u, t)`` with initial step ``ds``."""
-        u = jnp.asarray(u)
-        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
-        n_max = jnp.asarray(self.chunk if max_points is None else max_points)
-        n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
-            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
+        # host inputs as NumPy arrays: jnp.asarray costs ~0.1 ms each, the jitted call converts
+        u = np.asarray(u)
+        lo, hi = (np.asarray(v, dtype=u.dtype) for v in window)
+        n_max = np.asarray(self.chunk if max_points is None else max_points, dtype=np.int64)
+        n, u, t, ds, status, U, T, IT, DS, MON = self._run(
+            u, np.asarray(t), np.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
         n = int(n)
-        return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
+        return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, MON)), status=int(status),
                      u_last=u, t_last=t, ds_next=ds)
 
     def single_step(self, u, t, ds: float, args):
@@ -420,7 +469,9 @@ class PALC:
 
     def failure_message(self, u) -> str:
         s = self.settings
-        return (f"step size below ds_min={s.ds_min:g} at param={float(u[self.window_index]):.10g}: "
+        first = self.window_index[0] if isinstance(self.window_index, tuple) else \
+            self.window_index
+        return (f"step size below ds_min={s.ds_min:g} at param={float(u[first]):.10g}: "
                 f"Newton did not converge in {s.max_newton_iterations} iterations")
 
     def steps(self, u0, t0, args, ds: float | None = None,
@@ -433,10 +484,11 @@ class PALC:
         while done < s.max_steps:
             c = self.run_chunk(u, t, ds, args, window)
             mon = c.monitor if self.problem.solve_aux else [None] * len(c)
+            res = np.asarray(_residuals(self.problem)(c.u, args)) if len(c) else []
             for i in range(min(len(c), s.max_steps - done)):
                 yield ContinuationStep(u=c.u[i], tangent=c.tangent[i], ds=float(c.ds[i]),
                                        newton_iterations=int(c.newton_iterations[i]),
-                                       residual=float(c.residual[i]), monitor=mon[i])
+                                       residual=float(res[i]), monitor=mon[i])
             done += len(c)
             u, t, ds = c.u_last, c.t_last, c.ds_next
             if c.status == FAILED:

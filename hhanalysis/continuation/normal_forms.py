@@ -68,13 +68,15 @@ from jax.experimental import jet
 from ..codegen import CompiledModel
 from ..precision import float64
 
-__all__ = ["form", "forms", "second_lyapunov", "bogdanov_takens", "cusp"]
+__all__ = ["form", "forms", "second_lyapunov", "second_lyapunovs", "bogdanov_takens", "cusp"]
 
 
 @functools.cache
 def _diagonals(cm: CompiledModel, k: int):
     r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` for a batch of real directions ``W`` ``(N, n)``
-    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`)."""
+    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`). One point per call: batching
+    points too (``x``, ``p`` per row) makes JAX trace the jets several times slower (~10 s more
+    in a new session)."""
 
     def one(x, p, w):
         zeros = [jnp.zeros_like(w)] * (k - 1)
@@ -97,38 +99,56 @@ def _polarization(k: int):
 _ROWS = {2: 64, 3: 256, 4: 512, 5: 512}
 
 
+@functools.cache
+def _parts(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(combos, coeff)``: which of the ``k`` arguments enter by their imaginary part in each
+    of the :math:`2^k` real forms (``(2^k, k)`` booleans, in ``itertools.product`` order), and
+    the weight of each of their diagonals, ``(2^k, 2^{k-1})``."""
+    combos = np.array(list(itertools.product((0, 1), repeat=k)), bool)
+    _, weights = _polarization(k)
+    return combos, (1j ** combos.sum(axis=1))[:, None] * weights[None, :]
+
+
 def _directions(vectors) -> tuple[np.ndarray, np.ndarray]:
     """The real directions ``W`` whose diagonals :math:`D^k[w^k]`, weighted by ``coeff``, sum to
-    the ``k``-linear form of the (complex) ``vectors``: each complex argument split into its
-    real and imaginary parts (:math:`2^k` real forms), each real form polarized into
-    :math:`2^{k-1}` diagonals."""
-    k = len(vectors)
-    vs = [np.asarray(v, complex) for v in vectors]
-    eps, weights = _polarization(k)
-    dirs, coeff = [], []
-    for combo in itertools.product((0, 1), repeat=k):  # 0: real part, 1: imaginary part
-        V = np.stack([v.real if c == 0 else v.imag for v, c in zip(vs, combo)])  # (k, n)
-        dirs.append(eps @ V)
-        coeff.append((1j ** sum(combo)) * weights)
-    return np.concatenate(dirs), np.concatenate(coeff)
+    the ``k``-linear forms of the (complex) ``vectors`` ``(r, k, n)`` (``r`` forms at once):
+    each complex argument split into its real and imaginary parts (:math:`2^k` real forms),
+    each real form polarized into :math:`2^{k-1}` diagonals. ``W`` is ``(r, 2^k 2^{k-1}, n)``,
+    ``coeff`` ``(2^k 2^{k-1},)``."""
+    vs = np.asarray(vectors, complex)
+    r, k, n = vs.shape
+    combos, coeff = _parts(k)
+    eps, _ = _polarization(k)
+    V = np.where(combos[None, :, :, None], vs.imag[:, None], vs.real[:, None])  # (r, 2^k, k, n)
+    return np.matmul(eps, V).reshape(r, -1, n), coeff.ravel()
 
 
 def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
     r"""Several multilinear forms at once: ``requests`` is a list of tuples of vectors, the result
     the list of :math:`D^k f(x, p)[v_1, \dots, v_k]`; all forms of one order are one batched
     jet (padded to a fixed number of rows per order, so one compile per order)."""
+    out = _forms_at(cm, np.asarray(x, float)[None], np.asarray(p, float)[None],
+                    [tuple(np.asarray(v)[None] for v in r) for r in requests])
+    return [o[0] for o in out]
+
+
+def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
+    """:func:`forms` at several points ``X`` ``(P, n)``, ``Ps``: each vector of ``requests`` is
+    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order and point."""
     out: list = [None] * len(requests)
+    npts = X.shape[0]
     for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
-        parts = [_directions(requests[i]) for i in idx]
-        W = np.concatenate([w for w, _ in parts])
-        rows = max(_ROWS.get(k, 0), 1 << (len(W) - 1).bit_length())
-        W = np.concatenate([W, np.zeros((rows - len(W), W.shape[1]))])
-        vals = np.asarray(_diagonals(cm, k)(np.asarray(x, float), np.asarray(p, float), W))
-        start = 0
-        for i, (w, c) in zip(idx, parts):
-            out[i] = c @ vals[start:start + len(w)]
-            start += len(w)
+        vs = np.moveaxis(np.asarray([requests[i] for i in idx], complex), 2, 0)  # (P, r, k, n)
+        W, coeff = _directions(vs.reshape((-1,) + vs.shape[2:]))
+        _, m, n = W.shape
+        r = len(idx)
+        rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
+        W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
+        vals = np.stack([np.asarray(_diagonals(cm, k)(x, p, w)) for x, p, w in zip(X, Ps, W)])
+        res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
+        for j, i in enumerate(idx):
+            out[i] = res[:, j]
     return out
 
 
@@ -145,7 +165,7 @@ def _forms(cm, x, p):
 
 
 def _jacobian(cm, x, p) -> np.ndarray:
-    return np.asarray(cm.jac_x(jnp.asarray(x, float), jnp.asarray(p, float)))
+    return np.asarray(cm.jac_x(np.asarray(x, float), np.asarray(p, float)))
 
 
 def _bordered(A, b, c, rhs):
@@ -161,47 +181,78 @@ def second_lyapunov(cm: CompiledModel, x, p, omega: float, q) -> tuple[float, fl
     eigenvector ``q`` (any length and phase; formulas in the module docstring); :math:`\ell_2`
     decides the type where :math:`\ell_1 = 0`. The 37 multilinear forms are computed in four
     stages (each needs the :math:`h_{jk}` of the previous one), one batched jet per order and
-    stage (:func:`forms`)."""
-    A = _jacobian(cm, x, p).astype(complex)
-    n = A.shape[0]
-    eye = np.eye(n)
-    q = np.asarray(q, complex)
-    q = q / np.linalg.norm(q)
-    K = np.block([[A.T + 1j * omega * eye, q[:, None]], [q.conj()[None, :], np.zeros((1, 1))]])
-    pv = np.linalg.solve(K, np.concatenate([np.zeros(n), [1.0]]))[:n]
-    pv = pv / np.vdot(pv, q).conj()
+    stage (:func:`forms`). :func:`second_lyapunovs` does several points at once."""
+    return second_lyapunovs(cm, [x], [p], [omega], [q])[0]
+
+
+def _solve(M, b):
+    return np.linalg.solve(M, b[..., None])[..., 0]
+
+
+def _dot(a, b):
+    r""":math:`\langle a, b\rangle = \bar a^T b` per row."""
+    return np.sum(a.conj() * b, axis=-1)
+
+
+def _bordered_rows(A, b, c, rhs):
+    """:func:`_bordered` for a stack of systems (leading axis)."""
+    N, n = rhs.shape
+    K = np.zeros((N, n + 1, n + 1), complex)
+    K[:, :n, :n], K[:, :n, n], K[:, n, :n] = A, b, c
+    return _solve(K, np.concatenate([rhs, np.zeros((N, 1))], 1))[:, :n]
+
+
+def second_lyapunovs(cm: CompiledModel, xs, ps, omegas, qs) -> list[tuple[float, float]]:
+    """:func:`second_lyapunov` at several Hopf points at once (each stage's linear algebra
+    for all points in one array operation)."""
+    X, Ps = np.asarray(xs, float), np.asarray(ps, float)
+    A = np.stack([_jacobian(cm, x, p) for x, p in zip(X, Ps)]).astype(complex)
+    N, n = X.shape
+    om = np.asarray(omegas, float)
+    w3 = om[:, None, None] * np.eye(n)  # omega I per point
+    q = np.asarray(qs, complex)
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    K = np.zeros((N, n + 1, n + 1), complex)
+    K[:, :n, :n], K[:, :n, n], K[:, n, :n] = np.swapaxes(A, 1, 2) + 1j * w3, q, q.conj()
+    pv = _solve(K, np.eye(n + 1)[n][None].repeat(N, 0).astype(complex))[:, :n]
+    pv = pv / _dot(pv, q).conj()[:, None]
     qb = q.conj()
-    Bqq, Bqqb, Cqqqb, Cqqq = forms(cm, x, p, [(q, q), (q, qb), (q, q, qb), (q, q, q)])
-    h20 = np.linalg.solve(2j * omega * eye - A, Bqq)
-    h11 = -np.linalg.solve(A, Bqqb)
+
+    def F(*requests):
+        return _forms_at(cm, X, Ps, list(requests))
+
+    Bqq, Bqqb, Cqqqb, Cqqq = F((q, q), (q, qb), (q, q, qb), (q, q, q))
+    h20 = _solve(2j * w3 - A, Bqq)
+    h11 = -_solve(A, Bqqb)
     h20b = h20.conj()
     (Bqbh20, Bqh11, Bqh20, Dqqqqb, Cqqh11, Cqqbh20, Bh20h11, Dqqqbqb, Cqqbh11, Cqbqbh20,
      Cqqh20b, Bh11h11, Bh20bh20, Eqqqqbqb, Dqqqh20b, Dqqbqbh20, Dqqqbh11, Cqh20bh20, Cqh11h11,
-     Cqbh20h11) = forms(cm, x, p, [
+     Cqbh20h11) = F(
          (qb, h20), (q, h11), (q, h20), (q, q, q, qb), (q, q, h11), (q, qb, h20), (h20, h11),
          (q, q, qb, qb), (q, qb, h11), (qb, qb, h20), (q, q, h20b), (h11, h11), (h20b, h20),
          (q, q, q, qb, qb), (q, q, q, h20b), (q, qb, qb, h20), (q, q, qb, h11),
-         (q, h20b, h20), (q, h11, h11), (qb, h20, h11)])
+         (q, h20b, h20), (q, h11, h11), (qb, h20, h11))
     r21 = Cqqqb + Bqbh20 + 2 * Bqh11
-    G21 = np.vdot(pv, r21)
-    h30 = np.linalg.solve(3j * omega * eye - A, Cqqq + 3 * Bqh20)
-    h21 = _bordered(1j * omega * eye - A, q, pv.conj(), r21 - G21 * q)
+    G21 = _dot(pv, r21)[:, None]
+    h30 = _solve(3j * w3 - A, Cqqq + 3 * Bqh20)
+    h21 = _bordered_rows(1j * w3 - A, q, pv.conj(), r21 - G21 * q)
     h21b = h21.conj()
     (Bqbh30, Bqh21, Bqh21b, Bqbh21, Cqbqbh30, Cqqh21b, Cqqbh21, Bh20bh30, Bh21bh20,
-     Bh11h21) = forms(cm, x, p, [
+     Bh11h21) = F(
          (qb, h30), (q, h21), (q, h21b), (qb, h21), (qb, qb, h30), (q, q, h21b), (q, qb, h21),
-         (h20b, h30), (h21b, h20), (h11, h21)])
-    h31 = np.linalg.solve(2j * omega * eye - A,
-                          Dqqqqb + 3 * Cqqh11 + 3 * Cqqbh20 + 3 * Bh20h11 + Bqbh30 + 3 * Bqh21
-                          - 3 * G21 * h20)
-    h22 = -np.linalg.solve(A, Dqqqbqb + 4 * Cqqbh11 + Cqbqbh20 + Cqqh20b + 2 * Bh11h11
-                           + 2 * Bqh21b + 2 * Bqbh21 + Bh20bh20 - 2 * (G21 + G21.conj()) * h11)
-    Bqbh31, Bqh22 = forms(cm, x, p, [(qb, h31), (q, h22)])
+         (h20b, h30), (h21b, h20), (h11, h21))
+    h31 = _solve(2j * w3 - A,
+                 Dqqqqb + 3 * Cqqh11 + 3 * Cqqbh20 + 3 * Bh20h11 + Bqbh30 + 3 * Bqh21
+                 - 3 * G21 * h20)
+    h22 = -_solve(A, Dqqqbqb + 4 * Cqqbh11 + Cqbqbh20 + Cqqh20b + 2 * Bh11h11
+                  + 2 * Bqh21b + 2 * Bqbh21 + Bh20bh20 - 2 * (G21 + G21.conj()) * h11)
+    Bqbh31, Bqh22 = F((qb, h31), (q, h22))
     r32 = (Eqqqqbqb + Dqqqh20b + 3 * Dqqbqbh20 + 6 * Dqqqbh11 + Cqbqbh30 + 3 * Cqqh21b
            + 6 * Cqqbh21 + 3 * Cqh20bh20 + 6 * Cqh11h11 + 6 * Cqbh20h11 + 2 * Bqbh31 + 3 * Bqh22
            + Bh20bh30 + 3 * Bh21bh20 + 6 * Bh11h21)
-    G32 = np.vdot(pv, r32)
-    return float(G21.real / (2 * omega)), float(G32.real / (12 * omega))
+    G32 = _dot(pv, r32)
+    return [(float(g21.real / (2 * w)), float(g32.real / (12 * w)))
+            for g21, g32, w in zip(G21[:, 0], G32, om)]
 
 
 def _null_vectors(A):
