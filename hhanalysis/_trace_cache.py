@@ -230,9 +230,19 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
     except (_Unhashable, RecursionError):
         return jitted
     programs: dict = {}
+    by_arrays: dict = {}  # the same programs for calls with numpy arrays only, found faster
 
     @functools.wraps(fn)
     def call(*args):
+        arrays = None
+        if not static and all(type(a) is np.ndarray for a in args):
+            # the common call from a Python loop (LSODA's right-hand side): its signature is
+            # the arrays' shapes and dtypes and the configuration (~1/3 of the general path)
+            arrays = (tuple(getattr(jax.config, name, None) for name in _CONFIG),
+                      jax.config.jax_disable_jit, tuple((a.shape, a.dtype) for a in args))
+            program = by_arrays.get(arrays)
+            if program is not None:
+                return program(*args)
         fixed = tuple(args[i] for i in static)
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)
         leaves, tree = jax.tree_util.tree_flatten(dynamic)
@@ -254,7 +264,11 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
             if where is None:
                 return jitted(*args)
             program = programs[sig] = _program(fn_digest, jitted, static, args, sig, where)
-        return program(*dynamic)
+        out = program(*dynamic)
+        if arrays is not None:
+            # a loaded or compiled executable's C++ dispatcher, set up by its first call
+            by_arrays[arrays] = getattr(program, "_call", None) or program
+        return out
 
     call.jitted = jitted
     return call

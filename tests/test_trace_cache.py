@@ -226,3 +226,26 @@ def test_loaded_executables_with_lapack_run_in_a_new_process(tmp_path):
     np.testing.assert_allclose(np.frombuffer(bytes.fromhex(outs[0])),
                                np.linalg.solve(a, np.arange(3.0)), rtol=1e-14)
     assert outs[1] == outs[0]
+
+
+def test_device_array_is_jnp_asarray_without_a_compile(x64):
+    from jax._src import monitoring
+
+    from hhanalysis._trace_cache import device_array
+
+    compiles = []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event)
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    cases = [(np.arange(7.0), None), (np.arange(3), None), (2, None), (0.5, None),
+             (1.5, np.float64), (np.ones(2, np.complex128), None)]
+    for x, dtype in cases:
+        got = device_array(x, dtype)
+        assert compiles == []
+        want = jnp.asarray(x, dtype=dtype)  # compiles a copy (jit(stage)) per shape and dtype
+        compiles.clear()
+        assert isinstance(got, jax.Array) and not got.committed
+        assert (got.dtype, got.weak_type, got.shape) == (want.dtype, want.weak_type, want.shape)
+        np.testing.assert_array_equal(got, want)
+    y = jnp.ones(3)
+    assert device_array(y) is y

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._trace_cache import cached_jit
+from .._trace_cache import cached_jit, device_array
 
 __all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "Chunk", "PALC",
            "initial_tangent"]
@@ -219,7 +219,7 @@ def _zeros_like(like):
 
 def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
     """Unit tangent at ``u0`` whose last (parameter) component has the sign of ``direction``."""
-    return np.sign(direction) * np.asarray(_tangent_at(problem)(jnp.asarray(u0), args))
+    return np.sign(direction) * np.asarray(_tangent_at(problem)(device_array(u0), args))
 
 
 def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
@@ -397,11 +397,11 @@ class PALC:
     def run_chunk(self, u, t, ds, args, window=(-math.inf, math.inf),
                   max_points: int | None = None) -> Chunk:
         """Up to ``min(chunk, max_points)`` steps from ``(u, t)`` with initial step ``ds``."""
-        u = jnp.asarray(u)
-        lo, hi = (jnp.asarray(v, dtype=u.dtype) for v in window)
-        n_max = jnp.asarray(self.chunk if max_points is None else max_points)
+        u = device_array(u)
+        lo, hi = (device_array(v, dtype=u.dtype) for v in window)
+        n_max = device_array(self.chunk if max_points is None else max_points)
         n, u, t, ds, status, U, T, IT, DS, R, MON = self._run(
-            u, jnp.asarray(t), jnp.asarray(ds, dtype=u.dtype), args, lo, hi, n_max)
+            u, device_array(t), device_array(ds, dtype=u.dtype), args, lo, hi, n_max)
         n = int(n)
         return Chunk(*(np.asarray(a)[:n] for a in (U, T, IT, DS, R, MON)), status=int(status),
                      u_last=u, t_last=t, ds_next=ds)
