@@ -299,7 +299,7 @@ def _program(fn_digest, jitted, static, args, sig, where):
     path = os.path.join(where, f"{name}-{h.hexdigest()}.jaxexport")
     dynamic = tuple(a for i, a in enumerate(args) if i not in static)
     executable = None
-    if jax.default_backend() == "cpu":  # see _store_executable
+    if _executables_supported():
         executable = os.path.join(where, f"{name}-{_executable_key(h.hexdigest())}.xla")
         compiled = _load_executable(executable)
         if compiled is not None:
@@ -322,21 +322,41 @@ def _program(fn_digest, jitted, static, args, sig, where):
         except OSError:
             pass
     program = jax.jit(exported.call)
+    if executable is None:
+        return program  # compiled on its first call (JAX's persistent cache)
     try:
         # compiled afresh: an executable loaded from JAX's persistent cache serializes
         # incompletely (jaxlib 0.10: "Function ..._fusion not found" when the copy runs)
         from jax._src.config import enable_compilation_cache
 
-        with enable_compilation_cache(executable is None):
+        with enable_compilation_cache(False):
             compiled = program.lower(*dynamic).compile()
     except Exception:  # noqa: BLE001 - the jitted call compiles (and reports) as usual
         return program
-    if executable is not None:
-        _store_executable(executable, compiled)
+    _store_executable(executable, compiled)
     return compiled
 
 
 _MAGIC = b"hhanalysis-xla-1\n"
+
+
+@functools.lru_cache(maxsize=1)
+def _executables_supported() -> bool:
+    """Compiled executables are kept on the CPU backend only, and only where this JAX has the
+    (partly private) functions their storing and loading need (see _store_executable):
+    otherwise every session would compile again what it could not load."""
+    if jax.default_backend() != "cpu":
+        return False
+    try:
+        from jax._src.config import enable_compilation_cache  # noqa: F401
+        from jax._src.lax.linalg import initialize_lapack  # noqa: F401
+        from jax.experimental.serialize_executable import (  # noqa: F401
+            deserialize_and_load,
+            serialize,
+        )
+    except ImportError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=1)

@@ -249,3 +249,14 @@ def test_device_array_is_jnp_asarray_without_a_compile(x64):
         np.testing.assert_array_equal(got, want)
     y = jnp.ones(3)
     assert device_array(y) is y
+
+
+def test_without_executable_support_only_programs_are_kept(cache, x64, monkeypatch):
+    """Another backend (or a JAX without the functions): the exported program, jitted, as
+    before; no .xla files that every session would compile again."""
+    from hhanalysis import _trace_cache
+
+    monkeypatch.setattr(_trace_cache, "_executables_supported", lambda: False)
+    out = cached_jit(_scaled(2.0))(X, Y)
+    np.testing.assert_allclose(out, np.sin(X) * 2.0 + Y @ Y, rtol=1e-15)
+    assert len(_files(cache)) == 1 and _files(cache, pattern="*.xla") == []
