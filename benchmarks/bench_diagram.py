@@ -24,6 +24,17 @@ AUTO-07p diagram (a round), so that both see the same load, and the ratios are t
 rounds' ratios (with their range); on a busy machine the CPU-time ratio of the cold diagram (the
 fresh process's CPU time against AUTO-07p's executables') varies least.
 
+Where a cold diagram's time goes (brainpy, CPU seconds of the diagram in a fresh process, this
+2-core machine, shared): before the executables were kept (commit 8750005) ~3.3 s against
+~1.3 s warm: 12 persistent-cache loads ~0.9 s, the lowering of the exported programs (and
+JAX's cache key) ~0.5 s, 16 small programs compiled in every session (jnp.asarray copies,
+eager indexing, f and jac_x; each under the persistent cache's 0.2 s) ~0.35 s plus their
+lowering, tracing ~0.1 s. Now ~2.2 s: 13 executables loaded from the traces cache ~0.7-0.9 s
+(XLA's deserialization parses each optimized HLO module three times; JAX's persistent cache
+costs the same), the sympy model ~0.1 s, 3 small compiles in hhanalysis/equilibria.py ~0.07 s,
+the rest the warm computation (which includes ~3500 LSODA right-hand-side calls from Python
+for the simulated orbit, ~0.3 s, a step AUTO-07p does not take).
+
 Run: .venv/bin/python benchmarks/bench_diagram.py [--repeats N]
 """
 
