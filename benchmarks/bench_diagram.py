@@ -29,7 +29,8 @@ Where a cold diagram's time goes (brainpy, CPU seconds of the diagram in a fresh
 ~1.3 s warm: 12 persistent-cache loads ~0.9 s, the lowering of the exported programs (and
 JAX's cache key) ~0.5 s, 16 small programs compiled in every session (jnp.asarray copies,
 eager indexing, f and jac_x; each under the persistent cache's 0.2 s) ~0.35 s plus their
-lowering, tracing ~0.1 s. Now ~2.2 s: 13 executables loaded from the traces cache ~0.7-0.9 s
+lowering, tracing ~0.1 s. With HHANALYSIS_XLA_EXECUTABLES=1 (experimental, set it in the
+environment of this script) ~2.2 s: 13 executables loaded from the traces cache ~0.7-0.9 s
 (XLA's deserialization parses each optimized HLO module three times; JAX's persistent cache
 costs the same), the sympy model ~0.1 s, 3 small compiles in hhanalysis/equilibria.py ~0.07 s,
 the rest the warm computation (which includes ~3500 LSODA right-hand-side calls from Python

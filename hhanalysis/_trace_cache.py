@@ -21,7 +21,8 @@ every session) — never a program from another function. The first session pays
 than a plain jit (the export's serialization and a second lowering, ~10-20% of a first
 diagram's ~30 s CPU).
 
-On the CPU backend the compiled executable of each program is stored beside it
+With ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental: see :func:`_executables_supported`), on
+the CPU backend, the compiled executable of each program is stored beside it
 (``.xla``: :func:`jax.experimental.serialize_executable.serialize`, with a checksum), keyed by the
 program's key and the host (jaxlib version, platform, ``XLA_FLAGS``, the CPU's instruction-set
 flags); a new session loads it directly, skipping the lowering of the exported program and the
@@ -342,10 +343,13 @@ _MAGIC = b"hhanalysis-xla-1\n"
 
 @functools.lru_cache(maxsize=1)
 def _executables_supported() -> bool:
-    """Compiled executables are kept on the CPU backend only, and only where this JAX has the
-    (partly private) functions their storing and loading need (see _store_executable):
-    otherwise every session would compile again what it could not load."""
-    if jax.default_backend() != "cpu":
+    """Compiled executables are kept only when ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental:
+    with jaxlib 0.10 a stored executable has been seen to miss one of its kernels, "NOT_FOUND:
+    Function iota_convert_fusion not found" when a new session runs it, after a test session
+    had compiled many programs in one process; cause not found), on the CPU backend, and where
+    this JAX has the (partly private) functions their storing and loading need (see
+    _store_executable): otherwise every session would compile again what it could not load."""
+    if os.environ.get("HHANALYSIS_XLA_EXECUTABLES") != "1" or jax.default_backend() != "cpu":
         return False
     try:
         from jax._src.config import enable_compilation_cache  # noqa: F401

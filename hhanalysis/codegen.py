@@ -389,7 +389,11 @@ def compile_model(model: ODEModel) -> CompiledModel:
     sources = cached_sources(digest, "model", make)
     # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
     # float32: the simulator's single precision)
-    on_disk = ("f", "jac_x", "B", "C")
+    from ._trace_cache import _executables_supported
+
+    # f and jac_x only with their executables (else a plain jit is as fast to start, and
+    # dispatches faster)
+    on_disk = ("f", "jac_x", "B", "C") if _executables_supported() else ("B", "C")
     fns = {name: _jitted(name, src) for name, src in sources.items() if name not in on_disk}
     # B and C are called once per Hopf point, f and jac_x by LSODA and Newton loops in Python:
     # their traced programs and executables are kept on disk too (tracing, lowering and

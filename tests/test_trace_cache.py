@@ -23,6 +23,18 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def executables(monkeypatch):
+    """Compiled executables kept too (HHANALYSIS_XLA_EXECUTABLES=1, experimental)."""
+    from hhanalysis import _trace_cache
+
+    monkeypatch.setenv("HHANALYSIS_XLA_EXECUTABLES", "1")
+    _trace_cache._executables_supported.cache_clear()
+    yield
+    monkeypatch.delenv("HHANALYSIS_XLA_EXECUTABLES")
+    _trace_cache._executables_supported.cache_clear()
+
+
 _TRACES = []
 
 
@@ -100,7 +112,7 @@ def test_unknown_closure_values_and_traces_fall_back_to_plain_jit(cache, x64):
     assert _files(cache) == []
 
 
-def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64):
+def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64, executables):
     monkeypatch.setenv("HHANALYSIS_CACHE_DIR", "off")
     traces = _TRACES
     traces.clear()
@@ -179,7 +191,7 @@ def test_outputs_fed_back_are_not_compiled_again(cache, x64):
     np.testing.assert_allclose(u, np.full(3, 1.875), rtol=1e-15)
 
 
-def test_compiled_executable_is_stored_and_loaded(cache, x64, monkeypatch):
+def test_compiled_executable_is_stored_and_loaded(cache, x64, monkeypatch, executables):
     """Beside each program its compiled executable: a new session loads it (no tracing, no
     lowering) and gets the same bits; a damaged file or another host's key compiles again."""
     from hhanalysis import _trace_cache
@@ -218,7 +230,7 @@ def test_loaded_executables_with_lapack_run_in_a_new_process(tmp_path):
             x = cached_jit(lambda a, b: jnp.linalg.solve(a, b))(a, np.arange(3.0))
         print(np.asarray(x).tobytes().hex())
     """)
-    env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path))
+    env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path), HHANALYSIS_XLA_EXECUTABLES="1")
     outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=env, check=True).stdout.strip() for _ in range(2)]
     assert len(list((tmp_path / "traces").glob("*.xla"))) == 1
@@ -252,11 +264,12 @@ def test_device_array_is_jnp_asarray_without_a_compile(x64):
 
 
 def test_without_executable_support_only_programs_are_kept(cache, x64, monkeypatch):
-    """Another backend (or a JAX without the functions): the exported program, jitted, as
-    before; no .xla files that every session would compile again."""
+    """By default (or on another backend, or a JAX without the functions): the exported
+    program, jitted; no .xla files."""
     from hhanalysis import _trace_cache
 
-    monkeypatch.setattr(_trace_cache, "_executables_supported", lambda: False)
+    monkeypatch.delenv("HHANALYSIS_XLA_EXECUTABLES", raising=False)
+    _trace_cache._executables_supported.cache_clear()
     out = cached_jit(_scaled(2.0))(X, Y)
     np.testing.assert_allclose(out, np.sin(X) * 2.0 + Y @ Y, rtol=1e-15)
     assert len(_files(cache)) == 1 and _files(cache, pattern="*.xla") == []
