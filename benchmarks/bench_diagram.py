@@ -19,9 +19,22 @@ apart, and counted in the last ratio): 'no cache' is the first run
 ever (a new, empty ``HHANALYSIS_CACHE_DIR``: sympy code generation, tracing and XLA compilation
 all done), 'cached' the median of the next fresh processes on that cache (generated code, traced
 programs and compiled executables read from disk); 'warm' is the median of repeated calls in one
-process. The machine may be shared: AUTO-07p and hhanalysis are timed in the same run, and the
-ratios are what to compare; on a busy machine the CPU-time ratio of the cold diagram (the fresh
-process's CPU time against AUTO-07p's executables') varies least.
+process. The machine may be shared: each fresh process on the filled cache is followed by one
+AUTO-07p diagram (a round), so that both see the same load, and the ratios are the medians of the
+rounds' ratios (with their range); on a busy machine the CPU-time ratio of the cold diagram (the
+fresh process's CPU time against AUTO-07p's executables') varies least.
+
+Where a cold diagram's time goes (brainpy, CPU seconds of the diagram in a fresh process, this
+2-core machine, shared): before the executables were kept (commit 8750005) ~3.3 s against
+~1.3 s warm: 12 persistent-cache loads ~0.9 s, the lowering of the exported programs (and
+JAX's cache key) ~0.5 s, 16 small programs compiled in every session (jnp.asarray copies,
+eager indexing, f and jac_x; each under the persistent cache's 0.2 s) ~0.35 s plus their
+lowering, tracing ~0.1 s. With HHANALYSIS_XLA_EXECUTABLES=1 (experimental, set it in the
+environment of this script) ~2.2 s: 13 executables loaded from the traces cache ~0.7-0.9 s
+(XLA's deserialization parses each optimized HLO module three times; JAX's persistent cache
+costs the same), the sympy model ~0.1 s, 3 small compiles in hhanalysis/equilibria.py ~0.07 s,
+the rest the warm computation (which includes ~3500 LSODA right-hand-side calls from Python
+for the simulated orbit, ~0.3 s, a step AUTO-07p does not take).
 
 Run: .venv/bin/python benchmarks/bench_diagram.py [--repeats N]
 """
@@ -68,13 +81,38 @@ def fresh_process(preset: str, cache: str) -> tuple[float, float, float]:
     return tuple(json.loads(out.strip().splitlines()[-1]))
 
 
-def cold_runs(preset: str, repeats: int):
-    """First run on an empty cache, then the median of ``repeats`` runs on the filled cache."""
-    with tempfile.TemporaryDirectory(prefix="hh-bench-cache-") as cache:
-        first = fresh_process(preset, cache)[0]
-        runs = [fresh_process(preset, cache) for _ in range(repeats)]
-    return (first, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-            statistics.median(r[2] for r in runs))
+def auto_round(am, preset: str):
+    """The four AUTO-07p runs of the diagram: (their executables' wall time, CPU time, the runs)."""
+    c0 = os.times()
+    up = am.run(_auto07p.equilibrium_constants(0.01, -10, 200))
+    down = am.run(_auto07p.equilibrium_constants(-0.01, -10, 200))
+    hb = [r for r in up.points if r[0] == 3]
+    lo = am.run(_auto07p.periodic_constants(hb[0][1], LAST_FOLD[preset]), up.solutions)
+    hi = am.run(_auto07p.periodic_constants(hb[1][1], "LP1"), up.solutions)
+    c1 = os.times()
+    cpu = c1.children_user + c1.children_system - c0.children_user - c0.children_system
+    return sum(r.seconds for r in (up, down, lo, hi)), cpu, (up, down, lo, hi)
+
+
+def cold_and_auto(preset: str, repeats: int):
+    """The first fresh process ever (an empty cache), then ``repeats`` rounds of one fresh
+    process on the filled cache followed by one AUTO-07p diagram, so that both see the same
+    load; per-round ratios. Returns (no-cache seconds, rounds, AUTO results, AUTO compile s),
+    each round (cold s, import s, cold CPU s, AUTO s, AUTO CPU s)."""
+    model = hh.hodgkin_huxley(preset=preset)
+    rest = hh.find_equilibria(model)[0].x
+    am = _auto07p.AutoModel(model, rest, "I")
+    rounds = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="hh-bench-cache-") as cache:
+            nocache = fresh_process(preset, cache)[0]
+            for _ in range(repeats):
+                cold, imp, cpu = fresh_process(preset, cache)
+                t_auto, auto_cpu, runs = auto_round(am, preset)
+                rounds.append((cold, imp, cpu, t_auto, auto_cpu))
+        return nocache, rounds, runs, am.compile_seconds
+    finally:
+        am.cleanup()
 
 
 def ours(preset: str, repeats: int = 7):
@@ -88,32 +126,6 @@ def ours(preset: str, repeats: int = 7):
     return statistics.median(times), d
 
 
-def auto(preset: str, repeats: int = 7):
-    model = hh.hodgkin_huxley(preset=preset)
-    rest = hh.find_equilibria(model)[0].x
-    am = _auto07p.AutoModel(model, rest, "I")
-    try:
-        times, cpu = [], []
-        for _ in range(repeats):
-            c0 = os.times()
-            up = am.run(_auto07p.equilibrium_constants(0.01, -10, 200))
-            down = am.run(_auto07p.equilibrium_constants(-0.01, -10, 200))
-            hb = [r for r in up.points if r[0] == 3]
-            lo = am.run(_auto07p.periodic_constants(hb[0][1], LAST_FOLD[preset]), up.solutions)
-            hi = am.run(_auto07p.periodic_constants(hb[1][1], "LP1"), up.solutions)
-            times.append(sum(r.seconds for r in (up, down, lo, hi)))
-            c1 = os.times()
-            cpu.append(c1.children_user + c1.children_system - c0.children_user
-                       - c0.children_system)
-        lpc = sorted({round(r[2], 10): r[3][-1] for r in lo.points + hi.points
-                      if r[0] == 5}.items())
-        pd = [(r[2], r[3][-1]) for r in lo.points + hi.points if r[0] == 7]
-        pts = (len(up.points) + len(down.points), len(lo.points), len(hi.points))
-        return statistics.median(times), lpc, pd, pts, am.compile_seconds, statistics.median(cpu)
-    finally:
-        am.cleanup()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5,
@@ -121,10 +133,17 @@ def main():
                              "(medians; default 5)")
     repeats = parser.parse_args().repeats
     rows = []
+    med = statistics.median
     for preset in ("brainpy", "classic"):
-        nocache, cold, imp, cold_cpu = cold_runs(preset, repeats)
+        nocache, rounds, (up, down, lo, hi), t_compile = cold_and_auto(preset, repeats)
         warm, d = ours(preset, repeats)
-        t_auto, lpc, pd, pts, t_compile, auto_cpu = auto(preset, repeats)
+        cold, imp, cold_cpu, t_auto, auto_cpu = (med(r[i] for r in rounds) for i in range(5))
+        ratio = [r[0] / r[3] for r in rounds]
+        print(f"[{preset}] rounds (cold s, import s, cold CPU s, AUTO s, AUTO CPU s): "
+              + ", ".join("(" + ", ".join(f"{v:.2f}" for v in r) + ")" for r in rounds))
+        lpc = sorted({round(r[2], 10): r[3][-1] for r in lo.points + hi.points
+                      if r[0] == 5}.items())
+        pd = [(r[2], r[3][-1]) for r in lo.points + hi.points if r[0] == 7]
         print(f"[{preset}] hhanalysis: {d!r}")
         print(f"[{preset}] AUTO-07p LPC (I, T): "
               + ", ".join(f"({i:.10f}, {T:.9f})" for i, T in lpc)
@@ -132,15 +151,19 @@ def main():
         n_eq = sum(len(b) for b in d.equilibria)
         n_cy = sum(len(b) for b in d.cycles)
         col = d.cycles[0].collocation
-        rows.append((preset, nocache, cold, imp, warm, t_auto, nocache / t_auto, cold / t_auto,
-                     (cold + imp) / t_auto, warm / t_auto, cold_cpu / auto_cpu, f"{n_eq}+{n_cy}",
-                     f"{pts[0]}+{pts[1]}+{pts[2]}", f"{col.ntst}/{col.ncol}", t_compile))
+        rows.append((preset, nocache, cold, imp, warm, t_auto, nocache / t_auto, med(ratio),
+                     f"{min(ratio):.2f}-{max(ratio):.2f}",
+                     med((r[0] + r[1]) / r[3] for r in rounds), warm / t_auto,
+                     med(r[2] / r[4] for r in rounds), f"{n_eq}+{n_cy}",
+                     f"{len(up.points) + len(down.points)}+{len(lo.points)}+{len(hi.points)}",
+                     f"{col.ntst}/{col.ncol}", t_compile))
     print()
     print("HH bifurcation diagram: equilibria I in [-10, 200] + the Hopf-born cycle branch past "
           "its folds")
     table = Table([("preset", "s"), ("no cache s", ".2f"), ("cold s", ".2f"),
                    ("(import s)", ".2f"), ("warm s", ".3f"), ("AUTO s", ".3f"),
-                   ("no cache/AUTO", ".1f"), ("cold/AUTO", ".2f"), ("+import/AUTO", ".2f"),
+                   ("no cache/AUTO", ".1f"), ("cold/AUTO", ".2f"), ("(range)", "s"),
+                   ("+import/AUTO", ".2f"),
                    ("warm/AUTO", ".2f"), ("CPU cold/AUTO", ".2f"),
                    ("pts ours (eq+PO)", "s"), ("pts AUTO (eq+PO+PO)", "s"), ("NTST/NCOL", "s"),
                    ("AUTO f90 compile s", ".2f")])

@@ -21,6 +21,18 @@ every session) — never a program from another function. The first session pays
 than a plain jit (the export's serialization and a second lowering, ~10-20% of a first
 diagram's ~30 s CPU).
 
+With ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental: see :func:`_executables_supported`), on
+the CPU backend, the compiled executable of each program is stored beside it
+(``.xla``: :func:`jax.experimental.serialize_executable.serialize`, with a checksum), keyed by the
+program's key and the host (jaxlib version, platform, ``XLA_FLAGS``, the CPU's instruction-set
+flags); a new session loads it directly, skipping the lowering of the exported program and the
+persistent-cache lookup (which hashes the lowered module): of ~1.2 s that a cached program cost a
+new HH diagram session, ~0.4 s. Loading it is XLA's deserialization (parsing the optimized HLO
+module, ~0.05-0.2 s per program here), the same as a persistent-cache hit. Such an executable is
+compiled with JAX's persistent cache off (one loaded from that cache serializes incompletely in
+jaxlib 0.10), and only when its custom calls are LAPACK's, whose kernels are set up before
+loading (JAX does it while lowering, which a loaded executable skips).
+
 Location: :func:`hhanalysis.precision.cache_dir` ``("traces")``, ``~/.cache/hhanalysis/traces``;
 ``HHANALYSIS_CACHE_DIR=off`` turns it off with the other caches.
 """
@@ -32,6 +44,8 @@ import enum
 import functools
 import hashlib
 import os
+import pickle
+import re
 import types
 
 import jax
@@ -40,7 +54,7 @@ import numpy as np
 from ._files import atomic_path
 from .precision import cache_dir
 
-__all__ = ["cached_jit"]
+__all__ = ["cached_jit", "device_array"]
 
 _SIMPLE = (type(None), bool, int, float, complex, str, bytes)
 _CONFIG = ("jax_enable_x64", "jax_default_matmul_precision", "jax_numpy_rank_promotion",
@@ -166,6 +180,18 @@ def _global_names(code: types.CodeType) -> set:
     return names
 
 
+def device_array(x, dtype=None):
+    """``jnp.asarray(x, dtype)`` outside any trace, without compiling anything: JAX 0.10 copies
+    a numpy array or a Python number into a JAX array with a small jitted program per shape
+    and dtype (``jit(stage)``, ~10-20 ms each in a new session, and never persisted), where
+    :func:`jax.device_put` transfers it. Same dtype, weak type and (un)committed device."""
+    if isinstance(x, jax.Array) and (dtype is None or x.dtype == dtype):
+        return x
+    if dtype is None and isinstance(x, (bool, int, float, complex)):
+        return jax.device_put(x)  # weakly typed, as jnp.asarray makes it
+    return jax.device_put(np.asarray(x, dtype=dtype))
+
+
 def _signature(leaves) -> tuple | None:
     """Shape, dtype and weak type of each leaf (a Python scalar: its type, whose dtype follows
     the x64 setting, part of the key); None if a leaf is a tracer (the call is part of someone's
@@ -205,9 +231,19 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
     except (_Unhashable, RecursionError):
         return jitted
     programs: dict = {}
+    by_arrays: dict = {}  # the same programs for calls with numpy arrays only, found faster
 
     @functools.wraps(fn)
     def call(*args):
+        arrays = None
+        if not static and all(type(a) is np.ndarray for a in args):
+            # the common call from a Python loop (LSODA's right-hand side): its signature is
+            # the arrays' shapes and dtypes and the configuration (~1/3 of the general path)
+            arrays = (tuple(getattr(jax.config, name, None) for name in _CONFIG),
+                      jax.config.jax_disable_jit, tuple((a.shape, a.dtype) for a in args))
+            program = by_arrays.get(arrays)
+            if program is not None:
+                return program(*args)
         fixed = tuple(args[i] for i in static)
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)
         leaves, tree = jax.tree_util.tree_flatten(dynamic)
@@ -229,7 +265,11 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
             if where is None:
                 return jitted(*args)
             program = programs[sig] = _program(fn_digest, jitted, static, args, sig, where)
-        return program(*dynamic)
+        out = program(*dynamic)
+        if arrays is not None:
+            # a loaded or compiled executable's C++ dispatcher, set up by its first call
+            by_arrays[arrays] = getattr(program, "_call", None) or program
+        return out
 
     call.jitted = jitted
     return call
@@ -256,7 +296,15 @@ def _program(fn_digest, jitted, static, args, sig, where):
         _update(h, (fixed, str(sig[1]), repr(sig[2]), sig[3]), {})
     except (_Unhashable, RecursionError):
         return bound
-    path = os.path.join(where, f"{getattr(jitted, '__name__', 'fn')}-{h.hexdigest()}.jaxexport")
+    name = getattr(jitted, "__name__", "fn")
+    path = os.path.join(where, f"{name}-{h.hexdigest()}.jaxexport")
+    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+    executable = None
+    if _executables_supported():
+        executable = os.path.join(where, f"{name}-{_executable_key(h.hexdigest())}.xla")
+        compiled = _load_executable(executable)
+        if compiled is not None:
+            return compiled
     exported = None
     try:
         with open(path, "rb") as fh:
@@ -264,7 +312,6 @@ def _program(fn_digest, jitted, static, args, sig, where):
     except Exception:  # noqa: BLE001 - missing, unreadable or truncated: export it again
         exported = None
     if exported is None:
-        dynamic = tuple(a for i, a in enumerate(args) if i not in static)
         try:
             exported = jax.export.export(jax.jit(bound))(*dynamic)
             blob = exported.serialize()
@@ -275,4 +322,116 @@ def _program(fn_digest, jitted, static, args, sig, where):
                 tmp.write_bytes(blob)
         except OSError:
             pass
-    return jax.jit(exported.call)
+    program = jax.jit(exported.call)
+    if executable is None:
+        return program  # compiled on its first call (JAX's persistent cache)
+    try:
+        # compiled afresh: an executable loaded from JAX's persistent cache serializes
+        # incompletely (jaxlib 0.10: "Function ..._fusion not found" when the copy runs)
+        from jax._src.config import enable_compilation_cache
+
+        with enable_compilation_cache(False):
+            compiled = program.lower(*dynamic).compile()
+    except Exception:  # noqa: BLE001 - the jitted call compiles (and reports) as usual
+        return program
+    _store_executable(executable, compiled)
+    return compiled
+
+
+_MAGIC = b"hhanalysis-xla-1\n"
+
+
+@functools.lru_cache(maxsize=1)
+def _executables_supported() -> bool:
+    """Compiled executables are kept only when ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental:
+    with jaxlib 0.10 a stored executable has been seen to miss one of its kernels, "NOT_FOUND:
+    Function iota_convert_fusion not found" when a new session runs it, after a test session
+    had compiled many programs in one process; cause not found), on the CPU backend, and where
+    this JAX has the (partly private) functions their storing and loading need (see
+    _store_executable): otherwise every session would compile again what it could not load."""
+    if os.environ.get("HHANALYSIS_XLA_EXECUTABLES") != "1" or jax.default_backend() != "cpu":
+        return False
+    try:
+        from jax._src.config import enable_compilation_cache  # noqa: F401
+        from jax._src.lax.linalg import initialize_lapack  # noqa: F401
+        from jax.experimental.serialize_executable import (  # noqa: F401
+            deserialize_and_load,
+            serialize,
+        )
+    except ImportError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    """What a compiled CPU executable depends on beyond JAX's own versions: jaxlib, the
+    backend's platform and version, the XLA flags and the host CPU's instruction-set flags
+    (XLA compiles for the CPU it runs on; a cache directory shared between machines must not
+    hand one machine's code to another)."""
+    import platform
+
+    import jaxlib
+
+    device = jax.devices()[0]
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line for line in fh if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        cpu = ""
+    return "|".join((jaxlib.__version__, device.platform, device.device_kind,
+                     device.client.platform_version, os.environ.get("XLA_FLAGS", ""),
+                     platform.machine(), platform.processor(), cpu))
+
+
+def _executable_key(program_key: str) -> str:
+    return hashlib.sha256(f"{program_key}|{_host()}".encode()).hexdigest()
+
+
+def _load_executable(path: str):
+    """The compiled executable stored at ``path`` (:func:`_store_executable`), or None if it is
+    missing, damaged or cannot be loaded. Loading it skips the lowering of the exported
+    program and JAX's persistent-cache lookup (hashing the lowered module), ~30% of a cached
+    program's start-up; the checksum guards the deserializer against damaged files."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    payload = data[head:]
+    if not data.startswith(_MAGIC) or hashlib.sha256(payload).digest() != data[len(_MAGIC):head]:
+        return None
+    try:
+        from jax._src.lax.linalg import initialize_lapack
+        from jax.experimental.serialize_executable import deserialize_and_load
+
+        # the LAPACK kernels' function pointers are set when JAX first lowers a LAPACK call;
+        # a loaded executable skips lowering (without this its first LAPACK call crashes)
+        initialize_lapack()
+        blob, in_tree, out_tree = pickle.loads(payload)
+        return deserialize_and_load(blob, in_tree, out_tree)
+    except Exception:  # noqa: BLE001 - another jaxlib's format, or damaged: compile again
+        return None
+
+
+def _store_executable(path: str, compiled) -> None:
+    """Write ``compiled`` (a :class:`jax.stages.Compiled`) to ``path``: magic line, SHA-256
+    of the payload, pickled (executable, input tree, output tree) of
+    :func:`jax.experimental.serialize_executable.serialize`."""
+    from jax.experimental.serialize_executable import serialize
+
+    # only CPU executables whose custom calls are LAPACK's (initialized in _load_executable):
+    # other kernels may need a set-up that only lowering does
+    targets = set(re.findall(r'custom_call_target="([^"]*)"', compiled.as_text() or ""))
+    if not all(t.startswith("lapack_") for t in targets):
+        return
+    try:
+        payload = pickle.dumps(serialize(compiled), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - not serializable (e.g. constants, host callbacks)
+        return
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
+    except OSError:
+        pass

@@ -389,11 +389,17 @@ def compile_model(model: ODEModel) -> CompiledModel:
     sources = cached_sources(digest, "model", make)
     # jitted, and run in float64 mode whatever the caller's jax_enable_x64 (float32 inputs stay
     # float32: the simulator's single precision)
-    fns = {name: _jitted(name, src) for name, src in sources.items() if name not in ("B", "C")}
-    # B and C are called once per Hopf point, outside any trace: their traced programs are kept
-    # on disk too (tracing C costs ~0.1 s); the others also run in Python loops (LSODA's
-    # right-hand side), where a plain jit dispatches fastest
-    for name in ("B", "C"):
+    from ._trace_cache import _executables_supported
+
+    # f and jac_x only with their executables (else a plain jit is as fast to start, and
+    # dispatches faster)
+    on_disk = ("f", "jac_x", "B", "C") if _executables_supported() else ("B", "C")
+    fns = {name: _jitted(name, src) for name, src in sources.items() if name not in on_disk}
+    # B and C are called once per Hopf point, f and jac_x by LSODA and Newton loops in Python:
+    # their traced programs and executables are kept on disk too (tracing, lowering and
+    # compiling C, or f and jac_x together, cost a new session ~0.1-0.3 s; a numpy call of
+    # f costs ~5 us more than a plain jit's ~35, ~3500 LSODA calls per HH diagram)
+    for name in on_disk:
         fns[name] = float64(cached_jit(_compile_source(name, sources[name])))
     compiled = CompiledModel(
         state_names=model.state_names,

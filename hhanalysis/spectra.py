@@ -40,9 +40,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import jax.numpy as jnp
 import numpy as np
 
+from ._trace_cache import device_array
 from .equilibria import Equilibrium
 from .precision import float64
 
@@ -181,14 +181,14 @@ class CenterManifold:
 
 def _forms(eq: Equilibrium):
     cm = eq.model.compile()
-    x = jnp.asarray(eq.x)
-    p = jnp.asarray(eq.param_vector)
+    x = device_array(eq.x)
+    p = device_array(eq.param_vector)
 
     def B(u, v):
-        return np.asarray(cm.B(x, p, jnp.asarray(u), jnp.asarray(v)))
+        return np.asarray(cm.B(x, p, device_array(u), device_array(v)))
 
     def C(u, v, w):
-        return np.asarray(cm.C(x, p, jnp.asarray(u), jnp.asarray(v), jnp.asarray(w)))
+        return np.asarray(cm.C(x, p, device_array(u), device_array(v), device_array(w)))
 
     return B, C
 

@@ -23,6 +23,18 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def executables(monkeypatch):
+    """Compiled executables kept too (HHANALYSIS_XLA_EXECUTABLES=1, experimental)."""
+    from hhanalysis import _trace_cache
+
+    monkeypatch.setenv("HHANALYSIS_XLA_EXECUTABLES", "1")
+    _trace_cache._executables_supported.cache_clear()
+    yield
+    monkeypatch.delenv("HHANALYSIS_XLA_EXECUTABLES")
+    _trace_cache._executables_supported.cache_clear()
+
+
 _TRACES = []
 
 
@@ -38,8 +50,12 @@ def _scaled(scale):
     return f
 
 
-def _files(cache, kind="traces"):
-    return sorted(p.name for p in (cache / kind).glob("*"))
+def _files(cache, kind="traces", pattern="*"):
+    """The entries of one cache; for the traces, one .jaxexport program per traced signature
+    (each with its compiled .xla executable beside it on CPU)."""
+    if kind == "traces" and pattern == "*":
+        pattern = "*.jaxexport"
+    return sorted(p.name for p in (cache / kind).glob(pattern))
 
 
 X, Y = np.linspace(0.0, 1.0, 5), np.arange(3.0)
@@ -96,7 +112,7 @@ def test_unknown_closure_values_and_traces_fall_back_to_plain_jit(cache, x64):
     assert _files(cache) == []
 
 
-def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64):
+def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64, executables):
     monkeypatch.setenv("HHANALYSIS_CACHE_DIR", "off")
     traces = _TRACES
     traces.clear()
@@ -105,11 +121,14 @@ def test_cache_off_and_damaged_entries(tmp_path, monkeypatch, x64):
 
     monkeypatch.setenv("HHANALYSIS_CACHE_DIR", str(tmp_path))
     cached_jit(_scaled(3.0))(X, Y)
-    (entry,) = (tmp_path / "traces").iterdir()
-    entry.write_bytes(b"not a program")
-    out = cached_jit(_scaled(3.0))(X, Y)  # exported again
+    entries = sorted((tmp_path / "traces").iterdir(), key=lambda e: e.suffix)
+    assert [e.suffix for e in entries] == [".jaxexport", ".xla"]
+    for entry in entries:
+        entry.write_bytes(b"not a program")
+    out = cached_jit(_scaled(3.0))(X, Y)  # exported and compiled again
     np.testing.assert_allclose(out, np.sin(X) * 3.0 + Y @ Y, rtol=1e-15)
-    assert entry.read_bytes() != b"not a program"
+    for entry in entries:
+        assert entry.read_bytes() != b"not a program"
 
 
 def test_a_new_process_finds_the_program(tmp_path):
@@ -170,3 +189,87 @@ def test_outputs_fed_back_are_not_compiled_again(cache, x64):
         u, ds = step(u, ds)
     assert len(compiles) == n
     np.testing.assert_allclose(u, np.full(3, 1.875), rtol=1e-15)
+
+
+def test_compiled_executable_is_stored_and_loaded(cache, x64, monkeypatch, executables):
+    """Beside each program its compiled executable: a new session loads it (no tracing, no
+    lowering) and gets the same bits; a damaged file or another host's key compiles again."""
+    from hhanalysis import _trace_cache
+
+    traces = _TRACES
+    traces.clear()
+    out = cached_jit(_scaled(3.0))(X, Y)
+    (xla,) = _files(cache, pattern="*.xla")
+    with monkeypatch.context() as m:  # the program is not even read
+        m.setattr(jax.export, "deserialize", lambda *a: pytest.fail("read the program"))
+        again = cached_jit(_scaled(3.0))(X, Y)
+    assert len(traces) == 1
+    np.testing.assert_array_equal(again, out)
+
+    path = cache / "traces" / xla
+    damaged = path.read_bytes()[:-10] + bytes(10)  # the checksum no longer matches
+    path.write_bytes(damaged)
+    assert _trace_cache._load_executable(str(path)) is None
+    np.testing.assert_array_equal(cached_jit(_scaled(3.0))(X, Y), out)
+    assert path.read_bytes() != damaged  # compiled and written again
+    assert _trace_cache._load_executable(str(path)) is not None
+
+    monkeypatch.setattr(_trace_cache, "_host", lambda: "another machine")
+    np.testing.assert_array_equal(cached_jit(_scaled(3.0))(X, Y), out)
+    assert len(_files(cache, pattern="*.xla")) == 2
+
+
+def test_loaded_executables_with_lapack_run_in_a_new_process(tmp_path):
+    """A loaded executable skips lowering, which is where JAX sets up its LAPACK kernels:
+    the second process must set them up itself (it crashed before) and solve the same."""
+    code = textwrap.dedent("""
+        import jax, jax.numpy as jnp, numpy as np
+        from hhanalysis._trace_cache import cached_jit
+        a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+        with jax.enable_x64(True):
+            x = cached_jit(lambda a, b: jnp.linalg.solve(a, b))(a, np.arange(3.0))
+        print(np.asarray(x).tobytes().hex())
+    """)
+    env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path), HHANALYSIS_XLA_EXECUTABLES="1")
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, check=True).stdout.strip() for _ in range(2)]
+    assert len(list((tmp_path / "traces").glob("*.xla"))) == 1
+    a = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    np.testing.assert_allclose(np.frombuffer(bytes.fromhex(outs[0])),
+                               np.linalg.solve(a, np.arange(3.0)), rtol=1e-14)
+    assert outs[1] == outs[0]
+
+
+def test_device_array_is_jnp_asarray_without_a_compile(x64):
+    from jax._src import monitoring
+
+    from hhanalysis._trace_cache import device_array
+
+    compiles = []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event)
+        if event == "/jax/core/compile/backend_compile_duration" else None)
+    cases = [(np.arange(7.0), None), (np.arange(3), None), (2, None), (0.5, None),
+             (1.5, np.float64), (np.ones(2, np.complex128), None)]
+    for x, dtype in cases:
+        got = device_array(x, dtype)
+        assert compiles == []
+        want = jnp.asarray(x, dtype=dtype)  # compiles a copy (jit(stage)) per shape and dtype
+        compiles.clear()
+        assert isinstance(got, jax.Array) and not got.committed
+        assert (got.dtype, got.weak_type, got.shape) == (want.dtype, want.weak_type, want.shape)
+        np.testing.assert_array_equal(got, want)
+    y = jnp.ones(3)
+    assert device_array(y) is y
+
+
+def test_without_executable_support_only_programs_are_kept(cache, x64, monkeypatch):
+    """By default (or on another backend, or a JAX without the functions): the exported
+    program, jitted; no .xla files."""
+    from hhanalysis import _trace_cache
+
+    monkeypatch.delenv("HHANALYSIS_XLA_EXECUTABLES", raising=False)
+    _trace_cache._executables_supported.cache_clear()
+    out = cached_jit(_scaled(2.0))(X, Y)
+    np.testing.assert_allclose(out, np.sin(X) * 2.0 + Y @ Y, rtol=1e-15)
+    assert len(_files(cache)) == 1 and _files(cache, pattern="*.xla") == []

@@ -55,6 +55,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._trace_cache import device_array
 from ..codegen import CompiledModel
 from .engine import ContinuationProblem
 
@@ -304,8 +305,8 @@ def collocation_problem(cm: CompiledModel, k: int, ntst: int, ncol: int) -> Cont
     m = ncol
     disc = Discretisation(n, ntst, ncol)
     bas = basis(ncol)
-    L, D, w = (jnp.asarray(a) for a in (bas.L, bas.D, bas.weights))
-    idx = jnp.asarray(disc.interval_nodes)
+    L, D, w = (device_array(a) for a in (bas.L, bas.D, bas.weights))
+    idx = device_array(disc.interval_nodes)
     s = disc.scale
     mesh_nodes = np.arange(ntst + 1) * m
     interior = disc.interval_nodes[:, 1:m]

@@ -39,6 +39,7 @@ import scipy.interpolate
 import scipy.linalg
 import scipy.optimize
 
+from .._trace_cache import device_array
 from ..equilibria import find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
@@ -680,9 +681,9 @@ def continue_cycles(
     problem = collocation_problem(cm, cm.param_index(param), col.ntst, col.ncol)
     chunk = col.adapt_mesh or 32
     palc = PALC(problem, settings, chunk=chunk)
-    p0 = jnp.asarray(model.param_vector(**params))  # the parameters, kept apart from the model
+    p0 = device_array(model.param_vector(**params))  # the parameters, kept apart from the model
     mesh = np.linspace(0.0, 1.0, col.ntst + 1)
-    args = (p0, jnp.asarray(np.diff(mesh)))
+    args = (p0, device_array(np.diff(mesh)))
 
     simulated = isinstance(start, SimulatedOrbit)
     if simulated:
@@ -804,7 +805,7 @@ class _Hooks(driver.Hooks):
         if not self.col.adapt_mesh:
             return u, t, args
         u, t, self.mesh = _adapt(self.disc, u, t, self.mesh, self.col.ncol)
-        return u, t, (self.p0, jnp.asarray(np.diff(self.mesh)))
+        return u, t, (self.p0, device_array(np.diff(self.mesh)))
 
 
 def _checked_arguments(model, start, stop, user_points, max_period, fixed_params):
@@ -842,7 +843,7 @@ def _first_orbit(palc, start, disc, mesh, args, ds):
     direction (the corrector keeps that projection, so no guess of the parameter is needed)."""
     u_h, phi = _hopf_start(start, disc, mesh)
     phi = _normalise(phi, mesh, disc)
-    u, t, ok, it, mon = palc.single_step(jnp.asarray(u_h), jnp.asarray(phi), ds, args)
+    u, t, ok, it, mon = palc.single_step(device_array(u_h), device_array(phi), ds, args)
     if not ok:
         raise RuntimeError(f"no periodic orbit found next to the Hopf point at "
                            f"{start.param_name}={start.param:.10g}: Newton did not converge")

@@ -175,10 +175,10 @@ def run(problem: ContinuationProblem, start: Points, args, settings: Continuatio
         if stop is not None or keep < len(c):
             break
         if c.status == FAILED:
-            stop = Stop(Status.STEP_TOO_SMALL, float(c.u_last[-free]), settings.ds_min,
+            stop = Stop(Status.STEP_TOO_SMALL, float(np.asarray(c.u_last)[-free]), settings.ds_min,
                         settings.max_newton_iterations)
         elif c.status == LEFT_WINDOW:
-            edge = window[1] if float(c.u_last[-free]) > window[1] else window[0]
+            edge = window[1] if float(np.asarray(c.u_last)[-free]) > window[1] else window[0]
             base = (pts.u[-2], pts.tangent[-2]) if cut >= 2 else (u, t)
             on_bound = hooks.at_bound(base, pts[-1:], edge, args)
             if on_bound is not None:

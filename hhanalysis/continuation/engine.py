@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._trace_cache import cached_jit
+from .._trace_cache import cached_jit, device_array
 
 __all__ = ["ContinuationSettings", "ContinuationProblem", "ContinuationStep", "Chunk", "PALC",
            "initial_tangent"]
@@ -234,7 +234,7 @@ def _zeros_like(like):
 
 def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1.0):
     """Unit tangent at ``u0`` whose last (parameter) component has the sign of ``direction``."""
-    return np.sign(direction) * np.asarray(_tangent_at(problem)(jnp.asarray(u0), args))
+    return np.sign(direction) * np.asarray(_tangent_at(problem)(device_array(u0), args))
 
 
 def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):

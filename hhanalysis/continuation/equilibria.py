@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._trace_cache import cached_jit
+from .._trace_cache import cached_jit, device_array
 from ..codegen import CompiledModel
 from ..equilibria import equilibrium_at, find_equilibria, spectrum_order
 from ..models import ODEModel
@@ -235,7 +235,7 @@ def _locate_hopf(model, cm, k, p0, ua, ub, lam_a, lam_b, index):
     v = v / v[j]
     y0 = np.concatenate([u[:-1], [u[-1], abs(ev[sel].imag)], v.real, v.imag])
     _, locate = _locators(cm, k, n)
-    y, ok, prec, res = (np.asarray(a) for a in locate(y0, (jnp.asarray(p0), j)))
+    y, ok, prec, res = (np.asarray(a) for a in locate(y0, (device_array(p0), j)))
     if not (bool(ok) and y[n + 1] > 0 and min(ua[-1], ub[-1]) - abs(ub[-1] - ua[-1]) <= y[n]
             <= max(ua[-1], ub[-1]) + abs(ub[-1] - ua[-1])):
         return SpecialPoint("hopf", index, float(u[-1]), u[:-1], Status.GUESS,
@@ -270,7 +270,7 @@ def _locate_fold(model, cm, k, p0, ua, ub, ta, tb, index):
     v = v / v[j]
     locate, _ = _locators(cm, k, n)
     y, ok, prec, res = (np.asarray(a) for a in locate(np.concatenate([u, v]),
-                                                        (jnp.asarray(p0), j)))
+                                                        (device_array(p0), j)))
     if not bool(ok):
         return SpecialPoint("fold", index, float(u[-1]), u[:-1], Status.GUESS,
                             float(abs(ub[-1] - ua[-1])),
@@ -443,7 +443,7 @@ def continue_equilibria(
     k = cm.param_index(param)
     problem = _equilibrium_problem(cm, k)
     u0 = np.concatenate([eqs.x[equilibrium], [float(start)]])
-    args = jnp.asarray(p0)
+    args = device_array(p0)
     t0 = initial_tangent(problem, u0, args, 1.0 if stop > start else -1.0)
     return _branch(model, cm, k, param, p0, driver.Points.one(u0, t0, np.zeros(0)), start,
                    stop, settings, progress, throw)
@@ -470,7 +470,7 @@ def _switch_at_bp(model, param, bp: SpecialPoint, stop, settings, progress, thro
     k = cm.param_index(param)
     u = np.concatenate([np.asarray(bp.state, float), [float(bp.param)]])
     if bp.status is not Status.CONVERGED or fixed_params:
-        u, _, _, res = locate_branch_point(cm, k, jnp.asarray(p0), u)
+        u, _, _, res = locate_branch_point(cm, k, device_array(p0), u)
         if not res < 1e-9 * (1.0 + np.abs(u).max()):
             raise ValueError(f"start: no branch point near {param}={bp.param:g} "
                              f"(Gauss-Newton residual {res:.1e})")
@@ -480,7 +480,7 @@ def _switch_at_bp(model, param, bp: SpecialPoint, stop, settings, progress, thro
     problem = _equilibrium_problem(cm, k)
     palc = PALC(problem, settings, 64)  # the chunk length of driver.run: one compile
     u1, t1, ok, it, _ = palc.single_step(jnp.asarray(u), jnp.asarray(d), abs(settings.ds),
-                                         jnp.asarray(p0))
+                                         device_array(p0))
     if not ok:
         raise ValueError(f"start: the corrector found no other branch next to the branch "
                          f"point at {param}={u[-1]:.10g}")
@@ -494,7 +494,7 @@ def _branch(model, cm, k, param, p0, start_points, start, stop, settings, progre
             from_bp: bool = False) -> EquilibriumBranch:
     """Continue from ``start_points`` within [start, stop] and build the branch."""
     problem = _equilibrium_problem(cm, k)
-    args = jnp.asarray(p0)
+    args = device_array(p0)
     lo, hi = min(start, stop), max(start, stop)
     bar = _progress(progress, lo, hi)
     raw = driver.run(problem, start_points, args, settings, window=(lo, hi),
