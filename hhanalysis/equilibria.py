@@ -668,20 +668,20 @@ def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):
     grid, H, m, s, starts, up, valid, lone, R, good = prepare(Pd, Q, lo[0] - h, hi[0] + h)
     if rows is not None and not bool(good):  # m(p) is 0 or not finite: scan g itself
         return _by_reduction(cm, red, P, lo, hi, grid_points, mesh=mesh)
-    if bool(jnp.any(lone)):
+    if np.asarray(lone).any():  # on the host: a device reduction compiles a program
         row = int(u[int(np.argmax(np.asarray(lone)[u]))])
         finite = np.isfinite(np.asarray(H[row]))
         col = int(np.argmax(~finite[1:-1] & finite[:-2] & finite[2:]))
         raise _singular_error(cm, red, float(grid[col + 1]), P[int(np.argmax(u == row))])
     a, b = runs(max(int(R), 1), starts, valid)
-    found, j, K = search(H, s, jnp.asarray(ud), a, b, up)
+    found, j, K = search(H, s, ud, a, b, up)
     K = int(K)
     n = len(cm.state_names)
     if not K:
         return (np.full((B, 0, n), np.nan), np.full((B, 0), np.nan),
                 np.full((B, 0, n), np.nan + 0j))
-    x, res, lam, pole = refine(K, grid, H, m, s, jnp.asarray(ud), Pd, found, j)
-    if bool(jnp.any(pole)):
+    x, res, lam, pole = refine(K, grid, H, m, s, ud, Pd, found, j)
+    if np.asarray(pole).any():
         i, k = np.unravel_index(int(np.argmax(np.asarray(pole))), pole.shape)
         raise _singular_error(cm, red, float(x[i, k, 0]), P[i])
     return np.asarray(x)[:B], np.asarray(res)[:B], np.asarray(lam)[:B]
@@ -818,6 +818,7 @@ def _eigvals_kernel(cm: CompiledModel):
 
 _ABERTH_STEPS = 32  # at most, for any row
 _ABERTH_SHARE = 8  # the late rows are iterated an eighth of the batch at a time
+_LANES = 8  # rows are padded to whole vectors of this many
 _ABERTH_ROUND = 4  # steps per round of the late rows
 _ABERTH_TOL = 1e-26  # squared: no root moves by more than 1e-13 of the largest
 
@@ -950,17 +951,31 @@ def _polynomial_roots(c):
     n = c.shape[-1] - 1
     lead = c.shape[:-1]
     c = c.reshape((-1, n + 1))
-    rows = c.shape[0]
+    given = c.shape[0]
+    # whole vectors of rows everywhere (8 doubles: AVX-512): rows at the tail of a vector loop
+    # were computed with other rounding (no FMA), and a row's roots must not depend on the
+    # batch it comes in (e.g. one device or four)
+    rows = -(-given // _LANES) * _LANES
+    c = jnp.concatenate([c, jnp.repeat(c[:1], rows - given, axis=0)])
     cols = [c[:, k] for k in range(n + 1)]
     zr, zi = _aberth_starts(cols)
 
     def steps(count, c, zr, zi, change):
-        return jax.lax.fori_loop(0, count, lambda _, st: _aberth_step(c, *st[:2]),
-                                 (zr, zi, change))
+        """``count`` steps; a row that has converged keeps its roots (so each row's result
+        is that of its own converging step, whatever batch it was iterated in)."""
+
+        def step(_, state):
+            zr, zi, change = state
+            going = change > _ABERTH_TOL
+            r, s, d = _aberth_step(c, zr, zi)
+            return ([jnp.where(going, a, b) for a, b in zip(r, zr)],
+                    [jnp.where(going, a, b) for a, b in zip(s, zi)], jnp.where(going, d, change))
+
+        return jax.lax.fori_loop(0, count, step, (zr, zi, change))
 
     change = jnp.full((rows,), jnp.inf, c.dtype)
     used = jnp.zeros((rows,), int)  # steps each row has taken
-    cap = max(1, rows // _ABERTH_SHARE)
+    cap = -(-(rows // _ABERTH_SHARE) // _LANES) * _LANES
 
     def late(change, used):
         return (change > _ABERTH_TOL) & (used < _ABERTH_STEPS)
@@ -978,7 +993,7 @@ def _polynomial_roots(c):
 
     zr, zi, _, _ = jax.lax.while_loop(lambda st: jnp.any(late(st[2], st[3])), another_round,
                                       (zr, zi, change, used))
-    z = jnp.stack(zr, -1) + 1j * jnp.stack(zi, -1)
+    z = jnp.stack(zr, -1)[:given] + 1j * jnp.stack(zi, -1)[:given]
     z = z.reshape(lead + (n,))
     eye = jnp.eye(n, dtype=bool)
     scale = jnp.maximum(1.0, jnp.max(jnp.abs(z), axis=-1, keepdims=True))
