@@ -686,8 +686,10 @@ def _trim(parts, raws, box, params):
         UB = np.stack([out[r][0][-1] for r, _, _ in moves])
         located = _locate(parts, raws[0].args[-1][0], "uz", UA, UB, [j for _, j, _ in moves],
                           [edge for _, _, edge in moves], np.zeros((len(moves), UA.shape[1] - 2)))
-        for (r, _, _), u, ok in zip(moves, located[0], located[1]):
+        for (r, j, edge), u, ok in zip(moves, located[0], located[1]):
             if ok:
+                u = np.array(u)
+                u[-2 + j] = edge  # its defining equation, exactly (the solve leaves ~1e-15)
                 U, T = out[r][0], out[r][1]
                 t = np.asarray(parts["tangent"](u, T[-1], raws[r].args[-1]))
                 out[r][0] = np.concatenate([U[:-1], u[None]])
