@@ -97,7 +97,8 @@ def _lpc_batch(model: ODEModel, param: str, names: tuple, guess, index, batch):
     return jax.jit(lambda values: jax.lax.map(one, values, batch_size=batch))  # None: no vmap
 
 
-_lpc_batches: dict = {}
+_lpc_batches: dict = {}  # the last few compiled batches (each holds its guess alive)
+_LPC_BATCHES_KEPT = 4
 
 
 @float64
@@ -160,6 +161,8 @@ def lpc_points(model: ODEModel, param: str, guess, index: int | None = None, *,
     if entry is None or entry[0] is not guess:
         entry = (guess, _lpc_batch(model, param, names, guess, index, batch))
         _lpc_batches[key] = entry
+        while len(_lpc_batches) > _LPC_BATCHES_KEPT:
+            del _lpc_batches[next(iter(_lpc_batches))]
     point = entry[1](jnp.asarray(values))
     return jax.tree_util.tree_map(lambda a: a.reshape(shape + a.shape[1:]), point)
 

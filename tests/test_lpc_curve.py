@@ -127,6 +127,15 @@ def test_batched_lpc_points_agree_with_auto_user_points(model, lpc):
         assert float(pts.params["gK"][k]) == g
 
 
+def test_batched_lpc_points_independent_sets_in_vmapped_chunks(model, lpc):
+    """warm_start=False: each set from the guess, two sets in one vmapped chunk; AUTO's points."""
+    refs = {round(p["gK"]): p for p in REF["user_points"]}
+    pts = hh.lpc_points(model, "I", lpc, warm_start=False, batch=2, gK=[40.0, 45.0])
+    assert bool(pts.converged.all())
+    for k, g in enumerate((40, 45)):
+        assert float(pts.param[k]) == pytest.approx(refs[g]["I"], rel=1e-6)
+
+
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True, "4"])
 def test_batched_lpc_points_reject_a_bad_batch(model, lpc, bad):
     with pytest.raises(ValueError, match="batch must be None or a positive integer"):
