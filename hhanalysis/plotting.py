@@ -445,6 +445,18 @@ class _Labels:
         px, py = self._pts(x, y)
         self.taken.append((px - r, py - r, px + r, py + r))
 
+    def mark_line(self, x, y, r=1.0):
+        """Keep labels off a drawn curve: its polyline sampled every ~2 points of the page."""
+        px, py = self._pts(np.asarray(x, float), np.asarray(y, float))
+        for a, b, c, d in zip(px[:-1], py[:-1], px[1:], py[1:]):
+            if not np.all(np.isfinite((a, b, c, d))):
+                continue
+            k = max(int(np.hypot(c - a, d - b) / 2.0), 1)
+            for t in np.linspace(0.0, 1.0, k + 1):
+                u, v = a + t * (c - a), b + t * (d - b)
+                if -20 <= u <= self.size[0] + 20 and -20 <= v <= self.size[1] + 20:
+                    self.taken.append((u - r, v - r, u + r, v + r))
+
     def place(self, x, y, text, fontsize, color="black", first=None):
         px, py = self._pts(x, y)
         w, h = 0.6 * fontsize * len(text), 0.9 * fontsize
@@ -560,6 +572,8 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
     turns = [s for c in diagram.hopf_curves + diagram.fold_curves for s in c.points("lp")
              if lo1 <= s.params[p1] <= hi1 and lo2 <= s.params[p2] <= hi2]
     labels = _Labels(ax, (lo1, hi1), (lo2, hi2))
+    for c in (*diagram.hopf_curves, *diagram.fold_curves, *getattr(diagram, "lpc_curves", ())):
+        labels.mark_line(c.values[:, 0], c.values[:, 1])
     for s in inside:
         x, y = s.params[p1], s.params[p2]
         ax.plot(x, y, _CODIM2_MARKER[s.kind], color="black", ms=7, mfc="white", mew=1.5,
