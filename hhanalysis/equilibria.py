@@ -31,7 +31,7 @@ The reduction writes the balance as :math:`g = m(p)(s(p) + h(v, q))` (HH: :math:
 :math:`s = I`) and scans :math:`h` once per distinct :math:`q` of the sweep (once for a sweep
 over I, once per gK value on an (I, gK) grid); each point then finds its brackets by a binary
 search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.03 s
-warm on 2 CPU cores, 1e5 points ~0.25 CPU-seconds (the eigenvalues dominate;
+warm on 2 CPU cores, 1e5 points ~0.25 s (~0.3 CPU-seconds; the eigenvalues dominate;
 ``benchmarks/bench_equilibria.py``).
 """
 
@@ -1020,7 +1020,7 @@ def _sort_spectra(lam):
 def _arrowhead_eigvals(J):
     """Eigenvalues of arrowhead Jacobians ``(..., n, n)`` ordered as :func:`spectrum_order`:
     roots of the characteristic polynomial (:func:`_arrowhead_charpoly`) by Aberth (a batched
-    LAPACK ``geev`` costs ~6 µs per 4x4 matrix on a CPU, this well under 1 µs)."""
+    LAPACK ``geev`` costs ~6 µs per 4x4 matrix on a CPU, this ~1.5 µs of CPU for HH's)."""
     if J.shape[-1] == 1:
         lam = J[..., 0] + 0j
     else:

@@ -135,7 +135,8 @@ def lpc_points(model: ODEModel, param: str, guess, index: int | None = None, *,
         (``param``, ``period``, ``converged``: ``S``; ``orbit``: ``S + (nodes, n)``).
 
     Raises:
-        ValueError: ``param`` among ``params``, a ``batch`` that is not a positive integer,
+        ValueError: ``param`` among ``params``, a ``batch`` that is not a positive integer
+            (or one with ``warm_start``),
             unknown or non-numeric parameters, shapes that do not broadcast.
     """
     if param in params:
@@ -144,6 +145,8 @@ def lpc_points(model: ODEModel, param: str, guess, index: int | None = None, *,
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int | np.integer)
                               or batch < 1):
         raise ValueError(f"batch must be None or a positive integer, got {batch!r}")
+    if batch is not None and warm_start:
+        raise ValueError("batch applies to independent sets: pass warm_start=False with it")
     P = sweep_params(model, params)
     shape = P.shape[:-1]
     names = tuple(params)
@@ -208,8 +211,7 @@ class Sweep:
 
 
 @functools.cache
-def _hysteresis_kernel(model: ODEModel, transient: int, window: int,
-                       method: str = "exponential_euler"):
+def _hysteresis_kernel(model: ODEModel, transient: int, window: int, method: str):
     """``run(X0 (n, M), P (L, n_params, M), dt)`` -> per grid step: final state, amplitude,
     late amplitude, early amplitude, number of upward mid-level crossings, first and last
     crossing time; ``method``: a fixed-step integrator of :mod:`hhanalysis.simulate`."""

@@ -140,3 +140,8 @@ def test_batched_lpc_points_independent_sets_in_vmapped_chunks(model, lpc):
 def test_batched_lpc_points_reject_a_bad_batch(model, lpc, bad):
     with pytest.raises(ValueError, match="batch must be None or a positive integer"):
         hh.lpc_points(model, "I", lpc, warm_start=False, batch=bad, gK=[30.0])
+
+
+def test_batched_lpc_points_batch_needs_independent_sets(model, lpc):
+    with pytest.raises(ValueError, match="pass warm_start=False"):
+        hh.lpc_points(model, "I", lpc, batch=4, gK=[30.0])
