@@ -578,8 +578,8 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
             # pole: |g| grew (or is not finite)
             ends = jnp.maximum(jnp.abs(ga), jnp.abs(gb))
             root = (jnp.abs(jax.vmap(g)(x[:, 0], p)) <= ends) & jnp.isfinite(res)
-            lam = _arrowhead_eigvals(J)
-            return x, res, lam.real, lam.imag, root
+            re, im = _arrowhead_eigval_columns(J)
+            return x, res, tuple(re), tuple(im), root
 
         # blocks of points that stay in the cache through all the steps (lax.map), as in the
         # simulator: ~3x faster than whole-array passes at 1e5 points
@@ -589,8 +589,9 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         pad = [jnp.concatenate([f, jnp.repeat(f[-1:], nb * size - L, axis=0)]) for f in flat]
         out = jax.lax.map(lambda t: block(*t), tuple(f.reshape((nb, size) + f.shape[1:])
                                                     for f in pad))
-        x, res, re, im, root = (o.reshape((nb * size,) + o.shape[2:])[:L] for o in out)
-        lam = re + 1j * im
+        x, res, re, im, root = jax.tree.map(lambda o: o.reshape((nb * size,) + o.shape[2:])[:L],
+                                            out)
+        lam = jnp.stack(re, -1) + 1j * jnp.stack(im, -1)
         pole = ok.ravel() & ~root
         shape = ok.shape
         x = jnp.where(ok[..., None], x.reshape(shape + x.shape[-1:]), jnp.nan)
@@ -886,6 +887,102 @@ def _aberth_starts(c):
     return zr, zi
 
 
+def _where0(mask, x):
+    """``x`` where ``mask``, else 1 (a safe divisor)."""
+    return jnp.where(mask, x, 1.0)
+
+
+def _largest_real_cubic_root(b2, b1, b0):
+    r"""The largest real root of :math:`z^3 + b_2 z^2 + b_1 z + b_0` (real columns): with
+    :math:`z = w - b_2/3`, :math:`w^3 + P w + Q = 0`, :math:`D = (Q/2)^2 + (P/3)^3`; for
+    :math:`D > 0` the one real root by Cardano, :math:`w = A - P/(3A)` with
+    :math:`A = \sqrt[3]{-Q/2 \mp \sqrt D}` (the sign that avoids cancellation), else the
+    largest of three, :math:`w = 2\sqrt{-P/3}\cos(\theta/3)` with
+    :math:`\cos\theta = \frac{3Q}{2P}\sqrt{-3/P}`; then two Newton steps on the cubic."""
+    P = b1 - b2 * b2 / 3
+    Q = (2 * b2 * b2 / 27 - b1 / 3) * b2 + b0
+    D = (Q / 2) ** 2 + (P / 3) ** 3
+    sD = jnp.sqrt(jnp.maximum(D, 0.0))
+    A = jnp.cbrt(-Q / 2 + jnp.where(Q <= 0, sD, -sD))
+    one = A - P / (3 * _where0(A != 0, A)) * (A != 0)
+    m = 2 * jnp.sqrt(jnp.maximum(-P / 3, 0.0))
+    cos = jnp.clip(3 * Q / (_where0(P != 0, P) * _where0(m != 0, m)), -1.0, 1.0)
+    three = m * jnp.cos(jnp.arccos(cos) / 3)
+
+    def newton(_, z):
+        f = ((z + b2) * z + b1) * z + b0
+        df = (3 * z + 2 * b2) * z + b1
+        return jnp.where(df != 0, z - f / _where0(df != 0, df), z)
+
+    # a loop, so that its result is computed once: XLA would otherwise copy the cubic's
+    # transcendental functions into the fusion of each consumer
+    return jax.lax.fori_loop(0, 2, newton, jnp.where(D > 0, one, three) - b2 / 3)
+
+
+def _quadratic_roots(B, C):
+    r"""Both roots of :math:`x^2 + B x + C` (real columns) as (re, im) lists: real roots by
+    :math:`q = -(B + \mathrm{sign}(B)\sqrt{B^2 - 4C})/2`, :math:`x = q, C/q` (no
+    cancellation), else :math:`-B/2 \pm i\sqrt{4C - B^2}/2`."""
+    disc = B * B - 4 * C
+    s = jnp.sqrt(jnp.abs(disc))
+    real = disc >= 0
+    q = -0.5 * (B + jnp.where(B >= 0, s, -s))
+    other = jnp.where(q != 0, C / _where0(q != 0, q), 0.0)
+    im = jnp.where(real, 0.0, 0.5 * s)
+    return [jnp.where(real, q, -0.5 * B), jnp.where(real, other, -0.5 * B)], [im, -im]
+
+
+def _closed_form_starts(c):
+    r"""Starting points of Aberth's iteration for degrees 2–4 from the closed-form roots (in
+    real arithmetic): the quadratic formula; for a cubic its largest real root
+    (:func:`_largest_real_cubic_root`) and the deflated quadratic; for a quartic Ferrari's
+    factorisation: with :math:`x = y - c_3/4` the depressed quartic
+    :math:`y^4 + p y^2 + q y + r = (y^2 + s y + t)(y^2 - s y + u)` where :math:`s^2 = z` is the
+    largest (non-negative) root of the resolvent cubic
+    :math:`z^3 + 2p z^2 + (p^2 - 4r) z - q^2`, :math:`t, u = (p + z \mp q/s)/2` (for
+    :math:`s = 0`, :math:`q = 0` and :math:`t, u = (p \mp \sqrt{p^2 - 4r})/2`). These are
+    usually at round-off already (HH's spectra: ~1e-15 relative), so one Aberth step confirms
+    them. Starts that coincide (a double root, or a degenerate case of the formulas) are
+    pulled apart by 1e-7 of their size, so that the iteration can move them; a start that is
+    not finite is put on the circle of Cauchy's bound. ``c``: list of the n + 1 ascending
+    coefficient columns (monic); returns the lists of real and imaginary parts."""
+    n = len(c) - 1
+    if n == 2:
+        zr, zi = _quadratic_roots(c[1], c[0])
+    elif n == 3:
+        z1 = _largest_real_cubic_root(c[2], c[1], c[0])
+        b = c[2] + z1
+        zr, zi = _quadratic_roots(b, c[1] + z1 * b)
+        zr, zi = [z1] + zr, [jnp.zeros_like(z1)] + zi
+    else:
+        a3, a2, a1, a0 = c[3], c[2], c[1], c[0]
+        p = a2 - 3 * a3 * a3 / 8
+        q = a1 - a3 * a2 / 2 + a3 ** 3 / 8
+        r = a0 - a3 * a1 / 4 + a3 * a3 * a2 / 16 - 3 * a3 ** 4 / 256
+        z = jnp.maximum(_largest_real_cubic_root(2 * p, p * p - 4 * r, -q * q), 0.0)
+        s = jnp.sqrt(z)
+        biq = jnp.sqrt(jnp.maximum(p * p - 4 * r, 0.0))
+        t = jnp.where(s > 0, 0.5 * (p + z - q / _where0(s > 0, s)), 0.5 * (p - biq))
+        u = jnp.where(s > 0, 0.5 * (p + z + q / _where0(s > 0, s)), 0.5 * (p + biq))
+        r1, i1 = _quadratic_roots(s, t)
+        r2, i2 = _quadratic_roots(-s, u)
+        zr, zi = [x - a3 / 4 for x in r1 + r2], i1 + i2
+    cauchy = 1 + functools.reduce(jnp.maximum, [jnp.abs(ck) for ck in c[:-1]])
+    for k in range(n):
+        bad = ~(jnp.isfinite(zr[k]) & jnp.isfinite(zi[k]))
+        zr[k] = jnp.where(bad, cauchy * np.cos(0.4 + 2 * np.pi * k / n), zr[k])
+        zi[k] = jnp.where(bad, cauchy * np.sin(0.4 + 2 * np.pi * k / n), zi[k])
+    scale = functools.reduce(jnp.maximum, [jnp.abs(x) + jnp.abs(y) for x, y in zip(zr, zi)])
+    for k in range(n):
+        angle = 0.4 + 2 * np.pi * k / n
+        size = jnp.maximum(jnp.abs(zr[k]) + jnp.abs(zi[k]), jnp.maximum(1e-3 * scale, 1e-150))
+        for j in range(k):
+            same = (zr[j] == zr[k]) & (zi[j] == zi[k])
+            zr[k] = jnp.where(same, zr[k] + 1e-7 * size * np.cos(angle), zr[k])
+            zi[k] = jnp.where(same, zi[k] + 1e-7 * size * np.sin(angle), zi[k])
+    return zr, zi
+
+
 def _aberth_step(c, zr, zi):
     """One Aberth–Ehrlich step for each row; the roots and coefficients are lists of columns
     (elementwise arithmetic on whole columns vectorises; small trailing axes do not), each
@@ -929,6 +1026,13 @@ def _aberth_step(c, zr, zi):
 
 
 def _polynomial_roots(c):
+    """All roots of real monic polynomials (see :func:`_polynomial_root_columns`), complex,
+    ``(..., n)``."""
+    zr, zi = _polynomial_root_columns(c)
+    return jnp.stack(zr, -1) + 1j * jnp.stack(zi, -1)
+
+
+def _polynomial_root_columns(c):
     r"""All roots of real monic polynomials (ascending coefficients ``(..., n + 1)``) by the
     Aberth–Ehrlich simultaneous iteration
 
@@ -937,12 +1041,15 @@ def _polynomial_roots(c):
 
     cubically convergent for simple roots, vectorised over the leading axes, in real
     arithmetic on (real, imaginary) columns (XLA's complex division is several times dearer),
-    from the Newton polygon's starts (:func:`_aberth_starts`). A row has converged after a step
-    that moved no root by more than 1e-13 of its largest (its roots are then at round-off:
-    cubic convergence). Most HH spectra need 6–8 steps, near-double roots up to ~18; so that a
-    batch does not run at the pace of its slowest row, the rows that have not converged are
-    gathered an eighth of the batch at a time (the first such rows) and take _ABERTH_ROUND
-    steps, round after round, until none is left (at most _ABERTH_STEPS steps per row). Roots
+    for degrees up to 4 from the closed-form roots (:func:`_closed_form_starts`; every row takes
+    one step, which for HH's spectra moves no root by more than round-off), above from the
+    Newton polygon's starts (:func:`_aberth_starts`; HH's spectra needed 6–8 steps from
+    these). A row has converged after a step that moved no root by more than 1e-13 of its
+    largest (its roots are then at round-off: cubic convergence). So that a batch does not run
+    at the pace of its slowest row (near-double roots need up to ~18 steps), the rows that have
+    not converged are gathered an eighth of the batch at a time (the first such rows) and take
+    _ABERTH_ROUND steps, round after round, until none is left (at most _ABERTH_STEPS steps
+    per row). Roots
     whose imaginary part is at round-off level are made real, and complex roots are paired with
     their nearest conjugate and averaged, so pairs are exact conjugates (as LAPACK returns
     them).
@@ -958,7 +1065,8 @@ def _polynomial_roots(c):
     rows = -(-given // _LANES) * _LANES
     c = jnp.concatenate([c, jnp.repeat(c[:1], rows - given, axis=0)])
     cols = [c[:, k] for k in range(n + 1)]
-    zr, zi = _aberth_starts(cols)
+    closed = n <= 4
+    zr, zi = (_closed_form_starts if closed else _aberth_starts)(cols)
 
     def steps(count, c, zr, zi, change):
         """``count`` steps; a row that has converged keeps its roots (so each row's result
@@ -975,6 +1083,9 @@ def _polynomial_roots(c):
 
     change = jnp.full((rows,), jnp.inf, c.dtype)
     used = jnp.zeros((rows,), int)  # steps each row has taken
+    if closed:  # every row takes one step (most converge in it), the late ones go on below
+        zr, zi, change = _aberth_step(cols, zr, zi)
+        used = used + 1
     cap = -(-(rows // _ABERTH_SHARE) // _LANES) * _LANES
 
     def late(change, used):
@@ -993,39 +1104,63 @@ def _polynomial_roots(c):
 
     zr, zi, _, _ = jax.lax.while_loop(lambda st: jnp.any(late(st[2], st[3])), another_round,
                                       (zr, zi, change, used))
-    z = jnp.stack(zr, -1)[:given] + 1j * jnp.stack(zi, -1)[:given]
-    z = z.reshape(lead + (n,))
-    eye = jnp.eye(n, dtype=bool)
-    scale = jnp.maximum(1.0, jnp.max(jnp.abs(z), axis=-1, keepdims=True))
-    real = jnp.abs(z.imag) <= 64 * jnp.finfo(c.dtype).eps * scale
-    gap = jnp.abs(z[..., :, None] - jnp.conj(z[..., None, :]))
-    mate = jnp.take_along_axis(z, jnp.argmin(jnp.where(eye, jnp.inf, gap), axis=-1), -1)
-    return jnp.where(real, z.real + 0j, 0.5 * (z + jnp.conj(mate)))
+    zr, zi = [z[:given] for z in zr], [z[:given] for z in zi]
+    # only where a root is not real; and a branch, so that the result is computed once: XLA
+    # would otherwise recompute the pairing inside each consumer's fusion (~30x slower)
+    zr, zi = jax.lax.cond(functools.reduce(jnp.logical_or, [jnp.any(z != 0) for z in zi]),
+                          _conjugate_pairs, lambda zr, zi: (zr, zi), zr, zi)
+    return [z.reshape(lead) for z in zr], [z.reshape(lead) for z in zi]
 
 
-def _sort_spectra(lam):
-    """Sort the last axis (a few eigenvalues) by decreasing real part, then increasing
-    imaginary part (as :func:`spectrum_order`), by odd–even transposition: n rounds of
-    compare-exchange with ``where`` (XLA's sort costs several times more on short rows)."""
-    n = lam.shape[-1]
-    cols = [lam[..., k] for k in range(n)]
+def _conjugate_pairs(zr, zi):
+    """Roots of a real polynomial made exactly real or exactly conjugate in pairs (as LAPACK
+    returns eigenvalues): an imaginary part at round-off level (64 eps of the largest root, at
+    least 1) is set to 0; any other root is averaged with the conjugate of its nearest root in
+    conjugate distance :math:`|z_j - \bar z_k|`. Lists of real and imaginary columns."""
+    n = len(zr)
+    size = functools.reduce(jnp.maximum, [x * x + y * y for x, y in zip(zr, zi)])
+    tol = 64 * jnp.finfo(zr[0].dtype).eps * jnp.maximum(1.0, jnp.sqrt(size))
+    out_r, out_i = [], []
+    for j in range(n):
+        best, mr, mi = jnp.inf, zr[j], -zi[j]
+        for k in range(n):
+            if k == j:
+                continue
+            gap = (zr[j] - zr[k]) ** 2 + (zi[j] + zi[k]) ** 2
+            closer = gap < best
+            best = jnp.where(closer, gap, best)
+            mr, mi = jnp.where(closer, zr[k], mr), jnp.where(closer, zi[k], mi)
+        real = jnp.abs(zi[j]) <= tol
+        out_r.append(jnp.where(real, zr[j], 0.5 * (zr[j] + mr)))
+        out_i.append(jnp.where(real, 0.0, 0.5 * (zi[j] - mi)))
+    return out_r, out_i
+
+
+def _sort_spectra(zr, zi):
+    """Sort a few eigenvalues, given as lists of real and imaginary columns, by decreasing real
+    part, then increasing imaginary part (as :func:`spectrum_order`), by odd–even
+    transposition: n rounds of compare-exchange with ``where`` (XLA's sort costs several times
+    more on short rows). Returns the sorted lists."""
+    n = len(zr)
+    zr, zi = list(zr), list(zi)
     for r in range(n):
         for k in range(r % 2, n - 1, 2):
-            x, y = cols[k], cols[k + 1]
-            swap = (y.real > x.real) | ((y.real == x.real) & (y.imag < x.imag))
-            cols[k], cols[k + 1] = jnp.where(swap, y, x), jnp.where(swap, x, y)
-    return jnp.stack(cols, -1)
+            swap = (zr[k + 1] > zr[k]) | ((zr[k + 1] == zr[k]) & (zi[k + 1] < zi[k]))
+            zr[k], zr[k + 1] = jnp.where(swap, zr[k + 1], zr[k]), jnp.where(swap, zr[k], zr[k + 1])
+            zi[k], zi[k + 1] = jnp.where(swap, zi[k + 1], zi[k]), jnp.where(swap, zi[k], zi[k + 1])
+    return zr, zi
 
 
-def _arrowhead_eigvals(J):
-    """Eigenvalues of arrowhead Jacobians ``(..., n, n)`` ordered as :func:`spectrum_order`:
-    roots of the characteristic polynomial (:func:`_arrowhead_charpoly`) by Aberth (a batched
-    LAPACK ``geev`` costs ~6 µs per 4x4 matrix on a CPU, this ~1.5 µs of CPU for HH's)."""
+def _arrowhead_eigval_columns(J):
+    """Eigenvalues of arrowhead Jacobians ``(..., n, n)`` ordered as :func:`spectrum_order`,
+    as lists of real and imaginary columns: roots of the characteristic polynomial
+    (:func:`_arrowhead_charpoly`) by Aberth (a batched LAPACK ``geev`` costs ~6 µs per 4x4
+    matrix on a CPU, this ~0.5 µs of CPU for HH's). Kept as columns up to the caller's
+    output: an XLA fusion that stacks them into one array would recompute the whole sorting
+    network and the conjugate pairing for each element, without vectorising (~30x slower)."""
     if J.shape[-1] == 1:
-        lam = J[..., 0] + 0j
-    else:
-        lam = _polynomial_roots(_arrowhead_charpoly(J))
-    return _sort_spectra(lam)
+        return [J[..., 0, 0]], [jnp.zeros_like(J[..., 0, 0])]
+    return _sort_spectra(*_polynomial_root_columns(_arrowhead_charpoly(J)))
 
 
 @float64
