@@ -1115,8 +1115,10 @@ def _polynomial_root_columns(c):
 def _conjugate_pairs(zr, zi):
     """Roots of a real polynomial made exactly real or exactly conjugate in pairs (as LAPACK
     returns eigenvalues): an imaginary part at round-off level (64 eps of the largest root, at
-    least 1) is set to 0; any other root is averaged with the conjugate of its nearest root in
-    conjugate distance :math:`|z_j - \bar z_k|`. Lists of real and imaginary columns."""
+    least 1) is set to 0, as is that of a root whose nearest root in conjugate distance
+    :math:`|z_j - \bar z_k|` is real (a double real root split by round-off); any other root
+    is averaged with the conjugate of that nearest root. Lists of real and imaginary
+    columns."""
     n = len(zr)
     size = functools.reduce(jnp.maximum, [x * x + y * y for x, y in zip(zr, zi)])
     tol = 64 * jnp.finfo(zr[0].dtype).eps * jnp.maximum(1.0, jnp.sqrt(size))
@@ -1130,7 +1132,8 @@ def _conjugate_pairs(zr, zi):
             closer = gap < best
             best = jnp.where(closer, gap, best)
             mr, mi = jnp.where(closer, zr[k], mr), jnp.where(closer, zi[k], mi)
-        real = jnp.abs(zi[j]) <= tol
+        # no conjugate but a real root (a double root split by round-off): real too
+        real = (jnp.abs(zi[j]) <= tol) | (jnp.abs(mi) <= tol)
         out_r.append(jnp.where(real, zr[j], 0.5 * (zr[j] + mr)))
         out_i.append(jnp.where(real, 0.0, 0.5 * (zi[j] - mi)))
     return out_r, out_i
