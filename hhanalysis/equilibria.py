@@ -578,7 +578,7 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
             # pole: |g| grew (or is not finite)
             ends = jnp.maximum(jnp.abs(ga), jnp.abs(gb))
             root = (jnp.abs(jax.vmap(g)(x[:, 0], p)) <= ends) & jnp.isfinite(res)
-            re, im = _arrowhead_eigval_columns(J)
+            re, im = _arrowhead_eigval_columns(_computed_once(J))
             return x, res, tuple(re), tuple(im), root
 
         # blocks of points that stay in the cache through all the steps (lax.map), as in the
@@ -600,6 +600,19 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         return x, res, lam, pole.reshape(shape)
 
     return prepare, runs, search, refine
+
+
+def _computed_once(tree):
+    """``tree`` unchanged, but computed once. XLA:CPU copies cheap-looking elementwise
+    producers into the fusion of each consumer (and drops ``optimization_barrier`` before
+    fusing): a Jacobian, the characteristic polynomial and the Aberth starts feed dozens of
+    fusions, and were each recomputed in all of them (the refinement of a 1e5-point sweep
+    ~1.5x slower). A conditional is not fused: its result is materialised. The second
+    branch (taken only when the first entry is not finite) adds 0.0, so that XLA cannot merge
+    the two branches; it changes nothing but the sign of a zero."""
+    leaves = jax.tree.leaves(tree)
+    return jax.lax.cond(jnp.isfinite(jnp.ravel(leaves[0])[0]), lambda t: t,
+                        lambda t: jax.tree.map(lambda y: y + 0.0, t), tree)
 
 
 def _arrowhead_solve(J, r):
@@ -1066,7 +1079,7 @@ def _polynomial_root_columns(c):
     c = jnp.concatenate([c, jnp.repeat(c[:1], rows - given, axis=0)])
     cols = [c[:, k] for k in range(n + 1)]
     closed = n <= 4
-    zr, zi = (_closed_form_starts if closed else _aberth_starts)(cols)
+    zr, zi = _computed_once((_closed_form_starts if closed else _aberth_starts)(cols))
 
     def steps(count, c, zr, zi, change):
         """``count`` steps; a row that has converged keeps its roots (so each row's result
@@ -1163,7 +1176,7 @@ def _arrowhead_eigval_columns(J):
     network and the conjugate pairing for each element, without vectorising (~30x slower)."""
     if J.shape[-1] == 1:
         return [J[..., 0, 0]], [jnp.zeros_like(J[..., 0, 0])]
-    return _sort_spectra(*_polynomial_root_columns(_arrowhead_charpoly(J)))
+    return _sort_spectra(*_polynomial_root_columns(_computed_once(_arrowhead_charpoly(J))))
 
 
 @float64
@@ -1234,18 +1247,23 @@ def find_equilibria(
     width = hi - lo
     with np.errstate(invalid="ignore"):
         inside = np.all((x >= lo - 1e-9 * width) & (x <= hi + 1e-9 * width), axis=-1)
-    x = np.where(inside[..., None], x, np.nan)
-    res = np.where(inside, res, np.nan)
-    # pack the slots that remain to the front, keeping the order by the first state
-    order = np.argsort(~inside, axis=1, kind="stable")
-    x = np.take_along_axis(x, order[..., None], axis=1)
-    res = np.take_along_axis(res, order, axis=1)
+    # pack the slots that remain to the front, keeping the order by the first state (nothing
+    # to do where no slot is followed by a filled one, as in most sweeps)
+    packed = not np.any(~inside[:, :-1] & inside[:, 1:])
+    order = None if packed else np.argsort(~inside, axis=1, kind="stable")
+    clear = not inside.all()
+
+    def pack(a, blank):
+        a = np.where(inside.reshape(inside.shape + (1,) * (a.ndim - 2)), a, blank) if clear else a
+        if order is not None:
+            a = np.take_along_axis(a, order.reshape(order.shape + (1,) * (a.ndim - 2)), axis=1)
+        return a[:, :K]
+
     count = inside.sum(axis=1)
     K = int(count.max(initial=0))
-    x, res = x[:, :K], res[:, :K]
+    x, res = pack(x, np.nan), pack(res, np.nan)
     if lam is not None:  # the reduction's eigenvalues, computed with the roots
-        lam = np.where(inside[..., None], lam, np.nan + 0j)
-        lam = np.take_along_axis(lam, order[..., None], axis=1)[:, :K]
+        lam = pack(lam, np.nan + 0j)
     elif K:
         lam = np.full(x.shape, np.nan + 0j)
         rows, slots = np.nonzero(np.isfinite(x[..., 0]))
