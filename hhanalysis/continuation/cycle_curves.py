@@ -817,7 +817,8 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
 def _run_result(raw, hooks, internal, box):
     """``(V, meshes, multipliers, a, specials, stop, stop parameter)`` of one direction; a
     last point past a bound of the second parameter is replaced by the one located on it, and
-    the last point of a closed curve by its start."""
+    the last point of a closed curve by its start. A last point located on a bound has that
+    coordinate exactly on it (the location leaves it within ~1e-10, on either side)."""
     V, mu = np.array(raw.u), np.array(hooks.mu)
     stop, name = raw.stop, internal[0]
     closed = stop.status is Status.CLOSED_CURVE
@@ -826,6 +827,10 @@ def _run_result(raw, hooks, internal, box):
         if hooks.on_bound is not None:
             V[-1] = hooks.on_bound[0]
             mu[-1] = hooks.comp["multipliers"](np.asarray(hooks.on_bound[2])[None])[0]
+    if stop.status is Status.REACHED_BOUND:
+        j = -1 if name == internal[1] else -2
+        if abs(V[-1, j] - stop.param) <= 1e-8 * (1.0 + abs(stop.param)):
+            V[-1, j] = stop.param
     return V, np.array(hooks.meshes), mu, np.array(hooks.a), hooks.specials, stop, name
 
 
