@@ -655,9 +655,12 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
 
     Arguments:
         model: the model.
-        start: the fold of cycles: ``hh.lpc_point(model, param, branch)``, a cycle branch (its
-            first LPC point) or ``(branch, k)`` (its LPC point ``k``). Its parameter values
-            are the fixed ones of the curve.
+        start: the fold of cycles: ``hh.lpc_point(model, param, branch)``, an ``'lpc'``
+            special point of a cycle branch (``branch.lpc_points[k]``), a cycle branch (its
+            first LPC point) or ``(branch, k)`` (its LPC point ``k``). A branch's point is used
+            as the branch located it (with its orbit; one without, from a file of an older
+            version, is located again by ``hh.lpc_point``) and put on the curve's system by
+            the first step. Its parameter values are the fixed ones of the curve.
         params: the two free parameters; one of them must be the parameter of the fold.
         bounds: ``{name: (lo, hi)}`` (either or both) or two ``(lo, hi)`` pairs.
         settings: continuation settings (default :data:`LPC_CURVE_SETTINGS`).
