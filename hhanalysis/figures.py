@@ -580,36 +580,43 @@ def figure_phase_response(out: Path, I_hh: float = 10.0, dI_snic: float = 0.24) 
 #: The planes of ``reproduce``: (preset, parameters, window, with the LPC curves).
 TWO_PARAMETER_PLANES = (
     ("brainpy", ("I", "gK"), {"I": (-10.0, 200.0), "gK": (0.0, 60.0)}, True),
-    ("classic", ("I", "T"), {"I": (-10.0, 200.0), "T": (0.0, 35.0)}, False),
+    ("classic", ("I", "T"), {"I": (-10.0, 200.0), "T": (0.0, 35.0)}, True),
 )
 
 
 #: The zoom of the (I, gK) plane on its curve of folds of cycles, and its grid of regimes.
 TWO_PARAMETER_ZOOM = ((-2.0, 92.0), (36.0, 60.0))
 TWO_PARAMETER_ZOOM_GRID = (95, 49)
+#: The zoom of the (I, T) plane on the foot of its bistable band (the cusp of cycles), and its
+#: grid of regimes.
+TWO_PARAMETER_ZOOM_CLASSIC = ((5.0, 13.0), (0.0, 10.0))
+TWO_PARAMETER_ZOOM_CLASSIC_GRID = (81, 51)
 
 
 def figure_two_parameter(out: Path) -> dict:
     """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
-    and fold curves with their codim-2 points over the regions of rest, repetitive firing and
-    bistability (:func:`hhanalysis.two_parameter_diagram`); in the (I, gK) plane also the curve
-    of folds of cycles born at the lower Hopf point's fold of cycles, and a zoom on it (its
-    regions on a finer grid)."""
+    and fold curves with their codim-2 points, and the curves of folds of cycles born at the
+    folds of the cycle branches of the lower Hopf point, over the regions of rest, repetitive
+    firing and bistability (:func:`hhanalysis.two_parameter_diagram`); beside each plane a zoom
+    on its curves of folds of cycles (the regions on a finer grid)."""
     from .continuation.two_parameter import two_parameter_diagram
     from .plotting import plot_two_parameter_diagram
 
-    fig, axes = plt.subplot_mosaic([["full", "zoom"], ["other", "."]], figsize=(13.5, 10.0),
-                                   constrained_layout=True)
+    fig, axes = plt.subplot_mosaic([["full", "zoom"], ["other", "other_zoom"]],
+                                   figsize=(13.5, 10.0), constrained_layout=True)
+    zooms = {"full": ("zoom", TWO_PARAMETER_ZOOM, TWO_PARAMETER_ZOOM_GRID),
+             "other": ("other_zoom", TWO_PARAMETER_ZOOM_CLASSIC,
+                       TWO_PARAMETER_ZOOM_CLASSIC_GRID)}
     found = {}
     for key, (preset, params, window, cycles) in zip(("full", "other"), TWO_PARAMETER_PLANES):
         d = two_parameter_diagram(hodgkin_huxley(preset=preset), params, window, cycles=cycles)
         title = f"{preset} preset: ({params[0]}, {params[1]})"
         plot_two_parameter_diagram(d, ax=axes[key], title=title,
                                    label_cycle_points=not cycles)
-        if cycles:  # the LPC curve's crowded top, zoomed, on a finer grid of regimes
-            plot_two_parameter_diagram(d.with_grid(TWO_PARAMETER_ZOOM_GRID, TWO_PARAMETER_ZOOM),
-                                       ax=axes["zoom"], title=f"{title}, zoom",
-                                       window=TWO_PARAMETER_ZOOM)
+        if cycles:  # the LPC curves' crowded part, zoomed, on a finer grid of regimes
+            where, zoom, grid = zooms[key]
+            plot_two_parameter_diagram(d.with_grid(grid, zoom), ax=axes[where],
+                                       title=f"{title}, zoom", window=zoom)
         found[f"{preset}_{params[0]}_{params[1]}"] = [
             {"kind": s.kind, **{k: s.params[k] for k in params}} for s in d.codim2_points]
     path = Path(out) / "two_parameter.png"

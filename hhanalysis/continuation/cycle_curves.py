@@ -74,7 +74,13 @@ import numpy as np
 from ..models import ODEModel
 from ..precision import float64
 from . import driver
-from .collocation import Collocation, Discretisation, adapted_mesh, remesh
+from .collocation import (
+    Collocation,
+    Discretisation,
+    adapted_mesh,
+    arclength_weights,
+    remesh,
+)
 from .curves import TwoParameterCurve, _curve_arguments, _describe
 from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
@@ -201,19 +207,29 @@ def _compiled(kind: str, cm, k1: int, k2: int, ntst: int, ncol: int):
         from .points import _lpc_row
 
         parts = lpc_curve_parts(cm, k1, k2, ntst, ncol)
-        row = _lpc_row(cm, k1, ntst, ncol)  # compiled already where the start came from
+        row = _lpc_row(cm, k1, ntst, ncol)
 
         def border(v, p0, h):
             """The first border row: the tangent of the cycle family in the fold parameter (its
             ``lambda_1`` component removed: the null vector of the fold), as
             :func:`~hhanalysis.lpc_point` uses."""
-            u = jnp.asarray(v[:-1])
-            return row(u, p0.at[k2].set(v[-1]), (u, h))
+            u = np.asarray(v[:-1])
+            p = np.array(p0, dtype=float)
+            p[k2] = v[-1]
+            return np.asarray(row(u, p, (u, np.asarray(h))))
 
     def multipliers(monitors):
         return floquet_multipliers(np.asarray(parts["decode"](np.asarray(monitors))[0]))[0]
 
-    return dict(parts, border=border, multipliers=multipliers, k1=k1, k2=k2, kind=kind)
+    n = len(cm.state_names)
+
+    def theta(args):
+        """The arclength weights of the curve's unknowns (those of the problem, in numpy: no
+        small JAX programs between chunks)."""
+        return np.concatenate([arclength_weights(np.asarray(args[1]), ncol, n), [1.0]])
+
+    return dict(parts, border=border, multipliers=multipliers, theta=theta, k1=k1, k2=k2,
+                kind=kind)
 
 
 def _amplitude(disc, V):
@@ -272,7 +288,8 @@ class _Hooks(driver.Hooks):
             i = cut - 1
             u = V[i - 1] if i else self.base[0]
             edge = stop.param
-            best, msg = _on_chord(self.palc, args, u, V[i], lambda un, tn, m: float(un[-1]) - edge,
+            best, msg = _on_chord(self.palc, self.comp["theta"], args, u, V[i],
+                                  lambda un, tn, m: float(un[-1]) - edge,
                                   float(u[-1]) - edge, float(lam2[i]) - edge)
             if best is not None and not msg:
                 self.on_bound = best[:3]
@@ -286,7 +303,7 @@ class _Hooks(driver.Hooks):
             def past(un, tn, m):
                 return float((np.asarray(un)[-3:] - self.start) @ d)
 
-            best, msg = _on_chord(self.palc, args, u, V[i], past, past(u, 0, 0),
+            best, msg = _on_chord(self.palc, self.comp["theta"], args, u, V[i], past, past(u, 0, 0),
                                   past(V[i], 0, 0))
             if best is not None and not msg:
                 self.on_bound = best[:3]
@@ -338,7 +355,7 @@ class _Hooks(driver.Hooks):
         f0, f1 = float(u[-2]) - edge, float(last.u[0, -2]) - edge
         if np.sign(f0) == np.sign(f1):
             return None
-        best, msg = _on_chord(self.palc, args, u, last.u[0],
+        best, msg = _on_chord(self.palc, self.comp["theta"], args, u, last.u[0],
                               lambda un, tn, m: float(un[-2]) - edge, f0, f1)
         if best is None or msg:
             return None
@@ -377,8 +394,8 @@ class _Hooks(driver.Hooks):
             e_new = np.zeros_like(e)
             e_new[[k1, k2]] = tp / np.linalg.norm(tp)
             e = e_new if e_new @ e >= 0 else -e_new
-        args = (self.p0, jnp.asarray(np.diff(self.mesh)), jnp.asarray(e), jnp.asarray(c))
-        t = np.asarray(self.comp["problem"].normalise(jnp.asarray(t), args))
+        args = (self.p0, np.diff(self.mesh), np.asarray(e, float), np.asarray(c, float))
+        t = t / np.sqrt(np.sum(self.comp["theta"](args) * t * t))
         self.base = (v, t)
         return v, t, args
 
@@ -388,13 +405,13 @@ class _Hooks(driver.Hooks):
 # --------------------------------------------------------------------------------------------
 
 
-def _on_chord(palc, args, va, vb, test, fa, fb):
+def _on_chord(palc, theta, args, va, vb, test, fa, fb):
     """A zero of ``test`` between the curve points ``va`` and ``vb``: Brent's method on the
     distance along the chord, each trial point corrected onto the curve in the hyperplane
-    orthogonal to the chord (so the step that reaches ``vb`` starts from ``vb`` itself)."""
+    orthogonal to the chord (so the step that reaches ``vb`` starts from ``vb`` itself).
+    ``theta(args)``: the arclength weights (numpy)."""
     d = np.asarray(vb) - np.asarray(va)
-    theta = np.asarray(palc.problem.theta(jnp.asarray(va), args))
-    length = float(np.sqrt(np.sum(theta * d * d)))
+    length = float(np.sqrt(np.sum(theta(args) * d * d)))
     return _Locator(palc, args).locate(np.asarray(va), d / length, length, test, fa, fb)
 
 
@@ -508,7 +525,7 @@ def _detect(V, T, MU, pairs, a, DS, offset, args, comp, palc, disc, ctx):
     changes["lp1"] = np.setdiff1d(changes["lp1"], cusps)
     for name, vals in tests.items():
         for i in changes[name]:
-            best, msg = _on_chord(palc, args, V[i], V[i + 1],
+            best, msg = _on_chord(palc, comp["theta"], args, V[i], V[i + 1],
                                   _test_at(name, comp, ctx["user"], args),
                                   float(vals[i]), float(vals[i + 1]))
             if best is None and msg is None:
@@ -548,7 +565,10 @@ def _point(name, index, v, mu, prec, msg, disc, ctx, va, vb):
 @dataclass(frozen=True)
 class _Start:
     """The orbit a curve starts from (its nodes on ``mesh``), its period, the value of the
-    branch parameter ``param_name`` and all parameter values."""
+    branch parameter ``param_name`` and all parameter values; ``on_curve``: whether it solves
+    the curve's system already (an LPC orbit of :func:`~hhanalysis.lpc_point`), or is a
+    special point of a cycle branch, located to the branch's tolerance (then a step back and
+    forth puts it on the curve)."""
 
     orbit: np.ndarray
     mesh: np.ndarray
@@ -557,28 +577,43 @@ class _Start:
     param: float
     param_name: str
     params: dict
+    on_curve: bool = False
 
 
 def _lpc_start(model, start) -> _Start:
-    """The converged LPC orbit from ``start``: an LPC orbit itself (``hh.lpc_point``), a cycle
-    branch (its first LPC) or ``(branch, k)``."""
+    """The LPC orbit from ``start``: an LPC orbit itself (``hh.lpc_point``), an ``'lpc'``
+    special point of a cycle branch, a cycle branch (its first LPC) or ``(branch, k)``. A
+    special point is used as located on the branch (with its orbit); one without an orbit (a
+    file of an older version) or not converged is located again by ``hh.lpc_point``."""
     from .points import PeriodicOrbit, lpc_point
 
-    if not isinstance(start, PeriodicOrbit):
+    if isinstance(start, PeriodicOrbit):
+        pass
+    elif isinstance(start, SpecialPoint) and start.kind == "lpc" and \
+            start.status is Status.CONVERGED and getattr(start.data, "orbit", None) is not None:
+        return _point_start(model, start, "lpc")
+    else:
         branch = start[0] if isinstance(start, tuple) and len(start) == 2 else start
         if not hasattr(branch, "special_points") or not hasattr(branch, "orbits"):
-            raise ValueError("start must be an LPC orbit (hh.lpc_point), a cycle branch with an "
-                             f"LPC point, or (branch, k), got {type(start).__name__}")
+            raise ValueError("start must be an LPC orbit (hh.lpc_point), an 'lpc' point of a "
+                             "cycle branch, a cycle branch with an LPC point, or (branch, k), "
+                             f"got {type(start).__name__}")
+        k = start[1] if isinstance(start, tuple) and len(start) == 2 else 0
+        pts = branch.lpc_points if hasattr(branch, "lpc_points") else ()
+        if isinstance(k, (int, np.integer)) and -len(pts) <= k < len(pts) and \
+                pts[k].status is Status.CONVERGED and \
+                getattr(pts[k].data, "orbit", None) is not None:
+            return _point_start(model, (branch, k), "lpc")
         start = lpc_point(model, branch.param_name, start)
     return _Start(np.asarray(start.orbit), np.asarray(start.mesh, float), int(start.ncol),
                   float(start.period), float(start.param), start.param_name,
-                  {k: float(v) for k, v in start.params.items()})
+                  {k: float(v) for k, v in start.params.items()}, on_curve=True)
 
 
 def _point_start(model, start, kind: str) -> _Start:
-    """The orbit of a ``kind`` point (``'pd'``, ``'ns'``) from ``start``: such a special point of
-    a cycle branch (located, with its orbit), a cycle branch (its first one) or ``(branch, k)``
-    (its ``k``-th one)."""
+    """The orbit of a ``kind`` point (``'lpc'``, ``'pd'``, ``'ns'``) from ``start``: such a
+    special point of a cycle branch (located, with its orbit), a cycle branch (its first one) or
+    ``(branch, k)`` (its ``k``-th one)."""
     sp, ncol, what = start, None, kind.upper()
     if not isinstance(start, SpecialPoint):
         branch, k = start if isinstance(start, tuple) and len(start) == 2 else (start, 0)
@@ -620,9 +655,12 @@ def continue_lpc(model: ODEModel, start, params: tuple[str, str] = ("I", "gK"), 
 
     Arguments:
         model: the model.
-        start: the fold of cycles: ``hh.lpc_point(model, param, branch)``, a cycle branch (its
-            first LPC point) or ``(branch, k)`` (its LPC point ``k``). Its parameter values
-            are the fixed ones of the curve.
+        start: the fold of cycles: ``hh.lpc_point(model, param, branch)``, an ``'lpc'``
+            special point of a cycle branch (``branch.lpc_points[k]``), a cycle branch (its
+            first LPC point) or ``(branch, k)`` (its LPC point ``k``). A branch's point is used
+            as the branch located it (with its orbit; one without, from a file of an older
+            version, is located again by ``hh.lpc_point``) and put on the curve's system by
+            the first step. Its parameter values are the fixed ones of the curve.
         params: the two free parameters; one of them must be the parameter of the fold.
         bounds: ``{name: (lo, hi)}`` (either or both) or two ``(lo, hi)`` pairs.
         settings: continuation settings (default :data:`LPC_CURVE_SETTINGS`).
@@ -732,28 +770,30 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
     disc = Discretisation(model.n_states, col.ntst, orbit.ncol)
     comp = _compiled(kind, cm, k1, k2, col.ntst, orbit.ncol)
     pdict = dict(orbit.params)
-    p0 = jnp.asarray(model.param_vector(**pdict))
+    p0 = np.asarray(model.param_vector(**pdict), float)  # numpy: no small programs here
     v0 = np.concatenate([disc.pack(orbit.orbit, orbit.period, orbit.param),
                          [pdict[internal[1]]]])
     for name, val, (lo, hi) in zip(internal, v0[-2:], box_int):
         if not lo <= val <= hi:
             raise ValueError(f"start: {name}={val:g} lies outside its bounds [{lo:g}, {hi:g}]")
-    h = jnp.asarray(np.diff(mesh))
+    h = np.diff(mesh)
+    e0 = np.zeros(p0.shape[0])
     if kind == "lpc":
-        e0 = jnp.zeros(p0.shape[0]).at[k1].set(1.0)  # the fold is non-degenerate in lambda_1
+        e0[k1] = 1.0  # the fold is non-degenerate in lambda_1
     else:  # any direction with a lambda_2 part keeps the first step's K regular
-        e0 = jnp.zeros(p0.shape[0]).at[k1].set(0.5**0.5).at[k2].set(0.5**0.5)
-    args = (p0, h, e0, comp["border"](jnp.asarray(v0), p0, h))
+        e0[[k1, k2]] = 0.5**0.5
+    args = (p0, h, e0, np.asarray(comp["border"](v0, p0, h)))
     problem = comp["problem"]
     chunk = col.adapt_mesh or 16
     palc = PALC(problem, settings, chunk)
     # a step of length ds_min along e_lambda2: the tangent (its lambda_2 component positive)
     # and the monitor at the start; one compiled step serves this and the location of points.
-    # A PD or NS point of a branch is located to the branch's tolerance only: the step back
+    # A special point of a branch is located to the branch's tolerance only: the step back
     # to the start's lambda_2 puts the start on the curve.
-    e2 = jnp.zeros(v0.size).at[-1].set(1.0)
-    u1, t0, ok, _, mon0 = palc.single_step(jnp.asarray(v0), e2, settings.ds_min, args)
-    if ok and kind != "lpc":
+    e2 = np.zeros(v0.size)
+    e2[-1] = 1.0
+    u1, t0, ok, _, mon0 = palc.single_step(v0, e2, settings.ds_min, args)
+    if ok and not orbit.on_curve:
         u1, t0, ok, _, mon0 = palc.single_step(u1, e2, -settings.ds_min, args)
         v0 = np.asarray(u1) if ok else v0
     if not ok:
@@ -780,7 +820,8 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
 def _run_result(raw, hooks, internal, box):
     """``(V, meshes, multipliers, a, specials, stop, stop parameter)`` of one direction; a
     last point past a bound of the second parameter is replaced by the one located on it, and
-    the last point of a closed curve by its start."""
+    the last point of a closed curve by its start. A last point located on a bound has that
+    coordinate exactly on it (the location leaves it within ~1e-10, on either side)."""
     V, mu = np.array(raw.u), np.array(hooks.mu)
     stop, name = raw.stop, internal[0]
     closed = stop.status is Status.CLOSED_CURVE
@@ -789,6 +830,10 @@ def _run_result(raw, hooks, internal, box):
         if hooks.on_bound is not None:
             V[-1] = hooks.on_bound[0]
             mu[-1] = hooks.comp["multipliers"](np.asarray(hooks.on_bound[2])[None])[0]
+    if stop.status is Status.REACHED_BOUND:
+        j = -1 if name == internal[1] else -2
+        if abs(V[-1, j] - stop.param) <= 1e-8 * (1.0 + abs(stop.param)):
+            V[-1, j] = stop.param
     return V, np.array(hooks.meshes), mu, np.array(hooks.a), hooks.specials, stop, name
 
 

@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._trace_cache import cached_jit
 from ..codegen import CompiledModel
 from ..equilibria import find_equilibria
 from ..models import ODEModel
@@ -200,6 +201,15 @@ def overrides(model: ODEModel, params: dict):
     return idx, values
 
 
+def _tracing() -> bool:
+    """Whether this call is part of someone's trace (``jit``, ``grad``, ``vmap``, ...)."""
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # a JAX without it: assume a trace (the safe, slower path)
+        return True
+    return not trace_state_clean()
+
+
 def _set(base, idx, values):
     return base.at[jnp.asarray(idx, dtype=int)].set(values) if idx else base
 
@@ -273,14 +283,17 @@ def _guess_value(guess, name) -> float:
 def _jitted(system, idx: tuple, finish):
     """One jitted call: the parameter vector from ``base`` and the overrides, the located point
     (:func:`~hhanalysis.continuation.locate.solve_point`), the residual norm, and
-    ``finish(y, p, converged)`` (the fields of the point)."""
+    ``finish(y, p, converged)`` (the fields of the point). Its traced program is kept on disk
+    (:func:`~hhanalysis._trace_cache.cached_jit`; a call with traced arguments, under the
+    caller's ``grad``/``vmap``/``jit``, is a plain ``jax.jit``): tracing the LPC system took
+    ~3 s of a new session's first :func:`lpc_point`."""
 
     def run(values, base, y0, p0, c):
         p = _set(base, idx, values)
         y, ok = solve_point(system, p, y0, p0, c)
         return finish(y, p, ok), jnp.max(jnp.abs(system.residual(y, p, c)))
 
-    return jax.jit(run)
+    return cached_jit(run)
 
 
 @functools.cache
@@ -546,7 +559,7 @@ def _lpc_row(cm: CompiledModel, k: int, ntst: int, ncol: int):
         z = z.at[-1].set(0.0)
         return z / jnp.linalg.norm(z)
 
-    return jax.jit(row)
+    return cached_jit(row)
 
 
 @functools.cache
@@ -624,8 +637,12 @@ def _orbit_point(model, guess, index, what, param, params, throw):
     p0 = model.param_vector(**base)
     c = (jnp.asarray(u0), jnp.asarray(np.diff(mesh)))
     if lpc:
-        with jax.ensure_compile_time_eval():  # a constant of the system, also inside jit
-            c = c + (_lpc_row(cm, k, ntst, ncol)(jnp.asarray(u0), jnp.asarray(p0), c),)
+        row = _lpc_row(cm, k, ntst, ncol)
+        if _tracing():
+            with jax.ensure_compile_time_eval():  # a constant of the system, also inside jit
+                c = c + (row(jnp.asarray(u0), jnp.asarray(p0), c),)
+        else:  # the compiled row (under ensure_compile_time_eval it costs ~3 s more cold)
+            c = c + (row(jnp.asarray(u0), jnp.asarray(p0), c),)
     idx, values = overrides(model, params)
     (lam, T, X, x_max, x_min, p_at, ok), res = _orbit_solver(cm, k, ntst, ncol, lpc, idx)(
         values, p0, u0, p0, c)

@@ -274,8 +274,10 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
     scale = np.array([hi1 - lo1, hi2 - lo2])
     hopf, fold = [], []
     box = {p1: (lo1, hi1), p2: (lo2, hi2)}
+    branches = {}
     for v2 in sorted(values2):
-        branch = _branch(continue_equilibria, model, p1, lo1, hi1, {p2: float(v2)})
+        branch = branches[v2] = _branch(continue_equilibria, model, p1, lo1, hi1,
+                                        {p2: float(v2)})
         for sp in (branch.special_points if branch is not None else ()):
             if sp.status is not Status.CONVERGED or sp.kind not in ("hopf", "fold"):
                 continue
@@ -302,8 +304,8 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
                         continue
         if not new:
             break
-    lpc = _lpc_curves(model, params, box, own if lo2 < own < hi2 else 0.5 * (lo2 + hi2),
-                      scale) if cycles else []
+    v2 = own if lo2 < own < hi2 else 0.5 * (lo2 + hi2)
+    lpc = _lpc_curves(model, params, box, v2, scale, branches.get(v2)) if cycles else []
     return TwoParameterDiagram(model=model, params=params, bounds=window,
                                hopf_curves=tuple(hopf), fold_curves=tuple(fold),
                                grid=_grid(model, params, window, grid, regimes),
@@ -329,22 +331,33 @@ def _grid(model, params, window, shape, regimes: bool) -> dict:
     return out
 
 
-def _lpc_curves(model, params, box, v2, scale) -> list[CycleCurve]:
+def _lpc_curves(model, params, box, v2, scale, branch=None) -> list[CycleCurve]:
     """The LPC curves through the folds of the cycle branches born at the Hopf points of the
-    slice ``params[1] = v2``."""
+    slice ``params[1] = v2`` (``branch``: its equilibrium branch in ``params[0]``, if already
+    computed).
+
+    A Hopf point where an earlier cycle branch of the slice ended (its orbits shrinking onto
+    the equilibrium there) starts no branch of its own: it would be the same branch, run
+    backwards. Each curve starts from the LPC point located on the branch (with its orbit),
+    and none from a fold that lies on a curve already computed."""
     from .cycles import continue_cycles
     from .equilibria import continue_equilibria
-    from .points import lpc_point
 
     p1, p2 = params
     (lo1, hi1) = box[p1]
-    branch = _branch(continue_equilibria, model, p1, lo1, hi1, {p2: float(v2)})
+    if branch is None:
+        branch = _branch(continue_equilibria, model, p1, lo1, hi1, {p2: float(v2)})
+    hopfs = [h for h in (branch.hopf_points if branch is not None else ())
+             if h.status is Status.CONVERGED]
     curves: list[CycleCurve] = []
-    for h in (branch.hopf_points if branch is not None else ()):
-        if h.status is not Status.CONVERGED:
+    ends: list[float] = []  # where the cycle branches computed so far returned to a Hopf point
+    for h in hopfs:
+        if any(_nearest(e, hopfs) is h for e in ends):
             continue
         cyc = continue_cycles(model, h, (lo1, hi1))
-        for k, sp in enumerate(s for s in cyc.special_points if s.kind == "lpc"):
+        if cyc.status is Status.RETURNED_TO_HOPF:
+            ends.append(cyc.stop.param)
+        for sp in cyc.lpc_points:
             if sp.status is not Status.CONVERGED:
                 continue
             if _on_curve(dataclasses.replace(sp, params={**sp.params, p1: sp.param,
@@ -352,11 +365,19 @@ def _lpc_curves(model, params, box, v2, scale) -> list[CycleCurve]:
                          curves, params, scale):
                 continue
             try:
-                start = lpc_point(model, p1, (cyc, k))
-            except (ValueError, RuntimeError):
+                curves.append(continue_lpc(model, sp, params, box))
+            except ValueError:  # the start did not converge on the LPC-curve system
                 continue
-            curves.append(continue_lpc(model, start, params, box))
     return curves
+
+
+def _nearest(value: float, points):
+    """The point of ``points`` whose parameter is nearest ``value``, if it is within 1 % of
+    the distance to the others' (or the only one)."""
+    d = sorted((abs(s.param - value), i) for i, s in enumerate(points))
+    if not d or (len(d) > 1 and d[0][0] > 0.01 * d[1][0]):
+        return None
+    return points[d[0][1]]
 
 
 # --------------------------------------------------------------------------------------------
