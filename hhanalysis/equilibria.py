@@ -31,8 +31,9 @@ Parameters given as arrays are broadcast together and the whole sweep runs in a 
 The reduction writes the balance as :math:`g = m(p)(s(p) + h(v, q))` (HH: :math:`m = 1/C`,
 :math:`s = I`) and scans :math:`h` once per distinct :math:`q` of the sweep (once for a sweep
 over I, once per gK value on an (I, gK) grid); each point then finds its brackets by a binary
-search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.03 s
-warm on 2 CPU cores, 1e5 points ~0.25 s (~0.3 CPU-seconds; the eigenvalues dominate;
+search in each monotone run of :math:`h` on the grid. A 1e4-point HH current sweep takes ~0.015 s
+warm on 2 CPU cores, 1e5 points ~0.11 s (~0.10 CPU-seconds, measured on a loaded machine: the
+safeguarded Newton on the balance and the eigenvalues ~0.03 s each;
 ``benchmarks/bench_equilibria.py``).
 """
 
