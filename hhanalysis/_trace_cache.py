@@ -420,15 +420,15 @@ def _executables_supported() -> bool:
     executable that was itself deserialized (a persistent-cache hit) runs, its kernels loaded
     in the JIT, but keeps no object files: serialized again it has none (~10 kB instead of
     ~17 kB for a two-fusion program), loads without complaint and fails when run, "NOT_FOUND:
-    Function iota_convert_fusion not found". That happened whenever a program's ``.xla`` file
-    was missing while JAX's cache held its module (after any change to the package's source,
-    which renames the programs, their lowered modules unchanged): the store's
-    ``enable_compilation_cache(False)`` did not keep the cache out, because JAX decides at a
-    process's first compile whether it uses the cache and keeps the answer
-    (:func:`_compile_afresh` resets it). Not the cause: kernel names shared by programs
-    compiled in one process (60 programs with the same fusion names stored and loaded
-    correctly). Should a stored executable still fail, its first call falls back to
-    compiling (:func:`_first_call`)."""
+    Function iota_convert_fusion not found". The store's ``enable_compilation_cache(False)``
+    did not keep the cache out: JAX decides at a process's first compile whether it uses the
+    cache and keeps the answer (:func:`_compile_afresh` resets it). So each program the store
+    compiled (taking over JAX's 0.2 s threshold) went into JAX's cache too, and a later session
+    that found its ``.xla`` file missing with the same lowered module (after any change to the
+    package's source, which renames the programs) loaded it from there and stored the copy
+    without kernels. Not the cause: kernel names shared by programs compiled in one process
+    (60 programs with the same fusion names, stored and loaded, all ran). Should a stored
+    executable still fail, its first call falls back to compiling (:func:`_first_call`)."""
     if os.environ.get("HHANALYSIS_XLA_EXECUTABLES", "1") == "0" or (
             jax.default_backend() != "cpu"):
         return False

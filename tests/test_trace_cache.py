@@ -280,19 +280,27 @@ def test_without_executable_support_only_programs_are_kept(cache, x64, monkeypat
 
 
 _AFTER_A_CACHE_HIT = """
-import sys, warnings
+import glob, os, sys, warnings
 import jax, jax.numpy as jnp, numpy as np
 import hhanalysis.precision  # JAX's persistent cache in $HHANALYSIS_CACHE_DIR
 from hhanalysis import _trace_cache
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # small programs kept too
-if sys.argv[1] == "old":  # the store before the fix: compiled through JAX's persistent cache
-    _trace_cache._compile_afresh = lambda lowered: (lowered.compile(), True)
+if sys.argv[1] == "old":  # the store before the fix: enable_compilation_cache(False) alone
+    from jax._src.config import enable_compilation_cache
+    def compile_old(lowered):
+        with enable_compilation_cache(False):
+            return lowered.compile(), True
+    _trace_cache._compile_afresh = compile_old
 def f(x):
     return jnp.sin(jnp.arange(x.shape[0]) * x[0]) + jnp.cumsum(x)  # an iota_convert fusion
 with jax.enable_x64(True), warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     jax.jit(lambda y: y + 1)(np.ones(2))  # the first compile: JAX decides to use its cache
     y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
+    if sys.argv[1] == "old":  # stored, and its module kept in JAX's cache; now the .xla file
+        for p in glob.glob(sys.argv[2] + "/traces/*.xla"):  # goes (a change of the package
+            os.remove(p)  # renames the programs): compiled again, from JAX's cache
+        y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
 print(np.asarray(y).tobytes().hex(), sum("failed to run" in str(w.message) for w in caught))
 """
 
@@ -307,20 +315,17 @@ def test_executable_stored_after_a_persistent_cache_hit_runs_in_a_new_process(tm
     env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path), HHANALYSIS_XLA_EXECUTABLES="1")
 
     def session(mode):
-        out = subprocess.run([sys.executable, "-c", _AFTER_A_CACHE_HIT, mode], env=env,
-                             capture_output=True, text=True, check=True).stdout.split()
+        proc = subprocess.run([sys.executable, "-c", _AFTER_A_CACHE_HIT, mode, str(tmp_path)],
+                              env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]  # before the fix: NOT_FOUND here
+        out = proc.stdout.split()
         return np.frombuffer(bytes.fromhex(out[0])), int(out[1])
 
     x = np.linspace(0.0, 1.0, 17)
     want = np.sin(np.arange(17) * x[0]) + np.cumsum(x)
-    traces = tmp_path / "traces"
-    y, failed = session("old")  # compiled, stored, and its module kept in JAX's cache
+    y, failed = session("old")  # stored from JAX's cache: the file has no kernels
     np.testing.assert_allclose(y, want, rtol=1e-15)
-    assert failed == 0 and len(list(traces.glob("*.xla"))) == 1
-    for p in traces.glob("*.xla"):  # as after a change of the package: a new name
-        p.unlink()
-    y, failed = session("old")  # loaded from JAX's cache and stored: no kernels in the file
-    (xla,) = traces.glob("*.xla")
+    (xla,) = (tmp_path / "traces").glob("*.xla")
     broken = xla.read_bytes()
     y, failed = session("new")  # the broken file fails, is dropped, compiled afresh, stored
     np.testing.assert_allclose(y, want, rtol=1e-15)
