@@ -296,9 +296,10 @@ def _first_call(fn_digest, jitted, static, args, sig, where):
         # error of the run (not only of the dispatch) is caught here
         return program, jax.block_until_ready(program(*dynamic))
     except Exception as exc:  # noqa: BLE001 - any failure of a stored file: compile instead
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         warnings.warn(f"hhanalysis: the stored executable {os.path.basename(stored)} failed "
-                      f"to run ({str(exc).splitlines()[0][:200]}); deleted and compiled "
-                      "again", RuntimeWarning, stacklevel=3)
+                      f"to run ({why}); deleted and compiled again", RuntimeWarning,
+                      stacklevel=3)
         try:
             os.remove(stored)
         except OSError:
@@ -416,18 +417,19 @@ def _executables_supported() -> bool:
 
     Why each stored executable is compiled by XLA, never taken from JAX's persistent cache
     (jaxlib 0.10): XLA:CPU serializes an executable as its thunks, its optimized HLO and the
-    object files of its kernels (several per program: one per fused kernel group). An
-    executable that was itself deserialized (a persistent-cache hit) runs, its kernels loaded
-    in the JIT, but keeps no object files: serialized again it has none (~10 kB instead of
-    ~17 kB for a two-fusion program), loads without complaint and fails when run, "NOT_FOUND:
-    Function iota_convert_fusion not found". The store's ``enable_compilation_cache(False)``
-    did not keep the cache out: JAX decides at a process's first compile whether it uses the
-    cache and keeps the answer (:func:`_compile_afresh` resets it). So each program the store
-    compiled (taking over JAX's 0.2 s threshold) went into JAX's cache too, and a later session
-    that found its ``.xla`` file missing with the same lowered module (after any change to the
-    package's source, which renames the programs) loaded it from there and stored the copy
-    without kernels. Not the cause: kernel names shared by programs compiled in one process
-    (60 programs with the same fusion names, stored and loaded, all ran). Should a stored
+    object files of its kernels (5 for a program of two fusions, 160 for the equilibria's
+    refine). An executable that was itself deserialized (a persistent-cache hit) runs, its
+    kernels loaded in the JIT, but keeps no object files: serialized again it has none
+    (~10 kB instead of ~17 kB for the two-fusion program), loads without complaint and fails
+    when run, "NOT_FOUND: Function iota_convert_fusion not found". The store's
+    ``enable_compilation_cache(False)`` did not keep the cache out: JAX decides at a process's
+    first compile whether it uses the cache and keeps the answer (:func:`_compile_afresh`
+    resets it). So each program the store compiled (taking over JAX's 0.2 s threshold) went
+    into JAX's cache too, and a later session that found its ``.xla`` file missing with the
+    same lowered module (after any change to the package's source, which renames the
+    programs) loaded it from there and stored the copy without kernels. Not the cause: kernel
+    names shared by programs compiled in one process (60 programs with the same fusion names,
+    stored and loaded, all ran). Should a stored
     executable still fail, its first call falls back to compiling (:func:`_first_call`)."""
     if os.environ.get("HHANALYSIS_XLA_EXECUTABLES", "1") == "0" or (
             jax.default_backend() != "cpu"):
