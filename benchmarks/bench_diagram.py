@@ -30,7 +30,7 @@ Where a cold diagram's time goes (brainpy, CPU seconds of the diagram in a fresh
 JAX's cache key) ~0.5 s, 16 small programs compiled in every session (jnp.asarray copies,
 eager indexing, f and jac_x; each under the persistent cache's 0.2 s) ~0.35 s plus their
 lowering, tracing ~0.1 s. Now (the compiled executables kept by default;
-HHANALYSIS_XLA_EXECUTABLES=0 in this script's environment measures without them) ~2.2 s,
+HHANALYSIS_XLA_EXECUTABLES=0 in this script's environment measures without them) ~2.0-2.2 s,
 and no program is traced, lowered or compiled (JAX_LOG_COMPILES=1 lists none): 13 executables
 loaded from the traces cache ~0.7-0.9 s (XLA's deserialization, the same cost as a JAX
 persistent-cache hit: refine, solve and the two continuation runners, 0.6-1.6 MB each with up to
