@@ -29,12 +29,15 @@ Where a cold diagram's time goes (brainpy, CPU seconds of the diagram in a fresh
 ~1.3 s warm: 12 persistent-cache loads ~0.9 s, the lowering of the exported programs (and
 JAX's cache key) ~0.5 s, 16 small programs compiled in every session (jnp.asarray copies,
 eager indexing, f and jac_x; each under the persistent cache's 0.2 s) ~0.35 s plus their
-lowering, tracing ~0.1 s. With HHANALYSIS_XLA_EXECUTABLES=1 (experimental, set it in the
-environment of this script) ~2.2 s: 13 executables loaded from the traces cache ~0.7-0.9 s
-(XLA's deserialization parses each optimized HLO module three times; JAX's persistent cache
-costs the same), the sympy model ~0.1 s, 3 small compiles in hhanalysis/equilibria.py ~0.07 s,
-the rest the warm computation (which includes ~3500 LSODA right-hand-side calls from Python
-for the simulated orbit, ~0.3 s, a step AUTO-07p does not take).
+lowering, tracing ~0.1 s. Now (the compiled executables kept by default;
+HHANALYSIS_XLA_EXECUTABLES=0 in this script's environment measures without them) ~2.0-2.2 s,
+and no program is traced, lowered or compiled (JAX_LOG_COMPILES=1 lists none): 13 executables
+loaded from the traces cache ~0.7-0.9 s (XLA's deserialization, the same cost as a JAX
+persistent-cache hit: refine, solve and the two continuation runners, 0.6-1.6 MB each with up to
+160 kernel object files, take ~0.6 s of it), the sympy model ~0.1 s, the rest the warm
+computation (which includes ~3500 LSODA right-hand-side calls from Python for the simulated
+orbit, ~22 us each, and scipy's per-step overhead, ~0.3 s together, a step AUTO-07p does not
+take).
 
 Run: .venv/bin/python benchmarks/bench_diagram.py [--repeats N]
 """

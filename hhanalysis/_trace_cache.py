@@ -21,17 +21,19 @@ every session) — never a program from another function. The first session pays
 than a plain jit (the export's serialization and a second lowering, ~10-20% of a first
 diagram's ~30 s CPU).
 
-With ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental: see :func:`_executables_supported`), on
-the CPU backend, the compiled executable of each program is stored beside it
+On the CPU backend the compiled executable of each program is stored beside it too
 (``.xla``: :func:`jax.experimental.serialize_executable.serialize`, with a checksum), keyed by the
 program's key and the host (jaxlib version, platform, ``XLA_FLAGS``, the CPU's instruction-set
 flags); a new session loads it directly, skipping the lowering of the exported program and the
 persistent-cache lookup (which hashes the lowered module): of ~1.2 s that a cached program cost a
 new HH diagram session, ~0.4 s. Loading it is XLA's deserialization (parsing the optimized HLO
 module, ~0.05-0.2 s per program here), the same as a persistent-cache hit. Such an executable is
-compiled with JAX's persistent cache off (one loaded from that cache serializes incompletely in
-jaxlib 0.10), and only when its custom calls are LAPACK's, whose kernels are set up before
-loading (JAX does it while lowering, which a loaded executable skips).
+compiled by XLA with JAX's persistent cache kept out (one loaded from that cache serializes
+without its kernels in jaxlib 0.10: see :func:`_executables_supported`), and only when its custom
+calls are LAPACK's, whose kernels are set up before loading (JAX does it while lowering, which a
+loaded executable skips). A stored executable that fails on its first call in a session is
+deleted and the program compiled again (with a RuntimeWarning): a damaged or foreign file costs a
+compile, never a run. ``HHANALYSIS_XLA_EXECUTABLES=0`` keeps only the exported programs.
 
 Location: :func:`hhanalysis.precision.cache_dir` ``("traces")``, ``~/.cache/hhanalysis/traces``;
 ``HHANALYSIS_CACHE_DIR=off`` turns it off with the other caches.
@@ -47,6 +49,7 @@ import os
 import pickle
 import re
 import types
+import warnings
 
 import jax
 import numpy as np
@@ -264,8 +267,10 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
             where = cache_dir("traces")
             if where is None:
                 return jitted(*args)
-            program = programs[sig] = _program(fn_digest, jitted, static, args, sig, where)
-        out = program(*dynamic)
+            program, out = _first_call(fn_digest, jitted, static, args, sig, where)
+            programs[sig] = program
+        else:
+            out = program(*dynamic)
         if arrays is not None:
             # a loaded or compiled executable's C++ dispatcher, set up by its first call
             by_arrays[arrays] = getattr(program, "_call", None) or program
@@ -275,10 +280,39 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
     return call
 
 
-def _program(fn_digest, jitted, static, args, sig, where):
-    """The jitted call of the exported program of ``jitted`` at ``args`` (from disk, or
-    exported now and stored), or ``jitted`` with the static arguments bound if JAX cannot
-    export it."""
+def _first_call(fn_digest, jitted, static, args, sig, where):
+    """(program, its outputs at ``args``): the program of ``jitted`` at ``args`` (see
+    :func:`_program`) and its first call. A stored executable that fails on that call (an
+    incomplete or foreign file: see :func:`_executables_supported`) is deleted, and the
+    program is built again without it (compiled afresh, and stored again): a stored file can
+    cost a session a compile, never its run. A genuine error of the program comes back from
+    the rebuilt one."""
+    dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+    program, stored = _program(fn_digest, jitted, static, args, sig, where)
+    if stored is None:
+        return program, program(*dynamic)
+    try:
+        # XLA:CPU looks its kernels up when it runs them: wait for the outputs, so that an
+        # error of the run (not only of the dispatch) is caught here
+        return program, jax.block_until_ready(program(*dynamic))
+    except Exception as exc:  # noqa: BLE001 - any failure of a stored file: compile instead
+        why = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        warnings.warn(f"hhanalysis: the stored executable {os.path.basename(stored)} failed "
+                      f"to run ({why}); deleted and compiled again", RuntimeWarning,
+                      stacklevel=3)
+        try:
+            os.remove(stored)
+        except OSError:
+            pass
+        program, _ = _program(fn_digest, jitted, static, args, sig, where, load=False)
+        return program, program(*dynamic)
+
+
+def _program(fn_digest, jitted, static, args, sig, where, load=True):
+    """(program, path of the stored executable it was loaded from or None): the jitted call
+    of the exported program of ``jitted`` at ``args`` (from disk, or exported now and stored)
+    or its compiled executable (loaded from disk if ``load``, or compiled now and stored), or
+    ``jitted`` with the static arguments bound if JAX cannot export it."""
     from .codegen import _generator_version
 
     fixed = sig[0]
@@ -295,16 +329,16 @@ def _program(fn_digest, jitted, static, args, sig, where):
                            f"{jax.default_backend()}|{np.__version__}|".encode())
         _update(h, (fixed, str(sig[1]), repr(sig[2]), sig[3]), {})
     except (_Unhashable, RecursionError):
-        return bound
+        return bound, None
     name = getattr(jitted, "__name__", "fn")
     path = os.path.join(where, f"{name}-{h.hexdigest()}.jaxexport")
     dynamic = tuple(a for i, a in enumerate(args) if i not in static)
     executable = None
     if _executables_supported():
         executable = os.path.join(where, f"{name}-{_executable_key(h.hexdigest())}.xla")
-        compiled = _load_executable(executable)
+        compiled = _load_executable(executable) if load else None
         if compiled is not None:
-            return compiled
+            return compiled, executable
     exported = None
     try:
         with open(path, "rb") as fh:
@@ -316,7 +350,7 @@ def _program(fn_digest, jitted, static, args, sig, where):
             exported = jax.export.export(jax.jit(bound))(*dynamic)
             blob = exported.serialize()
         except Exception:  # noqa: BLE001 - not exportable (e.g. a custom call): trace as usual
-            return bound
+            return bound, None
         try:
             with atomic_path(path) as tmp:
                 tmp.write_bytes(blob)
@@ -324,18 +358,51 @@ def _program(fn_digest, jitted, static, args, sig, where):
             pass
     program = jax.jit(exported.call)
     if executable is None:
-        return program  # compiled on its first call (JAX's persistent cache)
+        return program, None  # compiled on its first call (JAX's persistent cache)
     try:
-        # compiled afresh: an executable loaded from JAX's persistent cache serializes
-        # incompletely (jaxlib 0.10: "Function ..._fusion not found" when the copy runs)
-        from jax._src.config import enable_compilation_cache
-
-        with enable_compilation_cache(False):
-            compiled = program.lower(*dynamic).compile()
+        compiled, fresh = _compile_afresh(program.lower(*dynamic))
     except Exception:  # noqa: BLE001 - the jitted call compiles (and reports) as usual
-        return program
-    _store_executable(executable, compiled)
-    return compiled
+        return program, None
+    if fresh:
+        _store_executable(executable, compiled)
+    return compiled, None
+
+
+_CACHE_HIT = "/jax/compilation_cache/cache_hits"
+
+
+def _compile_afresh(lowered):
+    """(``lowered.compile()``, whether XLA compiled it): compiled by XLA, not loaded from
+    JAX's persistent cache, whose executables cannot be stored again (the root cause of the
+    "Function ... not found" failures: see :func:`_executables_supported`).
+
+    ``enable_compilation_cache(False)`` alone does not keep the cache out: JAX decides once
+    per process, at its first compile, whether it uses the cache
+    (``jax._src.compilation_cache.is_cache_used``) and keeps the answer, so the switch only
+    counts after ``reset_cache()`` (which also makes the next compile after this one decide
+    again, with the cache back on; opening the cache costs ~0.1 ms). A cache hit JAX reports
+    all the same (a JAX that decides otherwise) is caught by its monitoring event: then
+    nothing is stored."""
+    from jax._src import compilation_cache
+    from jax._src.config import enable_compilation_cache
+
+    hits = []
+
+    def listener(event, **_):
+        if event == _CACHE_HIT:
+            hits.append(event)
+
+    jax.monitoring.register_event_listener(listener)
+    try:
+        with enable_compilation_cache(False):
+            compilation_cache.reset_cache()
+            try:
+                compiled = lowered.compile()
+            finally:
+                compilation_cache.reset_cache()
+    finally:
+        jax.monitoring.unregister_event_listener(listener)
+    return compiled, not hits
 
 
 _MAGIC = b"hhanalysis-xla-1\n"
@@ -343,15 +410,32 @@ _MAGIC = b"hhanalysis-xla-1\n"
 
 @functools.lru_cache(maxsize=1)
 def _executables_supported() -> bool:
-    """Compiled executables are kept only when ``HHANALYSIS_XLA_EXECUTABLES=1`` (experimental:
-    with jaxlib 0.10 a stored executable has been seen to miss one of its kernels, "NOT_FOUND:
-    Function iota_convert_fusion not found" when a new session runs it, after a test session
-    had compiled many programs in one process; cause not found), on the CPU backend, and where
-    this JAX has the (partly private) functions their storing and loading need (see
-    _store_executable): otherwise every session would compile again what it could not load."""
-    if os.environ.get("HHANALYSIS_XLA_EXECUTABLES") != "1" or jax.default_backend() != "cpu":
+    """Compiled executables are kept on the CPU backend, where this JAX has the (partly
+    private) functions their storing and loading need (see :func:`_store_executable` and
+    :func:`_compile_afresh`; otherwise every session would compile again what it could not
+    load), unless ``HHANALYSIS_XLA_EXECUTABLES=0``.
+
+    Why each stored executable is compiled by XLA, never taken from JAX's persistent cache
+    (jaxlib 0.10): XLA:CPU serializes an executable as its thunks, its optimized HLO and the
+    object files of its kernels (5 for a program of two fusions, 160 for the equilibria's
+    refine). An executable that was itself deserialized (a persistent-cache hit) runs, its
+    kernels loaded in the JIT, but keeps no object files: serialized again it has none
+    (~10 kB instead of ~17 kB for the two-fusion program), loads without complaint and fails
+    when run, "NOT_FOUND: Function iota_convert_fusion not found". The store's
+    ``enable_compilation_cache(False)`` did not keep the cache out: JAX decides at a process's
+    first compile whether it uses the cache and keeps the answer (:func:`_compile_afresh`
+    resets it). So each program the store compiled (taking over JAX's 0.2 s threshold) went
+    into JAX's cache too, and a later session that found its ``.xla`` file missing with the
+    same lowered module (after any change to the package's source, which renames the
+    programs) loaded it from there and stored the copy without kernels. Not the cause: kernel
+    names shared by programs compiled in one process (60 programs with the same fusion names,
+    stored and loaded, all ran). Should a stored
+    executable still fail, its first call falls back to compiling (:func:`_first_call`)."""
+    if os.environ.get("HHANALYSIS_XLA_EXECUTABLES", "1") == "0" or (
+            jax.default_backend() != "cpu"):
         return False
     try:
+        from jax._src.compilation_cache import reset_cache  # noqa: F401
         from jax._src.config import enable_compilation_cache  # noqa: F401
         from jax._src.lax.linalg import initialize_lapack  # noqa: F401
         from jax.experimental.serialize_executable import (  # noqa: F401

@@ -25,7 +25,8 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def executables(monkeypatch):
-    """Compiled executables kept too (HHANALYSIS_XLA_EXECUTABLES=1, experimental)."""
+    """Compiled executables kept too (the default; HHANALYSIS_XLA_EXECUTABLES=0 turns
+    them off)."""
     from hhanalysis import _trace_cache
 
     monkeypatch.setenv("HHANALYSIS_XLA_EXECUTABLES", "1")
@@ -264,12 +265,71 @@ def test_device_array_is_jnp_asarray_without_a_compile(x64):
 
 
 def test_without_executable_support_only_programs_are_kept(cache, x64, monkeypatch):
-    """By default (or on another backend, or a JAX without the functions): the exported
-    program, jitted; no .xla files."""
+    """HHANALYSIS_XLA_EXECUTABLES=0 (or another backend, or a JAX without the functions): the
+    exported program, jitted; no .xla files."""
     from hhanalysis import _trace_cache
 
-    monkeypatch.delenv("HHANALYSIS_XLA_EXECUTABLES", raising=False)
+    monkeypatch.setenv("HHANALYSIS_XLA_EXECUTABLES", "0")
     _trace_cache._executables_supported.cache_clear()
-    out = cached_jit(_scaled(2.0))(X, Y)
+    try:
+        out = cached_jit(_scaled(2.0))(X, Y)
+    finally:
+        _trace_cache._executables_supported.cache_clear()
     np.testing.assert_allclose(out, np.sin(X) * 2.0 + Y @ Y, rtol=1e-15)
     assert len(_files(cache)) == 1 and _files(cache, pattern="*.xla") == []
+
+
+_AFTER_A_CACHE_HIT = """
+import glob, os, sys, warnings
+import jax, jax.numpy as jnp, numpy as np
+import hhanalysis.precision  # JAX's persistent cache in $HHANALYSIS_CACHE_DIR
+from hhanalysis import _trace_cache
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # small programs kept too
+if sys.argv[1] == "old":  # the store before the fix: enable_compilation_cache(False) alone
+    from jax._src.config import enable_compilation_cache
+    def compile_old(lowered):
+        with enable_compilation_cache(False):
+            return lowered.compile(), True
+    _trace_cache._compile_afresh = compile_old
+def f(x):
+    return jnp.sin(jnp.arange(x.shape[0]) * x[0]) + jnp.cumsum(x)  # an iota_convert fusion
+with jax.enable_x64(True), warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    jax.jit(lambda y: y + 1)(np.ones(2))  # the first compile: JAX decides to use its cache
+    y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
+    if sys.argv[1] == "old":  # stored, and its module kept in JAX's cache; now the .xla file
+        for p in glob.glob(sys.argv[2] + "/traces/*.xla"):  # goes (a change of the package
+            os.remove(p)  # renames the programs): compiled again, from JAX's cache
+        y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
+print(np.asarray(y).tobytes().hex(), sum("failed to run" in str(w.message) for w in caught))
+"""
+
+
+def test_executable_stored_after_a_persistent_cache_hit_runs_in_a_new_process(tmp_path):
+    """The "NOT_FOUND: Function ..._fusion not found" failure, reproduced: an executable that
+    JAX loaded from its persistent cache serializes without its kernels' object code, and the
+    store used to take it from there whenever a program's .xla file was missing while JAX's
+    cache held its module (enable_compilation_cache(False) came too late: JAX decides once per
+    process). Now such a broken file falls back to compiling (a warning, the file replaced),
+    and a program compiled while the cache holds its module is stored whole."""
+    env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path), HHANALYSIS_XLA_EXECUTABLES="1")
+
+    def session(mode):
+        proc = subprocess.run([sys.executable, "-c", _AFTER_A_CACHE_HIT, mode, str(tmp_path)],
+                              env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]  # before the fix: NOT_FOUND here
+        out = proc.stdout.split()
+        return np.frombuffer(bytes.fromhex(out[0])), int(out[1])
+
+    x = np.linspace(0.0, 1.0, 17)
+    want = np.sin(np.arange(17) * x[0]) + np.cumsum(x)
+    y, failed = session("old")  # stored from JAX's cache: the file has no kernels
+    np.testing.assert_allclose(y, want, rtol=1e-15)
+    (xla,) = (tmp_path / "traces").glob("*.xla")
+    broken = xla.read_bytes()
+    y, failed = session("new")  # the broken file fails, is dropped, compiled afresh, stored
+    np.testing.assert_allclose(y, want, rtol=1e-15)
+    assert failed == 1 and xla.read_bytes() != broken
+    y, failed = session("new")  # stored whole while JAX's cache held the module
+    np.testing.assert_allclose(y, want, rtol=1e-15)
+    assert failed == 0
