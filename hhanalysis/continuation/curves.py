@@ -306,9 +306,22 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         return t / jnp.linalg.norm(t)
 
     @jax.jit
-    def lyapunov(U, p0, omega, Q):
-        return jax.vmap(lambda u, w, q: first_lyapunov(
-            cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
+    def onto_plane(u_guess, j, t_prev, args):
+        """The curve point with ``u[-2 + j] = u_guess[-2 + j]`` (Newton from ``u_guess`` with
+        the border row :math:`e_{-2+j}`) and its unit tangent oriented along ``t_prev``."""
+        d = jnp.zeros(u_guess.shape[0]).at[u_guess.shape[0] - 2 + j].set(1.0)
+        u, ok = correct(u_guess, d, args)
+        return u, ok, tangent(u, t_prev, args)
+
+    @jax.jit
+    def lyapunov(U, p0, omega, others):
+        r""":math:`\ell_1` at the curve points ``U`` with frequencies ``omega``; the critical
+        eigenvector from the other eigenvalues ``others`` (:func:`_critical_vector`)."""
+        def one(u, w, mu):
+            x, p = u[:-2], curve_params(u, p0, free)
+            return first_lyapunov(cm, x, p, w, _critical_vector(cm.jac_x(x, p), mu))
+
+        return jax.vmap(one)(U, omega, others)
 
     @jax.jit
     def fold_a(U, p0, V):
@@ -396,7 +409,21 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     locate = jax.jit(jax.vmap(locate_one, in_axes=(None, 0, 0, None, 0, 0, 0)))
 
     return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                lyapunov=lyapunov, fold_a=fold_a, locate=locate)
+                onto_plane=onto_plane, lyapunov=lyapunov, fold_a=fold_a, locate=locate)
+
+
+def _critical_vector(J, others):
+    r"""The eigenvector of ``J`` for its eigenvalue :math:`\lambda` not in ``others`` (the
+    other eigenvalues, :math:`n - 1` of them): a column of largest norm of the spectral
+    projector's multiple :math:`\prod_{\mu \in \text{others}} (J - \mu I)`, which maps
+    every vector into :math:`\ker(J - \lambda I)` (Cayley–Hamilton); no eigenvectors
+    needed."""
+    n = J.shape[0]
+    eye = jnp.eye(n)
+    P = J - others[0] * eye
+    for k in range(1, others.shape[0]):  # products as sums of elementwise ones: a fused loop
+        P = jnp.sum((J - others[k] * eye)[:, :, None] * P[None, :, :], axis=1)
+    return P[:, jnp.argmax(jnp.sum(jnp.abs(P) ** 2, axis=0))]
 
 
 def _borders(M):
@@ -464,6 +491,14 @@ def _pair_sums(M):
         return np.ones(M.shape[0])
     i, j = np.triu_indices(m, 1)
     return np.prod(M[:, i] + M[:, j], axis=-1).real
+
+
+def _pair_products(L) -> np.ndarray:
+    r"""Per row of ``L``: :math:`\kappa = \lambda_i\lambda_j` of the critical pair (the Hopf
+    curve's Bogdanov–Takens test, ``_tests('hopf', L)['bt']``)."""
+    i, j = _hopf_pair(L)
+    rows = np.arange(L.shape[0])
+    return (L[rows, i] * L[rows, j]).real
 
 
 def _tests(kind: str, L) -> dict[str, np.ndarray]:
@@ -554,9 +589,9 @@ def _check_bounds(bounds, params) -> list[tuple[float, float]]:
 class _Hooks(driver.Hooks):
     """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
     Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders. The
-    eigen-decompositions of :math:`f_x` that the Bogdanov–Takens test needs are kept
-    (``spectra``: per chunk, eigenvalues and eigenvectors of its kept points), so that the
-    curve's spectra are not computed twice."""
+    eigenvalues of :math:`f_x` that the Bogdanov–Takens test needs are kept (``spectra``: per
+    chunk, the eigenvalues at its kept points), so that the curve's spectra are not computed
+    twice."""
 
     def __init__(self, kind, parts, bounds2, jacobians):
         self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
@@ -571,12 +606,12 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L, vectors = np.linalg.eig(self.jacobians(points.u[:cut]))
-            bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
+            L = np.linalg.eigvals(self.jacobians(points.u[:cut]))
+            bt = np.nonzero(_pair_products(L) < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
                 stop = Stop(Status.REACHED_CODIM2, float(points.u[bt[0], -2]))
-            self.spectra.append((L[:cut], vectors[:cut]))
+            self.spectra.append(L[:cut])
         return cut, stop
 
     def adapt(self, u, t, args):
@@ -624,7 +659,7 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     t0 = initial_tangent(parts["problem"], u0, args, 1.0)
     raws, chunk_spectra = [], []
     jacobians = functools.partial(_jacobians, cm, params, p0)
-    start_spectrum = np.linalg.eig(jacobians(u0[None])) if kind == "hopf" else None
+    start_spectrum = np.linalg.eigvals(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
         hooks = _Hooks(kind, parts, box[1], jacobians)
         raws.append(driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)),
@@ -639,8 +674,8 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         U = np.concatenate([Ub[::-1], Uf[1:]])
         T = np.concatenate([-Tb[::-1], Tf[1:]])
         stops, names, start_index = (stop_b, stop_f), (name_b, name_f), len(Ub) - 1
-        eig = None if None in spectra else tuple(
-            np.concatenate([b[::-1], f[1:]]) for b, f in zip(*spectra))
+        eig = (None if any(s is None for s in spectra)
+               else np.concatenate([spectra[0][::-1], spectra[1][1:]]))
     else:
         U, T, stop, name = runs[0]
         eig = spectra[0]
@@ -648,28 +683,30 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         stops, names, start_index = (first, stop), (params[0], name), 0
         if direction < 0:
             U, T = U[::-1], -T[::-1]
-            eig = None if eig is None else tuple(a[::-1] for a in eig)
+            eig = None if eig is None else eig[::-1]
             stops, names, start_index = stops[::-1], names[::-1], len(U) - 1
     return _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index,
                   user, settings, throw, eig)
 
 
 def _run_spectra(start, chunks, u_raw, U, jacobians):
-    """``(L, vectors)`` of :math:`f_x` at the points ``U`` of one run, from the start point's
-    and the chunks' eigen-decompositions (the last row again where :func:`_trim` moved the
-    point onto a bound); None where the chunks did not keep them (fold curves)."""
-    if not chunks or sum(len(c[0]) for c in chunks) + 1 != len(U):
+    """The eigenvalues of :math:`f_x` at the points ``U`` of one run, from the start point's
+    and the chunks' (the last row again where :func:`_trim` moved the point onto a bound); None
+    where the chunks did not keep them (fold curves)."""
+    if not chunks or sum(len(c) for c in chunks) + 1 != len(U):
         return None
-    L, vectors = (np.concatenate([start[i]] + [c[i] for c in chunks]) for i in (0, 1))
+    L = np.concatenate([start] + chunks)
     if not np.array_equal(U[-1], u_raw[-1]):
-        L[-1], vectors[-1] = (a[0] for a in np.linalg.eig(jacobians(U[-1:])))
-    return L, vectors
+        L[-1] = np.linalg.eigvals(jacobians(U[-1:]))[0]
+    return L
 
 
 def _trim(parts, raws, box, params):
-    """The points of each run, the last one moved onto the bound it passed (all runs' in one
-    located call); returns per run ``(U, T, stop, name of the parameter the stop refers
-    to)``."""
+    r"""The points of each run, the last one moved onto the bound it passed; returns per run
+    ``(U, T, stop, name of the parameter the stop refers to)``. The point on the bound
+    :math:`\lambda_j = e` solves :math:`F(u) = 0,\ u_{\lambda_j} = e` by Newton from the chord
+    between the last two points (one compiled call; where Newton fails, the zero of
+    :math:`\lambda_j - e` along the chord is located as any test function's)."""
     out, moves = [], []
     for r, raw in enumerate(raws):
         U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
@@ -681,19 +718,23 @@ def _trim(parts, raws, box, params):
             stop = dataclasses.replace(stop, param=float(edge))
             moves.append((r, j, edge))
         out.append([U, T, stop, name])
-    if moves:
-        UA = np.stack([out[r][0][-2] for r, _, _ in moves])
-        UB = np.stack([out[r][0][-1] for r, _, _ in moves])
-        located = _locate(parts, raws[0].args[-1][0], "uz", UA, UB, [j for _, j, _ in moves],
-                          [edge for _, _, edge in moves], np.zeros((len(moves), UA.shape[1] - 2)))
-        for (r, j, edge), u, ok in zip(moves, located[0], located[1]):
-            if ok:
-                u = np.array(u)
-                u[-2 + j] = edge  # its defining equation, exactly (the solve leaves ~1e-15)
-                U, T = out[r][0], out[r][1]
-                t = np.asarray(parts["tangent"](u, T[-1], raws[r].args[-1]))
-                out[r][0] = np.concatenate([U[:-1], u[None]])
-                out[r][1] = np.concatenate([T[:-1], t[None]])
+    for r, j, edge in moves:
+        U, T = out[r][0], out[r][1]
+        ua, ub = U[-2], U[-1]
+        guess = ua + (edge - ua[-2 + j]) / (ub[-2 + j] - ua[-2 + j]) * (ub - ua)
+        guess[-2 + j] = edge
+        u, ok, t = parts["onto_plane"](guess, np.asarray(j), T[-1], raws[r].args[-1])
+        if not bool(ok):
+            located = _locate(parts, raws[r].args[-1][0], "uz", ua[None], ub[None], [j], [edge],
+                              np.zeros((1, U.shape[1] - 2)))
+            if not located[1][0]:
+                continue
+            u = located[0][0]
+            t = parts["tangent"](u, T[-1], raws[r].args[-1])
+        u = np.array(u)
+        u[-2 + j] = edge  # its defining equation, exactly (the solve leaves ~1e-15)
+        out[r][0] = np.concatenate([U[:-1], u[None]])
+        out[r][1] = np.concatenate([T[:-1], np.asarray(t)[None]])
     return [tuple(o) for o in out]
 
 
@@ -716,13 +757,13 @@ def _check_user_points(user_points, params) -> list[tuple[int, float]]:
 
 def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index, user,
            settings, throw, eig=None):
-    """The curve from its points; ``eig``: the eigen-decompositions of :math:`f_x` at them
-    where the continuation computed them already."""
+    """The curve from its points; ``eig``: the eigenvalues of :math:`f_x` at them where the
+    continuation computed them already."""
     U = np.array(U)
     p0j = args[0]
     n = model.n_states
     J = _jacobians(cm, params, p0, U) if eig is None or kind == "fold" else None
-    L, vectors = np.linalg.eig(J) if eig is None else (np.array(a) for a in eig)
+    L = np.linalg.eigvals(J) if eig is None else np.array(eig)
     tests = _tests(kind, L)
     omega = np.full(len(U), np.nan)
     l1 = np.full(len(U), np.nan)
@@ -730,9 +771,8 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     if kind == "hopf":
         kappa = tests["bt"]
         omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
-        Q = _hopf_vectors(L, vectors, omega)
         vals = np.asarray(parts["lyapunov"](_pad(U), p0j, _pad(np.nan_to_num(omega, nan=1.0)),
-                                            _pad(Q)))[:len(U)]
+                                            _pad(_other_eigenvalues(L, omega))))[:len(U)]
         l1 = np.where(kappa > 0, vals, np.nan)
         tests["gh"] = l1
     else:
@@ -766,13 +806,11 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     return curve
 
 
-def _hopf_vectors(L, vectors, omega):
-    r"""Critical eigenvectors (for :math:`+i\omega`) at every point, from the eigen-decomposition
-    ``L, vectors`` of :math:`f_x` (a unit vector where there is no pair)."""
-    rows = np.arange(len(L))
+def _other_eigenvalues(L, omega):
+    r"""Per row of ``L``, the eigenvalues other than the one nearest :math:`+i\omega` (the
+    critical one; any one where there is no pair), ``(M, n - 1)``."""
     k = np.argmin(np.abs(L - 1j * np.nan_to_num(omega)[:, None]), axis=1)
-    return np.where(np.isfinite(omega)[:, None], vectors[rows, :, k],
-                    np.eye(L.shape[1])[0].astype(complex))
+    return _rest(L, [k])
 
 
 def _fold_vectors(J):
