@@ -57,7 +57,7 @@ from ..models import ODEModel
 from ..precision import float64
 from . import driver
 from . import normal_forms as nf
-from .engine import ContinuationSettings, initial_tangent
+from .engine import ContinuationSettings
 from .problems.fold import fold_coefficient
 from .problems.fold_curve import curve_params, fold_curve_problem, fold_matrix
 from .problems.hopf import first_lyapunov
@@ -653,13 +653,14 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     parts = _compiled(cm, kind, free)
     b, c = borders(parts["matrix"](u0, p0))
     args = (p0, b, c)
-    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
+    e = np.eye(len(u0))[-1]  # tangents with a positive last component (the one compiled call)
+    t0 = np.asarray(parts["tangent"](u0, e, args))
     u0c, ok = parts["correct"](u0, t0, args)
     if not bool(ok):
         raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
                          f"start point (is it a {kind} point of equilibria?)")
     u0 = np.asarray(u0c)
-    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
+    t0 = np.asarray(parts["tangent"](u0, e, args))
     raws, chunk_spectra = [], []
     jacobians = functools.partial(_jacobians, cm, params, p0)
     start_spectrum = np.linalg.eigvals(jacobians(u0[None])) if kind == "hopf" else None
@@ -828,16 +829,14 @@ def _fold_vectors(J):
 def _jacobians(cm, params, p0, U):
     """:math:`f_x` at the curve points ``U`` (one jitted vmap; rows padded to a power of two so
     that curves of any length share a few compiled shapes)."""
-    free = [cm.param_index(p) for p in params]
-    Up = _pad(np.atleast_2d(U))
-    P = np.repeat(np.asarray(p0)[None], len(Up), axis=0)
-    P[:, free] = Up[:, -2:]
-    return np.asarray(_vjac(cm)(Up[:, :-2], P))[:len(U)]
+    free = (cm.param_index(params[0]), cm.param_index(params[1]))
+    return np.asarray(_vjac(cm, free)(_pad(np.atleast_2d(U)), np.asarray(p0, float)))[:len(U)]
 
 
 @functools.cache
-def _vjac(cm):
-    return jax.jit(jax.vmap(cm.jac_x))
+def _vjac(cm, free):
+    return jax.jit(jax.vmap(lambda u, p0: cm.jac_x(u[:-2], curve_params(u, p0, free)),
+                            in_axes=(0, None)))
 
 
 _NAMES = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",

@@ -267,7 +267,6 @@ def bogdanov_takens(cm: CompiledModel, x, p) -> tuple[float, float]:
     """``(a, b)`` of the Bogdanov–Takens normal form at ``(x, p)`` (normalisation in the module
     docstring); the sign of :math:`ab` tells the two unfoldings apart and does not depend on
     the normalisation."""
-    F = _forms(cm, x, p)
     A = _jacobian(cm, x, p)
     q0, p1 = _null_vectors(A)
     q1 = _bordered(A, p1, q0, q0)
@@ -275,8 +274,9 @@ def bogdanov_takens(cm: CompiledModel, x, p) -> tuple[float, float]:
     p1 = p1 / (p1 @ q1)
     p0 = _bordered(A.T, q0, p1, p1)
     p0 = p0 - (p0 @ q1) * p1
-    b00 = F(q0, q0).real
-    return float(0.5 * p1 @ b00), float(p0 @ b00 + p1 @ F(q0, q1).real)
+    b00, b01 = (b.real for b in forms(cm, np.asarray(x, float), np.asarray(p, float),
+                                      [(q0, q0), (q0, q1)]))  # one batched jet for both
+    return float(0.5 * p1 @ b00), float(p0 @ b00 + p1 @ b01)
 
 
 def cusp(cm: CompiledModel, x, p) -> float:
