@@ -137,6 +137,7 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
     ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order and point."""
     out: list = [None] * len(requests)
     npts = X.shape[0]
+    pending = []
     for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
         vs = np.moveaxis(np.asarray([requests[i] for i in idx], complex), 2, 0)  # (P, r, k, n)
@@ -145,7 +146,12 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
         r = len(idx)
         rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
         W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
-        vals = np.stack([np.asarray(_diagonals(cm, k)(x, p, w)) for x, p, w in zip(X, Ps, W)])
+        # dispatched now, read below: the jets of all orders and points run while the host
+        # prepares the next ones (JAX's asynchronous dispatch)
+        pending.append((idx, coeff, r, m, n,
+                        [_diagonals(cm, k)(x, p, w) for x, p, w in zip(X, Ps, W)]))
+    for idx, coeff, r, m, n, calls in pending:
+        vals = np.stack([np.asarray(v) for v in calls])
         res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
         for j, i in enumerate(idx):
             out[i] = res[:, j]
