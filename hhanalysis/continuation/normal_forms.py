@@ -73,17 +73,19 @@ __all__ = ["form", "forms", "second_lyapunov", "second_lyapunovs", "bogdanov_tak
 
 @functools.cache
 def _diagonals(cm: CompiledModel, k: int):
-    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` for a batch of real directions ``W`` ``(N, n)``
-    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`). One point per call: batching
-    points too (``x``, ``p`` per row) makes JAX trace the jets several times slower (~10 s more
-    in a new session)."""
+    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` at points ``X`` ``(P, n)``, ``Ps`` for a batch
+    of real directions ``W`` ``(P, N, n)`` per point (Taylor mode: the ``k``-th coefficient of
+    :math:`f(x + tw)`). The points are a ``lax.map`` over one point's vmapped jet, all in one
+    call: batching points in the vmap (``x``, ``p`` per row) makes JAX trace the jets several
+    times slower (~10 s more in a new session), one call per point costs a launch each."""
 
     def one(x, p, w):
         zeros = [jnp.zeros_like(w)] * (k - 1)
         _, series = jet.jet(lambda y: cm.f(y, p), (x,), ((w, *zeros),))
         return series[k - 1]
 
-    return float64(jax.jit(jax.vmap(one, in_axes=(None, None, 0))))
+    at_point = jax.vmap(one, in_axes=(None, None, 0))
+    return float64(jax.jit(lambda X, Ps, W: jax.lax.map(lambda a: at_point(*a), (X, Ps, W))))
 
 
 @functools.cache
@@ -134,9 +136,12 @@ def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
 
 def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
     """:func:`forms` at several points ``X`` ``(P, n)``, ``Ps``: each vector of ``requests`` is
-    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order and point."""
+    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order for all points
+    (padded to a power of two of them: few compiled shapes)."""
     out: list = [None] * len(requests)
     npts = X.shape[0]
+    size = 1 << (npts - 1).bit_length()
+    Xp, Pp = (np.concatenate([a, np.repeat(a[-1:], size - npts, axis=0)]) for a in (X, Ps))
     pending = []
     for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
@@ -146,12 +151,12 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
         r = len(idx)
         rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
         W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
-        # dispatched now, read below: the jets of all orders and points run while the host
-        # prepares the next ones (JAX's asynchronous dispatch)
-        pending.append((idx, coeff, r, m, n,
-                        [_diagonals(cm, k)(x, p, w) for x, p, w in zip(X, Ps, W)]))
-    for idx, coeff, r, m, n, calls in pending:
-        vals = np.stack([np.asarray(v) for v in calls])
+        # dispatched now, read below: the jets of all orders run while the host prepares the
+        # next ones (JAX's asynchronous dispatch)
+        W = np.concatenate([W, np.repeat(W[-1:], size - npts, axis=0)])
+        pending.append((idx, coeff, r, m, n, _diagonals(cm, k)(Xp, Pp, W)))
+    for idx, coeff, r, m, n, vals in pending:
+        vals = np.asarray(vals)[:npts]
         res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
         for j, i in enumerate(idx):
             out[i] = res[:, j]
