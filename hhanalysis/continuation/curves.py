@@ -306,6 +306,13 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         return t / jnp.linalg.norm(t)
 
     @jax.jit
+    def chunk_end(U, u_last, p0):
+        """:math:`f_x` at the points ``U`` and the defining matrix at ``u_last`` (the next
+        chunk's borders): the hooks' one compiled call per chunk."""
+        J = jax.vmap(lambda u: cm.jac_x(u[:-2], curve_params(u, p0, free)))(U)
+        return J, hopf_or_fold_matrix(u_last, p0)
+
+    @jax.jit
     def onto_plane(u_guess, j, t_prev, args):
         """The curve point with ``u[-2 + j] = u_guess[-2 + j]`` (Newton from ``u_guess`` with
         the border row :math:`e_{-2+j}`) and its unit tangent oriented along ``t_prev``."""
@@ -412,7 +419,8 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     locate = jax.jit(jax.vmap(locate_one, in_axes=(0, 0, 0, None, 0, 0, 0)))
 
     return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                onto_plane=onto_plane, lyapunov=lyapunov, fold_a=fold_a, locate=locate)
+                chunk_end=chunk_end, onto_plane=onto_plane, lyapunov=lyapunov, fold_a=fold_a,
+                locate=locate)
 
 
 def _critical_vector(J, others):
@@ -471,10 +479,14 @@ def _pad(U):
 
 def _hopf_pair(L):
     """Per row: indices ``(i, j)`` of the critical pair (smallest |l_i + l_j|)."""
-    n = L.shape[-1]
-    i, j = np.triu_indices(n, 1)
+    i, j = _pairs(L.shape[-1])
     k = np.argmin(np.abs(L[..., i] + L[..., j]), axis=-1)
     return i[k], j[k]
+
+
+@functools.cache
+def _pairs(n: int):
+    return np.triu_indices(n, 1)
 
 
 def _rest(L, drop):
@@ -596,9 +608,10 @@ class _Hooks(driver.Hooks):
     chunk, the eigenvalues at its kept points), so that the curve's spectra are not computed
     twice."""
 
-    def __init__(self, kind, parts, bounds2, jacobians):
-        self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
+    def __init__(self, kind, parts, bounds2):
+        self.kind, self.parts, self.bounds2 = kind, parts, bounds2
         self.spectra = []
+        self.matrix_at = None  # (u, defining matrix at u) from the last chunk's call
 
     def end(self, points, args):
         lam2 = points.u[:, -1]
@@ -609,7 +622,9 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L = np.linalg.eigvals(self.jacobians(points.u[:cut]))
+            J, M = self.parts["chunk_end"](_pad(points.u[:cut]), points.u[-1], args[0])
+            self.matrix_at = (points.u[-1], M)
+            L = np.linalg.eigvals(np.asarray(J)[:cut])
             bt = np.nonzero(_pair_products(L) < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
@@ -618,7 +633,10 @@ class _Hooks(driver.Hooks):
         return cut, stop
 
     def adapt(self, u, t, args):
-        b, c = borders(self.parts["matrix"](u, args[0]))
+        at = self.matrix_at
+        M = (at[1] if at is not None and np.array_equal(at[0], np.asarray(u))
+             else self.parts["matrix"](u, args[0]))
+        b, c = borders(M)
         return u, t, (args[0], b, c)
 
 
@@ -665,7 +683,7 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     jacobians = functools.partial(_jacobians, cm, params, p0)
     start_spectrum = np.linalg.eigvals(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
-        hooks = _Hooks(kind, parts, box[1], jacobians)
+        hooks = _Hooks(kind, parts, box[1])
         raws.append(driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)),
                                args, settings, window=box[0], hooks=hooks, free=2,
                                chunk=_CHUNK, window2=box[1]))
