@@ -306,6 +306,13 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         return t / jnp.linalg.norm(t)
 
     @jax.jit
+    def start(u0, e, args):
+        """The start point corrected onto the curve (Newton with the border row the tangent
+        at ``u0``) and the unit tangent there, both with ``e @ t > 0``: one compiled call."""
+        u, ok = correct(u0, tangent(u0, e, args), args)
+        return u, ok, tangent(u, e, args)
+
+    @jax.jit
     def chunk_end(U, u_last, p0):
         """:math:`f_x` at the points ``U`` and the defining matrix at ``u_last`` (the next
         chunk's borders): the hooks' one compiled call per chunk."""
@@ -418,7 +425,7 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     # of these small systems, so one call is ~3x cheaper than one per test function)
     locate = jax.jit(jax.vmap(locate_one, in_axes=(0, 0, 0, None, 0, 0, 0)))
 
-    return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
+    return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent, start=start,
                 chunk_end=chunk_end, onto_plane=onto_plane, lyapunov=lyapunov, fold_a=fold_a,
                 locate=locate)
 
@@ -671,14 +678,11 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     parts = _compiled(cm, kind, free)
     b, c = borders(parts["matrix"](u0, p0))
     args = (p0, b, c)
-    e = np.eye(len(u0))[-1]  # tangents with a positive last component (the one compiled call)
-    t0 = np.asarray(parts["tangent"](u0, e, args))
-    u0c, ok = parts["correct"](u0, t0, args)
+    u0c, ok, t0 = parts["start"](u0, np.eye(len(u0))[-1], args)
     if not bool(ok):
         raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
                          f"start point (is it a {kind} point of equilibria?)")
-    u0 = np.asarray(u0c)
-    t0 = np.asarray(parts["tangent"](u0, e, args))
+    u0, t0 = np.asarray(u0c), np.asarray(t0)
     raws, chunk_spectra = [], []
     jacobians = functools.partial(_jacobians, cm, params, p0)
     start_spectrum = np.linalg.eigvals(jacobians(u0[None])) if kind == "hopf" else None
@@ -929,19 +933,20 @@ def _bautin(cm, params, p0, located) -> dict[int, BautinData]:
     r""":class:`BautinData` (``omega``, ``l2``) of the located GH points (the rows of ``located``
     that are zeros of :math:`\ell_1`), all in one batched normal-form computation."""
     free = [cm.param_index(q) for q in params]
-    rows, xs, ps, ws, qs = [], [], [], [], []
+    rows, xs, ps, ws, qs, Js = [], [], [], [], [], []
     for k, (u, _, fa, fb, fu, _) in enumerate(zip(*located)):
         if not _is_zero(fa, fb, fu):
             continue
         p = np.asarray(p0, float).copy()
         p[free] = u[-2:]
-        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(u[:-2], p)))
+        J = np.asarray(cm.jac_x(u[:-2], p))
+        ev, vecs = np.linalg.eig(J)
         w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
-        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w)
+        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w), Js.append(J)
         qs.append(vecs[:, np.argmin(np.abs(ev - 1j * w))])
     if not rows:
         return {}
-    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs)]
+    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs, jacobians=Js)]
     return {k: BautinData(w, b) for k, w, b in zip(rows, ws, l2)}
 
 

@@ -222,11 +222,14 @@ def _bordered_rows(A, b, c, rhs):
     return _solve(K, np.concatenate([rhs, np.zeros((N, 1))], 1))[:, :n]
 
 
-def second_lyapunovs(cm: CompiledModel, xs, ps, omegas, qs) -> list[tuple[float, float]]:
+def second_lyapunovs(cm: CompiledModel, xs, ps, omegas, qs,
+                     jacobians=None) -> list[tuple[float, float]]:
     """:func:`second_lyapunov` at several Hopf points at once (each stage's linear algebra
-    for all points in one array operation)."""
+    for all points in one array operation); ``jacobians``: :math:`f_x` at the points where the
+    caller has them already."""
     X, Ps = np.asarray(xs, float), np.asarray(ps, float)
-    A = np.stack([_jacobian(cm, x, p) for x, p in zip(X, Ps)]).astype(complex)
+    A = np.stack([_jacobian(cm, x, p) for x, p in zip(X, Ps)] if jacobians is None
+                 else jacobians).astype(complex)
     N, n = X.shape
     om = np.asarray(omegas, float)
     w3 = om[:, None, None] * np.eye(n)  # omega I per point
