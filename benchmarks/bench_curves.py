@@ -16,11 +16,19 @@ it. The last row is the whole
 ``two_parameter_diagram`` of the plane (I in [-10, 200], gK in [0, 60]) in a fresh process.
 
 ``--stages`` prints where the warm time goes instead: wall and CPU time per call of the curve,
-of its compiled chunks of PALC steps, of the hooks between them (the Bogdanov–Takens end test
-with the eigen-decompositions at every point, the border refresh) and of the post-processing
-(spectra, l1 at every point, detection and location, normal forms).
+of its compiled chunks of PALC steps, of the hooks between them (one compiled call for f_x at
+the chunk's points and the next borders' matrix, the eigenvalues for the Bogdanov–Takens end
+test, the border refresh) and of the post-processing (l1 at every point, detection and location
+of all test functions' zeros in one call, normal forms).
 
 Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold] [--stages]
+
+Measured on the shared 2-core machine (load average 4-8 from other jobs: single runs vary by
+2x, so compare medians of alternating rounds): before the 2026-11-30 changes warm/AUTO was
+0.58-0.63; after them ``--rounds 15 --no-cold`` gave 0.44-0.50 (857 points against AUTO's 893,
+the same BT, GH, GH and LP; ours 0.07-0.15 s, AUTO 0.14-0.34 s under that load). ``--stages``:
+whole curve ~49 ms CPU, PALC chunks ~21, hooks ~7, l2 at the two GH points ~6, location ~3,
+l1 at every point ~3.5.
 """
 
 from __future__ import annotations
@@ -119,12 +127,12 @@ def stages(rounds: int):
 
     spent = collections.defaultdict(lambda: [0.0, 0.0, 0])
     wrapped = [(engine.PALC, "run_chunk", "compiled chunks of PALC steps"),
-               (curves._Hooks, "end", "hooks: bound and BT end test, eigen-decompositions"),
+               (curves._Hooks, "end", "hooks: bound and BT end test, f_x, eigenvalues"),
                (curves._Hooks, "adapt", "hooks: border refresh"),
                (curves, "_trim", "end points moved onto the bounds"),
                (curves, "_build", "post-processing (all below)"),
                (curves, "_detect", "  detection, location, normal forms"),
-               (curves, "_locate", "    location (compiled, batched)"),
+               (curves, "_locate", "    location of all zeros (one compiled call)"),
                (normal_forms, "second_lyapunovs" if hasattr(normal_forms, "second_lyapunovs")
                 else "second_lyapunov", "    l2 at GH points"),
                (normal_forms, "bogdanov_takens", "    a, b at BT points")]

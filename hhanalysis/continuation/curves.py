@@ -34,10 +34,18 @@ test function found along the chord by the Illinois method (regula falsi that ha
 retained end's value when the same end is kept twice: superlinear, and the bracket shrinks
 from both sides), to a bracket of width :math:`10^{-13}(1 + \|u\|_\infty)`, every trial point
 corrected onto the curve by Newton (:math:`F(u) = 0`, :math:`d^T(u - u_{\rm trial}) = 0`).
-All brackets of one test function are located in one compiled, vmapped call (the test
+All brackets of all test functions are located in one compiled, vmapped call (the test
 functions themselves are traced: eigenvalues by ``jnp.linalg.eig``, so this runs on CPU). The
 normal-form coefficients at the located points come from
 :mod:`~hhanalysis.continuation.normal_forms`.
+
+**Cost** (the brainpy (I, gK) Hopf curve, 857 points, ``benchmarks/bench_curves.py --stages``):
+the compiled PALC chunks are ~45 % of a warm call; between chunks one compiled call gives
+:math:`f_x` at the chunk's points (their eigenvalues, LAPACK on the host, are the
+Bogdanov–Takens end test and the curve's spectra) and the matrix of the border refresh; after
+the runs, :math:`\ell_1` at every point is one compiled call (its critical eigenvector from the
+other eigenvalues, :func:`_critical_vector`), the location one call and :math:`\ell_2` at the
+GH points four.
 """
 
 from __future__ import annotations
