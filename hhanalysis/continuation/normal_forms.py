@@ -72,30 +72,20 @@ __all__ = ["form", "forms", "second_lyapunov", "second_lyapunovs", "bogdanov_tak
 
 
 @functools.cache
-def _diagonals(cm: CompiledModel, orders: tuple[int, ...]):
-    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` for each order ``k`` of ``orders``, at points
-    ``X`` ``(P, n)``, ``Ps`` for batches of real directions ``W_k`` ``(P, N_k, n)`` per point
-    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`): ``(X, Ps, *Ws) -> tuple``.
-    All orders and points in one call (one launch of one program per stage of a normal form):
-    the points are a ``lax.map`` over one point's vmapped jets; batching points in the vmap
-    (``x``, ``p`` per row) makes JAX trace the jets several times slower (~10 s more in a new
-    session)."""
+def _diagonals(cm: CompiledModel, k: int):
+    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` at points ``X`` ``(P, n)``, ``Ps`` for a batch
+    of real directions ``W`` ``(P, N, n)`` per point (Taylor mode: the ``k``-th coefficient of
+    :math:`f(x + tw)`). The points are a ``lax.map`` over one point's vmapped jet, all in one
+    call: batching points in the vmap (``x``, ``p`` per row) makes JAX trace the jets several
+    times slower (~10 s more in a new session), one call per point costs a launch each."""
 
-    def jet_k(k):
-        def one(x, p, w):
-            zeros = [jnp.zeros_like(w)] * (k - 1)
-            _, series = jet.jet(lambda y: cm.f(y, p), (x,), ((w, *zeros),))
-            return series[k - 1]
+    def one(x, p, w):
+        zeros = [jnp.zeros_like(w)] * (k - 1)
+        _, series = jet.jet(lambda y: cm.f(y, p), (x,), ((w, *zeros),))
+        return series[k - 1]
 
-        return jax.vmap(one, in_axes=(None, None, 0))
-
-    jets = [jet_k(k) for k in orders]
-
-    def at_point(a):
-        x, p, *ws = a
-        return tuple(f(x, p, w) for f, w in zip(jets, ws))
-
-    return float64(jax.jit(lambda X, Ps, *Ws: jax.lax.map(at_point, (X, Ps, *Ws))))
+    at_point = jax.vmap(one, in_axes=(None, None, 0))
+    return float64(jax.jit(lambda X, Ps, W: jax.lax.map(lambda a: at_point(*a), (X, Ps, W))))
 
 
 @functools.cache
@@ -146,15 +136,14 @@ def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
 
 def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
     """:func:`forms` at several points ``X`` ``(P, n)``, ``Ps``: each vector of ``requests`` is
-    ``(P, n)`` (one per point), each result ``(P, n)``; one call of the batched jets of all
-    orders at all points (padded to a power of two of them: few compiled shapes)."""
+    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order for all points
+    (padded to a power of two of them: few compiled shapes)."""
     out: list = [None] * len(requests)
     npts = X.shape[0]
     size = 1 << (npts - 1).bit_length()
     Xp, Pp = (np.concatenate([a, np.repeat(a[-1:], size - npts, axis=0)]) for a in (X, Ps))
-    pending, Ws = [], []
-    orders = tuple(sorted({len(r) for r in requests}))
-    for k in orders:
+    pending = []
+    for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
         vs = np.moveaxis(np.asarray([requests[i] for i in idx], complex), 2, 0)  # (P, r, k, n)
         W, coeff = _directions(vs.reshape((-1,) + vs.shape[2:]))
@@ -162,9 +151,11 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
         r = len(idx)
         rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
         W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
-        Ws.append(np.concatenate([W, np.repeat(W[-1:], size - npts, axis=0)]))
-        pending.append((idx, coeff, r, m, n))
-    for (idx, coeff, r, m, n), vals in zip(pending, _diagonals(cm, orders)(Xp, Pp, *Ws)):
+        # dispatched now, read below: the jets of all orders run while the host prepares the
+        # next ones (JAX's asynchronous dispatch)
+        W = np.concatenate([W, np.repeat(W[-1:], size - npts, axis=0)])
+        pending.append((idx, coeff, r, m, n, _diagonals(cm, k)(Xp, Pp, W)))
+    for idx, coeff, r, m, n, vals in pending:
         vals = np.asarray(vals)[:npts]
         res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
         for j, i in enumerate(idx):
