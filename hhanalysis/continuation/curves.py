@@ -45,7 +45,7 @@ the compiled PALC chunks are ~45 % of a warm call; between chunks one compiled c
 Bogdanov–Takens end test and the curve's spectra) and the matrix of the border refresh; after
 the runs, :math:`\ell_1` at every point is one compiled call (its critical eigenvector from the
 other eigenvalues, :func:`_critical_vector`), the location one call and :math:`\ell_2` at the
-GH points four.
+GH points one call per order and stage (all points in it).
 """
 
 from __future__ import annotations
