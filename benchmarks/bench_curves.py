@@ -24,11 +24,14 @@ of all test functions' zeros in one call, normal forms).
 Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold] [--stages]
 
 Measured on the shared 2-core machine (load average 4-8 from other jobs: single runs vary by
-2x, so compare medians of alternating rounds): before the 2026-11-30 changes warm/AUTO was
-0.58-0.63; after them ``--rounds 15 --no-cold`` gave 0.44-0.50 (857 points against AUTO's 893,
-the same BT, GH, GH and LP; ours 0.07-0.15 s, AUTO 0.14-0.34 s under that load). ``--stages``:
-whole curve ~49 ms CPU, PALC chunks ~21, hooks ~7, l2 at the two GH points ~6, location ~3,
-l1 at every point ~3.5.
+2x, so compare medians of alternating rounds, and the tree before the change in the same
+window). 2026-11-30, ``--rounds 15 --no-cold``, four windows, this tree / the one before:
+warm/AUTO 0.41 / 0.64, 0.39 / 0.66, 0.55 / 0.60, 0.47 / 0.54 (857 points against AUTO's 893, the
+same BT, GH, GH and LP); the ratio is highest when the machine is quiet (AUTO's process start
+and file I/O shrink most then: ours ~0.05-0.06 s, AUTO ~0.09-0.11 s). ``--stages``, same
+window: whole curve 61 / 86 ms CPU (76 / 126 wall); PALC chunks 28 / 35; hooks 8 / 14; end
+point on the bound 0.7 / 3.1; location 4.3 (one call) / 9.6 (four); l2 at the two GH points
+7.6 / 10.7; a, b at BT 0.9 / 1.7; l1 at every point ~3.5.
 """
 
 from __future__ import annotations
