@@ -16,11 +16,22 @@ it. The last row is the whole
 ``two_parameter_diagram`` of the plane (I in [-10, 200], gK in [0, 60]) in a fresh process.
 
 ``--stages`` prints where the warm time goes instead: wall and CPU time per call of the curve,
-of its compiled chunks of PALC steps, of the hooks between them (the Bogdanov–Takens end test
-with the eigen-decompositions at every point, the border refresh) and of the post-processing
-(spectra, l1 at every point, detection and location, normal forms).
+of its compiled chunks of PALC steps, of the hooks between them (one compiled call for f_x at
+the chunk's points and the next borders' matrix, the eigenvalues for the Bogdanov–Takens end
+test, the border refresh) and of the post-processing (l1 at every point, detection and location
+of all test functions' zeros in one call, normal forms).
 
 Run: .venv/bin/python benchmarks/bench_curves.py [--rounds 9] [--no-cold] [--stages]
+
+Measured on the shared 2-core machine (load average 4-8 from other jobs: single runs vary by
+2x, so compare medians of alternating rounds, and the tree before the change in the same
+window). 2026-11-30, ``--rounds 15 --no-cold``, four windows, this tree / the one before:
+warm/AUTO 0.41 / 0.64, 0.39 / 0.66, 0.55 / 0.60, 0.47 / 0.54 (857 points against AUTO's 893, the
+same BT, GH, GH and LP); the ratio is highest when the machine is quiet (AUTO's process start
+and file I/O shrink most then: ours ~0.05-0.06 s, AUTO ~0.09-0.11 s). ``--stages``, same
+window: whole curve 61 / 86 ms CPU (76 / 126 wall); PALC chunks 28 / 35; hooks 8 / 14; end
+point on the bound 0.7 / 3.1; location 4.3 (one call) / 9.6 (four); l2 at the two GH points
+7.6 / 10.7; a, b at BT 0.9 / 1.7; l1 at every point ~3.5.
 """
 
 from __future__ import annotations
@@ -119,12 +130,12 @@ def stages(rounds: int):
 
     spent = collections.defaultdict(lambda: [0.0, 0.0, 0])
     wrapped = [(engine.PALC, "run_chunk", "compiled chunks of PALC steps"),
-               (curves._Hooks, "end", "hooks: bound and BT end test, eigen-decompositions"),
+               (curves._Hooks, "end", "hooks: bound and BT end test, f_x, eigenvalues"),
                (curves._Hooks, "adapt", "hooks: border refresh"),
                (curves, "_trim", "end points moved onto the bounds"),
                (curves, "_build", "post-processing (all below)"),
                (curves, "_detect", "  detection, location, normal forms"),
-               (curves, "_locate", "    location (compiled, batched)"),
+               (curves, "_locate", "    location of all zeros (one compiled call)"),
                (normal_forms, "second_lyapunovs" if hasattr(normal_forms, "second_lyapunovs")
                 else "second_lyapunov", "    l2 at GH points"),
                (normal_forms, "bogdanov_takens", "    a, b at BT points")]

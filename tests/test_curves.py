@@ -123,6 +123,25 @@ def test_bialternate_adjoint_and_pair_product(x64):
             assert abs(float(pair_product(J, null)) - kappa) < 1e-9
 
 
+def test_critical_vector_is_the_eigenvector(x64):
+    """The eigenvector from the other eigenvalues (spectral projector) spans the eigenspace that
+    numpy's eig gives, for a pair +-i omega among real eigenvalues of a random similarity."""
+    from hhanalysis.continuation.curves import _critical_vector
+
+    rng = np.random.default_rng(3)
+    for n, omega in ((3, 0.4), (4, 1.3), (6, 2.1)):
+        Q = rng.normal(size=(n, n))
+        B = np.diag(-rng.uniform(0.2, 5.0, n))
+        B[:2, :2] = [[-0.1, omega], [-omega, -0.1]]
+        J = Q @ B @ np.linalg.inv(Q)
+        lam, vecs = np.linalg.eig(J)
+        k = np.argmin(np.abs(lam - (-0.1 + 1j * omega)))
+        q = np.asarray(_critical_vector(jnp.asarray(J), jnp.asarray(np.delete(lam, k))))
+        ref_q = vecs[:, k]
+        # the same complex line: |<ref, q>| = |ref| |q|
+        assert abs(abs(np.vdot(ref_q, q)) / (np.linalg.norm(ref_q) * np.linalg.norm(q)) - 1) < 1e-12
+
+
 @pytest.mark.parametrize("kind", ["hopf", "fold"])
 def test_curve_jacobian_against_finite_differences(brainpy, kind, x64):
     """The assembled Jacobian of the minimally augmented systems (g_u = -w^T M_u v) against

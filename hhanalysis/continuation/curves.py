@@ -34,10 +34,18 @@ test function found along the chord by the Illinois method (regula falsi that ha
 retained end's value when the same end is kept twice: superlinear, and the bracket shrinks
 from both sides), to a bracket of width :math:`10^{-13}(1 + \|u\|_\infty)`, every trial point
 corrected onto the curve by Newton (:math:`F(u) = 0`, :math:`d^T(u - u_{\rm trial}) = 0`).
-All brackets of one test function are located in one compiled, vmapped call (the test
+All brackets of all test functions are located in one compiled, vmapped call (the test
 functions themselves are traced: eigenvalues by ``jnp.linalg.eig``, so this runs on CPU). The
 normal-form coefficients at the located points come from
 :mod:`~hhanalysis.continuation.normal_forms`.
+
+**Cost** (the brainpy (I, gK) Hopf curve, 857 points, ``benchmarks/bench_curves.py --stages``):
+the compiled PALC chunks are ~45 % of a warm call; between chunks one compiled call gives
+:math:`f_x` at the chunk's points (their eigenvalues, LAPACK on the host, are the
+Bogdanov–Takens end test and the curve's spectra) and the matrix of the border refresh; after
+the runs, :math:`\ell_1` at every point is one compiled call (its critical eigenvector from the
+other eigenvalues, :func:`_critical_vector`), the location one call and :math:`\ell_2` at the
+GH points one call per order and stage (all points in it).
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ from ..models import ODEModel
 from ..precision import float64
 from . import driver
 from . import normal_forms as nf
-from .engine import ContinuationSettings, initial_tangent
+from .engine import ContinuationSettings
 from .problems.fold import fold_coefficient
 from .problems.fold_curve import curve_params, fold_curve_problem, fold_matrix
 from .problems.hopf import first_lyapunov
@@ -306,9 +314,36 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         return t / jnp.linalg.norm(t)
 
     @jax.jit
-    def lyapunov(U, p0, omega, Q):
-        return jax.vmap(lambda u, w, q: first_lyapunov(
-            cm, u[:-2], curve_params(u, p0, free), w, q))(U, omega, Q)
+    def start(u0, e, args):
+        """The start point corrected onto the curve (Newton with the border row the tangent
+        at ``u0``) and the unit tangent there, both with ``e @ t > 0``: one compiled call."""
+        u, ok = correct(u0, tangent(u0, e, args), args)
+        return u, ok, tangent(u, e, args)
+
+    @jax.jit
+    def chunk_end(U, u_last, p0):
+        """:math:`f_x` at the points ``U`` and the defining matrix at ``u_last`` (the next
+        chunk's borders): the hooks' one compiled call per chunk."""
+        J = jax.vmap(lambda u: cm.jac_x(u[:-2], curve_params(u, p0, free)))(U)
+        return J, hopf_or_fold_matrix(u_last, p0)
+
+    @jax.jit
+    def onto_plane(u_guess, j, t_prev, args):
+        """The curve point with ``u[-2 + j] = u_guess[-2 + j]`` (Newton from ``u_guess`` with
+        the border row :math:`e_{-2+j}`) and its unit tangent oriented along ``t_prev``."""
+        d = jnp.zeros(u_guess.shape[0]).at[u_guess.shape[0] - 2 + j].set(1.0)
+        u, ok = correct(u_guess, d, args)
+        return u, ok, tangent(u, t_prev, args)
+
+    @jax.jit
+    def lyapunov(U, p0, omega, others):
+        r""":math:`\ell_1` at the curve points ``U`` with frequencies ``omega``; the critical
+        eigenvector from the other eigenvalues ``others`` (:func:`_critical_vector`)."""
+        def one(u, w, mu):
+            x, p = u[:-2], curve_params(u, p0, free)
+            return first_lyapunov(cm, x, p, w, _critical_vector(cm.jac_x(x, p), mu))
+
+        return jax.vmap(one)(U, omega, others)
 
     @jax.jit
     def fold_a(U, p0, V):
@@ -393,10 +428,28 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
 
     hopf_or_fold_matrix = functools.partial(hopf_matrix if kind == "hopf" else fold_matrix, cm,
                                             free)
-    locate = jax.jit(jax.vmap(locate_one, in_axes=(None, 0, 0, None, 0, 0, 0)))
+    # the test index is per bracket: brackets of all test functions in one call (every
+    # iteration then evaluates all test functions and selects; op count, not flops, is the cost
+    # of these small systems, so one call is ~3x cheaper than one per test function)
+    locate = jax.jit(jax.vmap(locate_one, in_axes=(0, 0, 0, None, 0, 0, 0)))
 
-    return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent,
-                lyapunov=lyapunov, fold_a=fold_a, locate=locate)
+    return dict(problem=problem, matrix=matrix, correct=correct, tangent=tangent, start=start,
+                chunk_end=chunk_end, onto_plane=onto_plane, lyapunov=lyapunov, fold_a=fold_a,
+                locate=locate)
+
+
+def _critical_vector(J, others):
+    r"""The eigenvector of ``J`` for its eigenvalue :math:`\lambda` not in ``others`` (the
+    other eigenvalues, :math:`n - 1` of them): a column of largest norm of the spectral
+    projector's multiple :math:`\prod_{\mu \in \text{others}} (J - \mu I)`, which maps
+    every vector into :math:`\ker(J - \lambda I)` (Cayley–Hamilton); no eigenvectors
+    needed."""
+    n = J.shape[0]
+    eye = jnp.eye(n)
+    P = J - others[0] * eye
+    for k in range(1, others.shape[0]):  # products as sums of elementwise ones: a fused loop
+        P = jnp.sum((J - others[k] * eye)[:, :, None] * P[None, :, :], axis=1)
+    return P[:, jnp.argmax(jnp.sum(jnp.abs(P) ** 2, axis=0))]
 
 
 def _borders(M):
@@ -441,10 +494,14 @@ def _pad(U):
 
 def _hopf_pair(L):
     """Per row: indices ``(i, j)`` of the critical pair (smallest |l_i + l_j|)."""
-    n = L.shape[-1]
-    i, j = np.triu_indices(n, 1)
+    i, j = _pairs(L.shape[-1])
     k = np.argmin(np.abs(L[..., i] + L[..., j]), axis=-1)
     return i[k], j[k]
+
+
+@functools.cache
+def _pairs(n: int):
+    return np.triu_indices(n, 1)
 
 
 def _rest(L, drop):
@@ -464,6 +521,14 @@ def _pair_sums(M):
         return np.ones(M.shape[0])
     i, j = np.triu_indices(m, 1)
     return np.prod(M[:, i] + M[:, j], axis=-1).real
+
+
+def _pair_products(L) -> np.ndarray:
+    r"""Per row of ``L``: :math:`\kappa = \lambda_i\lambda_j` of the critical pair (the Hopf
+    curve's Bogdanov–Takens test, ``_tests('hopf', L)['bt']``)."""
+    i, j = _hopf_pair(L)
+    rows = np.arange(L.shape[0])
+    return (L[rows, i] * L[rows, j]).real
 
 
 def _tests(kind: str, L) -> dict[str, np.ndarray]:
@@ -554,13 +619,14 @@ def _check_bounds(bounds, params) -> list[tuple[float, float]]:
 class _Hooks(driver.Hooks):
     """Between chunks: stop past the bounds of the second parameter, stop a Hopf curve past a
     Bogdanov–Takens point (it goes on as a neutral-saddle curve), refresh the borders. The
-    eigen-decompositions of :math:`f_x` that the Bogdanov–Takens test needs are kept
-    (``spectra``: per chunk, eigenvalues and eigenvectors of its kept points), so that the
-    curve's spectra are not computed twice."""
+    eigenvalues of :math:`f_x` that the Bogdanov–Takens test needs are kept (``spectra``: per
+    chunk, the eigenvalues at its kept points), so that the curve's spectra are not computed
+    twice."""
 
-    def __init__(self, kind, parts, bounds2, jacobians):
-        self.kind, self.parts, self.bounds2, self.jacobians = kind, parts, bounds2, jacobians
+    def __init__(self, kind, parts, bounds2):
+        self.kind, self.parts, self.bounds2 = kind, parts, bounds2
         self.spectra = []
+        self.matrix_at = None  # (u, defining matrix at u) from the last chunk's call
 
     def end(self, points, args):
         lam2 = points.u[:, -1]
@@ -571,16 +637,21 @@ class _Hooks(driver.Hooks):
             edge = self.bounds2[0] if lam2[out[0]] < self.bounds2[0] else self.bounds2[1]
             stop = Stop(Status.REACHED_BOUND, float(edge))
         if self.kind == "hopf":
-            L, vectors = np.linalg.eig(self.jacobians(points.u[:cut]))
-            bt = np.nonzero(_tests("hopf", L)["bt"] < 0)[0]
+            J, M = self.parts["chunk_end"](_pad(points.u[:cut]), points.u[-1], args[0])
+            self.matrix_at = (points.u[-1], M)
+            L = np.linalg.eigvals(np.asarray(J)[:cut])
+            bt = np.nonzero(_pair_products(L) < 0)[0]
             if bt.size:
                 cut = int(bt[0]) + 1
                 stop = Stop(Status.REACHED_CODIM2, float(points.u[bt[0], -2]))
-            self.spectra.append((L[:cut], vectors[:cut]))
+            self.spectra.append(L[:cut])
         return cut, stop
 
     def adapt(self, u, t, args):
-        b, c = borders(self.parts["matrix"](u, args[0]))
+        at = self.matrix_at
+        M = (at[1] if at is not None and np.array_equal(at[0], np.asarray(u))
+             else self.parts["matrix"](u, args[0]))
+        b, c = borders(M)
         return u, t, (args[0], b, c)
 
 
@@ -615,18 +686,16 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
     parts = _compiled(cm, kind, free)
     b, c = borders(parts["matrix"](u0, p0))
     args = (p0, b, c)
-    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
-    u0c, ok = parts["correct"](u0, t0, args)
+    u0c, ok, t0 = parts["start"](u0, np.eye(len(u0))[-1], args)
     if not bool(ok):
         raise ValueError(f"start: Newton on the {kind} curve system did not converge from the "
                          f"start point (is it a {kind} point of equilibria?)")
-    u0 = np.asarray(u0c)
-    t0 = initial_tangent(parts["problem"], u0, args, 1.0)
+    u0, t0 = np.asarray(u0c), np.asarray(t0)
     raws, chunk_spectra = [], []
     jacobians = functools.partial(_jacobians, cm, params, p0)
-    start_spectrum = np.linalg.eig(jacobians(u0[None])) if kind == "hopf" else None
+    start_spectrum = np.linalg.eigvals(jacobians(u0[None])) if kind == "hopf" else None
     for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
-        hooks = _Hooks(kind, parts, box[1], jacobians)
+        hooks = _Hooks(kind, parts, box[1])
         raws.append(driver.run(parts["problem"], driver.Points.one(u0, sign * t0, np.zeros(0)),
                                args, settings, window=box[0], hooks=hooks, free=2,
                                chunk=_CHUNK, window2=box[1]))
@@ -639,8 +708,8 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         U = np.concatenate([Ub[::-1], Uf[1:]])
         T = np.concatenate([-Tb[::-1], Tf[1:]])
         stops, names, start_index = (stop_b, stop_f), (name_b, name_f), len(Ub) - 1
-        eig = None if None in spectra else tuple(
-            np.concatenate([b[::-1], f[1:]]) for b, f in zip(*spectra))
+        eig = (None if any(s is None for s in spectra)
+               else np.concatenate([spectra[0][::-1], spectra[1][1:]]))
     else:
         U, T, stop, name = runs[0]
         eig = spectra[0]
@@ -648,28 +717,30 @@ def _continue(kind, model, start, params, bounds, settings, user_points, directi
         stops, names, start_index = (first, stop), (params[0], name), 0
         if direction < 0:
             U, T = U[::-1], -T[::-1]
-            eig = None if eig is None else tuple(a[::-1] for a in eig)
+            eig = None if eig is None else eig[::-1]
             stops, names, start_index = stops[::-1], names[::-1], len(U) - 1
     return _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index,
                   user, settings, throw, eig)
 
 
 def _run_spectra(start, chunks, u_raw, U, jacobians):
-    """``(L, vectors)`` of :math:`f_x` at the points ``U`` of one run, from the start point's
-    and the chunks' eigen-decompositions (the last row again where :func:`_trim` moved the
-    point onto a bound); None where the chunks did not keep them (fold curves)."""
-    if not chunks or sum(len(c[0]) for c in chunks) + 1 != len(U):
+    """The eigenvalues of :math:`f_x` at the points ``U`` of one run, from the start point's
+    and the chunks' (the last row again where :func:`_trim` moved the point onto a bound); None
+    where the chunks did not keep them (fold curves)."""
+    if not chunks or sum(len(c) for c in chunks) + 1 != len(U):
         return None
-    L, vectors = (np.concatenate([start[i]] + [c[i] for c in chunks]) for i in (0, 1))
+    L = np.concatenate([start] + chunks)
     if not np.array_equal(U[-1], u_raw[-1]):
-        L[-1], vectors[-1] = (a[0] for a in np.linalg.eig(jacobians(U[-1:])))
-    return L, vectors
+        L[-1] = np.linalg.eigvals(jacobians(U[-1:]))[0]
+    return L
 
 
 def _trim(parts, raws, box, params):
-    """The points of each run, the last one moved onto the bound it passed (all runs' in one
-    located call); returns per run ``(U, T, stop, name of the parameter the stop refers
-    to)``."""
+    r"""The points of each run, the last one moved onto the bound it passed; returns per run
+    ``(U, T, stop, name of the parameter the stop refers to)``. The point on the bound
+    :math:`\lambda_j = e` solves :math:`F(u) = 0,\ u_{\lambda_j} = e` by Newton from the chord
+    between the last two points (one compiled call; where Newton fails, the zero of
+    :math:`\lambda_j - e` along the chord is located as any test function's)."""
     out, moves = [], []
     for r, raw in enumerate(raws):
         U, T, stop = np.asarray(raw.u), np.asarray(raw.tangent), raw.stop
@@ -681,19 +752,23 @@ def _trim(parts, raws, box, params):
             stop = dataclasses.replace(stop, param=float(edge))
             moves.append((r, j, edge))
         out.append([U, T, stop, name])
-    if moves:
-        UA = np.stack([out[r][0][-2] for r, _, _ in moves])
-        UB = np.stack([out[r][0][-1] for r, _, _ in moves])
-        located = _locate(parts, raws[0].args[-1][0], "uz", UA, UB, [j for _, j, _ in moves],
-                          [edge for _, _, edge in moves], np.zeros((len(moves), UA.shape[1] - 2)))
-        for (r, j, edge), u, ok in zip(moves, located[0], located[1]):
-            if ok:
-                u = np.array(u)
-                u[-2 + j] = edge  # its defining equation, exactly (the solve leaves ~1e-15)
-                U, T = out[r][0], out[r][1]
-                t = np.asarray(parts["tangent"](u, T[-1], raws[r].args[-1]))
-                out[r][0] = np.concatenate([U[:-1], u[None]])
-                out[r][1] = np.concatenate([T[:-1], t[None]])
+    for r, j, edge in moves:
+        U, T = out[r][0], out[r][1]
+        ua, ub = U[-2], U[-1]
+        guess = ua + (edge - ua[-2 + j]) / (ub[-2 + j] - ua[-2 + j]) * (ub - ua)
+        guess[-2 + j] = edge
+        u, ok, t = parts["onto_plane"](guess, np.asarray(j), T[-1], raws[r].args[-1])
+        if not bool(ok):
+            located = _locate(parts, raws[r].args[-1][0], ["uz"], ua[None], ub[None], [j], [edge],
+                              np.zeros((1, U.shape[1] - 2)))
+            if not located[1][0]:
+                continue
+            u = located[0][0]
+            t = parts["tangent"](u, T[-1], raws[r].args[-1])
+        u = np.array(u)
+        u[-2 + j] = edge  # its defining equation, exactly (the solve leaves ~1e-15)
+        out[r][0] = np.concatenate([U[:-1], u[None]])
+        out[r][1] = np.concatenate([T[:-1], np.asarray(t)[None]])
     return [tuple(o) for o in out]
 
 
@@ -716,13 +791,13 @@ def _check_user_points(user_points, params) -> list[tuple[int, float]]:
 
 def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_index, user,
            settings, throw, eig=None):
-    """The curve from its points; ``eig``: the eigen-decompositions of :math:`f_x` at them
-    where the continuation computed them already."""
+    """The curve from its points; ``eig``: the eigenvalues of :math:`f_x` at them where the
+    continuation computed them already."""
     U = np.array(U)
     p0j = args[0]
     n = model.n_states
     J = _jacobians(cm, params, p0, U) if eig is None or kind == "fold" else None
-    L, vectors = np.linalg.eig(J) if eig is None else (np.array(a) for a in eig)
+    L = np.linalg.eigvals(J) if eig is None else np.array(eig)
     tests = _tests(kind, L)
     omega = np.full(len(U), np.nan)
     l1 = np.full(len(U), np.nan)
@@ -730,9 +805,8 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     if kind == "hopf":
         kappa = tests["bt"]
         omega = np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan)
-        Q = _hopf_vectors(L, vectors, omega)
         vals = np.asarray(parts["lyapunov"](_pad(U), p0j, _pad(np.nan_to_num(omega, nan=1.0)),
-                                            _pad(Q)))[:len(U)]
+                                            _pad(_other_eigenvalues(L, omega))))[:len(U)]
         l1 = np.where(kappa > 0, vals, np.nan)
         tests["gh"] = l1
     else:
@@ -766,13 +840,11 @@ def _build(kind, model, cm, parts, params, p0, U, T, args, stops, names, start_i
     return curve
 
 
-def _hopf_vectors(L, vectors, omega):
-    r"""Critical eigenvectors (for :math:`+i\omega`) at every point, from the eigen-decomposition
-    ``L, vectors`` of :math:`f_x` (a unit vector where there is no pair)."""
-    rows = np.arange(len(L))
+def _other_eigenvalues(L, omega):
+    r"""Per row of ``L``, the eigenvalues other than the one nearest :math:`+i\omega` (the
+    critical one; any one where there is no pair), ``(M, n - 1)``."""
     k = np.argmin(np.abs(L - 1j * np.nan_to_num(omega)[:, None]), axis=1)
-    return np.where(np.isfinite(omega)[:, None], vectors[rows, :, k],
-                    np.eye(L.shape[1])[0].astype(complex))
+    return _rest(L, [k])
 
 
 def _fold_vectors(J):
@@ -787,16 +859,14 @@ def _fold_vectors(J):
 def _jacobians(cm, params, p0, U):
     """:math:`f_x` at the curve points ``U`` (one jitted vmap; rows padded to a power of two so
     that curves of any length share a few compiled shapes)."""
-    free = [cm.param_index(p) for p in params]
-    Up = _pad(np.atleast_2d(U))
-    P = np.repeat(np.asarray(p0)[None], len(Up), axis=0)
-    P[:, free] = Up[:, -2:]
-    return np.asarray(_vjac(cm)(Up[:, :-2], P))[:len(U)]
+    free = (cm.param_index(params[0]), cm.param_index(params[1]))
+    return np.asarray(_vjac(cm, free)(_pad(np.atleast_2d(U)), np.asarray(p0, float)))[:len(U)]
 
 
 @functools.cache
-def _vjac(cm):
-    return jax.jit(jax.vmap(cm.jac_x))
+def _vjac(cm, free):
+    return jax.jit(jax.vmap(lambda u, p0: cm.jac_x(u[:-2], curve_params(u, p0, free)),
+                            in_axes=(0, None)))
 
 
 _NAMES = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
@@ -804,8 +874,8 @@ _NAMES = {"bt": "Bogdanov-Takens", "gh": "generalised Hopf", "zh": "zero-Hopf",
 
 
 def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
-    """Every sign change of every test function between consecutive points, located in one
-    compiled, batched call per test function, then classified (normal forms at the points)."""
+    """Every sign change of every test function between consecutive points, all located in one
+    compiled, batched call, then classified (normal forms at the points)."""
     brackets = []
     for name, psi_vals in tests.items():
         with np.errstate(invalid="ignore"):
@@ -814,20 +884,24 @@ def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
             change = change[np.isfinite(psi_vals[change]) & np.isfinite(psi_vals[change + 1])]
         brackets += [(name, int(i)) for i in change]
     found = []
-    for test in dict.fromkeys(name[:2] for name, _ in brackets):
-        group = [(name, i) for name, i in brackets if name[:2] == test]
-        rows = np.array([i for _, i in group])
-        j, value = np.zeros(len(group), int), np.zeros(len(group))
-        for k, (name, _) in enumerate(group):
-            if test == "lp":
+    if brackets:
+        tests = [name[:2] for name, _ in brackets]
+        rows = np.array([i for _, i in brackets])
+        j, value = np.zeros(len(brackets), int), np.zeros(len(brackets))
+        for k, (name, _) in enumerate(brackets):
+            if name[:2] == "lp":
                 j[k] = int(name[2:])
-            elif test == "uz":
+            elif name[:2] == "uz":
                 j[k], value[k] = user[int(name[2:])]
-        v_ref = (np.linalg.svd(_jacobians(cm, params, p0, U[rows]))[2][:, -1, :]
-                 if test == "cp" else np.zeros((len(group), model.n_states)))
-        located = _locate(parts, args[0], test, U[rows], U[rows + 1], j, value, v_ref)
-        l2 = _bautin(cm, params, p0, located) if test == "gh" else {}
-        for k, ((name, i), r) in enumerate(zip(group, zip(*located))):
+        v_ref = np.zeros((len(brackets), model.n_states))
+        cp = np.array([t == "cp" for t in tests])
+        if cp.any():
+            v_ref[cp] = np.linalg.svd(_jacobians(cm, params, p0, U[rows[cp]]))[2][:, -1, :]
+        located = _locate(parts, args[0], tests, U[rows], U[rows + 1], j, value, v_ref)
+        gh = [k for k, t in enumerate(tests) if t == "gh"]
+        l2 = _bautin(cm, params, p0, [a[gh] for a in located]) if gh else {}
+        l2 = {gh[k]: b for k, b in l2.items()}
+        for k, ((name, i), r) in enumerate(zip(brackets, zip(*located))):
             sp_ = _special(kind, name, model, cm, params, p0, U, i, *r, bautin=l2.get(k))
             if sp_ is not None:
                 found.append(sp_)
@@ -839,9 +913,9 @@ def _detect(kind, model, cm, parts, params, p0, U, args, tests, user, L):
     return found
 
 
-def _locate(parts, p0, test, UA, UB, j, value, v_ref):
-    r"""The zeros of the test function ``test`` (a key of :data:`_TEST_INDEX`) between the curve
-    points ``UA[k]`` and ``UB[k]``, all brackets in one compiled call: Illinois on the chord
+def _locate(parts, p0, tests, UA, UB, j, value, v_ref):
+    r"""The zeros of the test functions ``tests[k]`` (keys of :data:`_TEST_INDEX`) between the
+    curve points ``UA[k]`` and ``UB[k]``, all brackets in one compiled call: Illinois on the chord
     coordinate, each trial corrected onto the curve (``j``, ``value``: the parameter and value
     of ``'lp'`` / ``'uz'`` tests; ``v_ref``: the null vector that orients ``'cp'``). Returns
     per bracket ``(u, converged, psi(UA), psi(UB), psi(u), bracket width)`` as NumPy arrays.
@@ -853,8 +927,8 @@ def _locate(parts, p0, test, UA, UB, j, value, v_ref):
         a = np.asarray(a)
         return np.concatenate([a, np.repeat(a[-1:], size - k, axis=0)])
 
-    out = parts["locate"](_TEST_INDEX[test], pad(UA), pad(UB), np.asarray(p0), pad(j),
-                          pad(np.asarray(value, float)), pad(np.asarray(v_ref, float)))
+    out = parts["locate"](pad([_TEST_INDEX[t] for t in tests]), pad(UA), pad(UB), np.asarray(p0),
+                          pad(j), pad(np.asarray(value, float)), pad(np.asarray(v_ref, float)))
     return [np.asarray(o)[:k] for o in out]
 
 
@@ -867,19 +941,20 @@ def _bautin(cm, params, p0, located) -> dict[int, BautinData]:
     r""":class:`BautinData` (``omega``, ``l2``) of the located GH points (the rows of ``located``
     that are zeros of :math:`\ell_1`), all in one batched normal-form computation."""
     free = [cm.param_index(q) for q in params]
-    rows, xs, ps, ws, qs = [], [], [], [], []
+    rows, xs, ps, ws, qs, Js = [], [], [], [], [], []
     for k, (u, _, fa, fb, fu, _) in enumerate(zip(*located)):
         if not _is_zero(fa, fb, fu):
             continue
         p = np.asarray(p0, float).copy()
         p[free] = u[-2:]
-        ev, vecs = np.linalg.eig(np.asarray(cm.jac_x(u[:-2], p)))
+        J = np.asarray(cm.jac_x(u[:-2], p))
+        ev, vecs = np.linalg.eig(J)
         w = math.sqrt(abs(_tests("hopf", ev[None])["bt"][0]))
-        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w)
+        rows.append(k), xs.append(u[:-2]), ps.append(p), ws.append(w), Js.append(J)
         qs.append(vecs[:, np.argmin(np.abs(ev - 1j * w))])
     if not rows:
         return {}
-    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs)]
+    l2 = [b for _, b in nf.second_lyapunovs(cm, xs, ps, ws, qs, jacobians=Js)]
     return {k: BautinData(w, b) for k, w, b in zip(rows, ws, l2)}
 
 

@@ -73,17 +73,19 @@ __all__ = ["form", "forms", "second_lyapunov", "second_lyapunovs", "bogdanov_tak
 
 @functools.cache
 def _diagonals(cm: CompiledModel, k: int):
-    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` for a batch of real directions ``W`` ``(N, n)``
-    (Taylor mode: the ``k``-th coefficient of :math:`f(x + tw)`). One point per call: batching
-    points too (``x``, ``p`` per row) makes JAX trace the jets several times slower (~10 s more
-    in a new session)."""
+    r"""Jitted :math:`D^k f(x, p)[w, \dots, w]` at points ``X`` ``(P, n)``, ``Ps`` for a batch
+    of real directions ``W`` ``(P, N, n)`` per point (Taylor mode: the ``k``-th coefficient of
+    :math:`f(x + tw)`). The points are a ``lax.map`` over one point's vmapped jet, all in one
+    call: batching points in the vmap (``x``, ``p`` per row) makes JAX trace the jets several
+    times slower (~10 s more in a new session), one call per point costs a launch each."""
 
     def one(x, p, w):
         zeros = [jnp.zeros_like(w)] * (k - 1)
         _, series = jet.jet(lambda y: cm.f(y, p), (x,), ((w, *zeros),))
         return series[k - 1]
 
-    return float64(jax.jit(jax.vmap(one, in_axes=(None, None, 0))))
+    at_point = jax.vmap(one, in_axes=(None, None, 0))
+    return float64(jax.jit(lambda X, Ps, W: jax.lax.map(lambda a: at_point(*a), (X, Ps, W))))
 
 
 @functools.cache
@@ -134,9 +136,13 @@ def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
 
 def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
     """:func:`forms` at several points ``X`` ``(P, n)``, ``Ps``: each vector of ``requests`` is
-    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order and point."""
+    ``(P, n)`` (one per point), each result ``(P, n)``; one batched jet per order for all points
+    (padded to a power of two of them: few compiled shapes)."""
     out: list = [None] * len(requests)
     npts = X.shape[0]
+    size = 1 << (npts - 1).bit_length()
+    Xp, Pp = (np.concatenate([a, np.repeat(a[-1:], size - npts, axis=0)]) for a in (X, Ps))
+    pending = []
     for k in sorted({len(r) for r in requests}):
         idx = [i for i, r in enumerate(requests) if len(r) == k]
         vs = np.moveaxis(np.asarray([requests[i] for i in idx], complex), 2, 0)  # (P, r, k, n)
@@ -145,7 +151,12 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
         r = len(idx)
         rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
         W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
-        vals = np.stack([np.asarray(_diagonals(cm, k)(x, p, w)) for x, p, w in zip(X, Ps, W)])
+        # dispatched now, read below: the jets of all orders run while the host prepares the
+        # next ones (JAX's asynchronous dispatch)
+        W = np.concatenate([W, np.repeat(W[-1:], size - npts, axis=0)])
+        pending.append((idx, coeff, r, m, n, _diagonals(cm, k)(Xp, Pp, W)))
+    for idx, coeff, r, m, n, vals in pending:
+        vals = np.asarray(vals)[:npts]
         res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
         for j, i in enumerate(idx):
             out[i] = res[:, j]
@@ -202,11 +213,14 @@ def _bordered_rows(A, b, c, rhs):
     return _solve(K, np.concatenate([rhs, np.zeros((N, 1))], 1))[:, :n]
 
 
-def second_lyapunovs(cm: CompiledModel, xs, ps, omegas, qs) -> list[tuple[float, float]]:
+def second_lyapunovs(cm: CompiledModel, xs, ps, omegas, qs,
+                     jacobians=None) -> list[tuple[float, float]]:
     """:func:`second_lyapunov` at several Hopf points at once (each stage's linear algebra
-    for all points in one array operation)."""
+    for all points in one array operation); ``jacobians``: :math:`f_x` at the points where the
+    caller has them already."""
     X, Ps = np.asarray(xs, float), np.asarray(ps, float)
-    A = np.stack([_jacobian(cm, x, p) for x, p in zip(X, Ps)]).astype(complex)
+    A = np.stack([_jacobian(cm, x, p) for x, p in zip(X, Ps)] if jacobians is None
+                 else jacobians).astype(complex)
     N, n = X.shape
     om = np.asarray(omegas, float)
     w3 = om[:, None, None] * np.eye(n)  # omega I per point
@@ -267,7 +281,6 @@ def bogdanov_takens(cm: CompiledModel, x, p) -> tuple[float, float]:
     """``(a, b)`` of the Bogdanov–Takens normal form at ``(x, p)`` (normalisation in the module
     docstring); the sign of :math:`ab` tells the two unfoldings apart and does not depend on
     the normalisation."""
-    F = _forms(cm, x, p)
     A = _jacobian(cm, x, p)
     q0, p1 = _null_vectors(A)
     q1 = _bordered(A, p1, q0, q0)
@@ -275,8 +288,9 @@ def bogdanov_takens(cm: CompiledModel, x, p) -> tuple[float, float]:
     p1 = p1 / (p1 @ q1)
     p0 = _bordered(A.T, q0, p1, p1)
     p0 = p0 - (p0 @ q1) * p1
-    b00 = F(q0, q0).real
-    return float(0.5 * p1 @ b00), float(p0 @ b00 + p1 @ F(q0, q1).real)
+    b00, b01 = (b.real for b in forms(cm, np.asarray(x, float), np.asarray(p, float),
+                                      [(q0, q0), (q0, q1)]))  # one batched jet for both
+    return float(0.5 * p1 @ b00), float(p0 @ b00 + p1 @ b01)
 
 
 def cusp(cm: CompiledModel, x, p) -> float:
