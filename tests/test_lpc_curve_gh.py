@@ -82,3 +82,17 @@ def test_curve_ends_at_the_gh_point(diagram):
     scale = np.array([GH["I"], GH["gK"]])
     assert np.linalg.norm((c.values[-1] - scale) / scale) < np.linalg.norm(
         (np.array([auto_end["I"], auto_end["gK"]]) - scale) / scale)
+
+
+def test_half_of_a_split_jordan_block_is_no_torus_pair():
+    """Near the homoclinic end of this curve (period ~100) round-off splits the Jordan block at
+    1 of the fold into 0.972 +- 0.235i; with one half removed as the trivial multiplier, the
+    other has no conjugate: no complex pair, no fold-torus (LPNS) point. A true pair counts."""
+    from hhanalysis.continuation.cycle_curves import _ns_pair
+    from hhanalysis.continuation.cycles import _ns_test
+
+    split = np.array([[0.972054032 + 0.2347372j, 3.2e-18, -2.4e-19],
+                      [0.995929070 - 0.09372483j, 2.5e-17, -1.0e-18]])
+    assert np.all(np.isnan(_ns_pair(split))) and np.all(_ns_test(split) == 1.0)
+    pair = np.array([[0.6 + 0.9j, 0.6 - 0.9j, 0.1], [0.5 + 0.8j, 0.5 - 0.8j, 0.1]])
+    np.testing.assert_allclose(_ns_pair(pair), np.abs(pair[:, 0]) - 1.0, rtol=1e-12)
