@@ -596,7 +596,8 @@ TWO_PARAMETER_ZOOM_CLASSIC_GRID = (81, 51)
 def figure_two_parameter(out: Path) -> dict:
     """The (I, gK) plane of the brainpy preset and the (I, T) plane of the classic preset: Hopf
     and fold curves with their codim-2 points, and the curves of folds of cycles born at the
-    folds of the cycle branches of the lower Hopf point, over the regions of rest, repetitive
+    folds of the cycle branches of the lower Hopf point and at the generalised Hopf points that
+    those do not reach, over the regions of rest, repetitive
     firing and bistability (:func:`hhanalysis.two_parameter_diagram`); beside each plane a zoom
     on its curves of folds of cycles (the regions on a finer grid)."""
     from .continuation.two_parameter import two_parameter_diagram

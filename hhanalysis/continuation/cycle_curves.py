@@ -82,7 +82,7 @@ from .collocation import (
     remesh,
 )
 from .curves import TwoParameterCurve, _curve_arguments, _describe
-from .cycles import _Locator, _ns_test, _pd_test, floquet_multipliers
+from .cycles import _Locator, _ns_test, _paired, _pd_test, floquet_multipliers
 from .engine import PALC, ContinuationSettings
 from .problems.lpc_curve import lpc_curve_parts
 from .problems.multiplier_curve import critical_matrix, multiplier_curve_parts
@@ -446,10 +446,11 @@ _PENCIL = {"lpc": {"r1": (1.0, 2)}, "pd": {"lppd": (1.0, 1), "r2": (-1.0, 1)},
 
 
 def _ns_pair(mu):
-    """:func:`_ns_test` where a complex pair away from 1 exists, else NaN."""
+    """:func:`_ns_test` where a complex pair away from 1 exists (both halves among the
+    non-trivial multipliers: :func:`~hhanalysis.continuation.cycles._paired`), else NaN."""
     away = np.abs(np.angle(mu)) > 0.05
     with np.errstate(invalid="ignore"):
-        return np.where(np.any(away & (np.abs(mu.imag) > 1e-8), axis=1), _ns_test(mu), np.nan)
+        return np.where(np.any(away & _paired(mu), axis=1), _ns_test(mu), np.nan)
 
 
 def _kappa(mu):

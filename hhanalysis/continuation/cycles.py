@@ -221,9 +221,23 @@ def _pd_test(mu):
     return np.real(np.prod(ratio, axis=-1))
 
 
-def _ns_test(mu):
-    """:math:`|\\mu| - 1` of the complex multiplier nearest the unit circle (1 if none)."""
+def _paired(mu):
+    """Which multipliers are complex with their conjugate among ``mu`` too (QZ on a real pencil
+    returns exact conjugate pairs). At a fold of cycles the trivial multiplier and the fold's
+    form a Jordan block at 1, which round-off splits into a complex pair (by ~0.2 when the
+    period is long); one half is removed as the trivial multiplier, and the other, left without
+    its conjugate, is no pair on the unit circle."""
     cplx = np.abs(mu.imag) > 1e-8 * np.maximum(1.0, np.abs(mu))
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(mu[..., :, None] - np.conj(mu[..., None, :]))
+        partner = np.any(gap <= 1e-8 * np.maximum(1.0, np.abs(mu[..., :, None])), axis=-1)
+    return cplx & partner
+
+
+def _ns_test(mu):
+    """:math:`|\\mu| - 1` of the complex multiplier (with its conjugate, :func:`_paired`)
+    nearest the unit circle (1 if none)."""
+    cplx = _paired(mu)
     d = np.where(cplx, np.abs(mu) - 1.0, np.inf)
     k = np.argmin(np.abs(d), axis=-1)
     v = np.take_along_axis(d, k[..., None], axis=-1)[..., 0]

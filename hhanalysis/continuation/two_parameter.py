@@ -9,7 +9,8 @@ found on a curve of one kind, the curve of the other kind is continued too. With
 ``cycles=True``, the cycle branches from the Hopf points of one slice (the model's own value of
 the second parameter) are computed, and the curve of folds of cycles
 (:func:`~hhanalysis.continuation.cycle_curves.continue_lpc`) is continued from each of their
-LPC points.
+LPC points; then from every generalised Hopf (GH) point of the Hopf curves that none of these
+curves reaches, the LPC curve born there (:func:`_lpc_from_gh`).
 
 The plane is also sampled on a grid (default 121 x 81 points) and every grid point is given
 its regime (``grid['regime']``, codes of :data:`hhanalysis.scale.REGIMES`):
@@ -228,7 +229,8 @@ def _branch(continue_equilibria, model, p1, lo1, hi1, fixed):
 def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK"),
                           bounds=None, *, slices: int = 5, grid: tuple[int, int] = (121, 81),
                           settings: ContinuationSettings | None = None, cycles: bool = False,
-                          regimes: bool = True, **fixed) -> TwoParameterDiagram:
+                          regimes: bool = True, user_points=None,
+                          **fixed) -> TwoParameterDiagram:
     """The Hopf and fold curves of equilibria crossing a window of two parameters, and with
     ``cycles=True`` the curves of folds of cycles.
 
@@ -242,10 +244,15 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
         grid: ``(G1, G2)`` points of the grid of equilibria and regimes (``(0, 0)``: none).
         settings: continuation settings of the curves.
         cycles: also continue the LPC curves through the folds of the cycle branches born at
-            the Hopf points of one slice (the model's own value of ``p2``, or the middle one).
+            the Hopf points of one slice (the model's own value of ``p2``, or the middle one),
+            and the LPC curve born at every GH point of the Hopf curves that none of those
+            reaches.
         regimes: classify every grid point as rest, repetitive firing or bistable, following
             the stable cycles from the firing region by simulation (``grid['regime']``;
             ~5 s for the default grid on 2 CPU cores). False: only the equilibria.
+        user_points: ``{name: [values]}`` (``name`` one of ``params``): the points of every
+            curve where that parameter takes these values are located (``'uz'`` special
+            points, e.g. to tabulate the curves at fixed ``p2``).
         **fixed: values of the other parameters.
 
     Returns:
@@ -284,7 +291,8 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
             curves, follow = (hopf, continue_hopf) if sp.kind == "hopf" else (fold, continue_fold)
             if _on_curve(sp, curves, params, scale):
                 continue
-            curves.append(follow(model, sp, params, box, settings=settings))
+            curves.append(follow(model, sp, params, box, settings=settings,
+                                 user_points=user_points))
     # codim-2 points where another curve passes: a fold curve through every BT / ZH point of a
     # Hopf curve, a Hopf curve through every BT / ZH point of a fold curve
     for _ in range(3):
@@ -298,14 +306,17 @@ def two_parameter_diagram(model: ODEModel, params: tuple[str, str] = ("I", "gK")
                         continue
                     try:
                         target.append(follow(model, {"x": sp.state, "params": sp.params}, params,
-                                             box, settings=settings))
+                                             box, settings=settings, user_points=user_points))
                         new += 1
                     except ValueError:  # the start did not converge on the other system
                         continue
         if not new:
             break
     v2 = own if lo2 < own < hi2 else 0.5 * (lo2 + hi2)
-    lpc = _lpc_curves(model, params, box, v2, scale, branches.get(v2)) if cycles else []
+    lpc = []
+    if cycles:
+        lpc = _lpc_curves(model, params, box, v2, scale, branches.get(v2), user_points)
+        lpc += _gh_lpc_curves(model, params, box, hopf, lpc, scale, user_points)
     return TwoParameterDiagram(model=model, params=params, bounds=window,
                                hopf_curves=tuple(hopf), fold_curves=tuple(fold),
                                grid=_grid(model, params, window, grid, regimes),
@@ -331,7 +342,8 @@ def _grid(model, params, window, shape, regimes: bool) -> dict:
     return out
 
 
-def _lpc_curves(model, params, box, v2, scale, branch=None) -> list[CycleCurve]:
+def _lpc_curves(model, params, box, v2, scale, branch=None,
+                user_points=None) -> list[CycleCurve]:
     """The LPC curves through the folds of the cycle branches born at the Hopf points of the
     slice ``params[1] = v2`` (``branch``: its equilibrium branch in ``params[0]``, if already
     computed).
@@ -365,10 +377,113 @@ def _lpc_curves(model, params, box, v2, scale, branch=None) -> list[CycleCurve]:
                          curves, params, scale):
                 continue
             try:
-                curves.append(continue_lpc(model, sp, params, box))
+                curves.append(continue_lpc(model, sp, params, box, user_points=user_points))
             except ValueError:  # the start did not converge on the LPC-curve system
                 continue
     return curves
+
+
+def _gh_lpc_curves(model, params, box, hopf_curves, lpc_curves, scale,
+                   user_points=None) -> list[CycleCurve]:
+    """The LPC curves born at the converged GH points of ``hopf_curves`` that no curve of
+    ``lpc_curves`` (nor an earlier one of these) reaches (:func:`_reaches`), each from
+    :func:`_lpc_from_gh`; one whose start lies on a curve already computed is dropped."""
+    out: list[CycleCurve] = []
+    for hc in hopf_curves:
+        for gh in hc.points("gh"):
+            if gh.status is not Status.CONVERGED or \
+                    any(_reaches(c, gh, params, scale) for c in [*lpc_curves, *out]):
+                continue
+            curve = _lpc_from_gh(model, hc, gh, params, box, scale, [*lpc_curves, *out],
+                                 user_points)
+            if curve is not None:
+                out.append(curve)
+    return out
+
+
+#: How far from a GH point (in units of the window) the Hopf point that seeds its LPC curve
+#: lies along the Hopf curve, tried in turn until its cycle branch has a fold.
+_GH_SEED_DISTANCES = (0.0075, 0.03)
+
+
+def _lpc_from_gh(model, hopf_curve, gh, params, box, scale, known=(),
+                 user_points=None) -> CycleCurve | None:
+    r"""The LPC curve born at the generalised Hopf point ``gh`` of ``hopf_curve``, or None.
+
+    Near a GH point (:math:`\ell_1 = 0`, :math:`\ell_2 \ne 0`) the Bautin normal form
+    :math:`\dot r = r(\beta_1 + \ell_1 r^2 + \ell_2 r^4)` has a fold of cycles at
+    :math:`r^2 = -\ell_1/(2\ell_2)` on the side where the Hopf point is subcritical
+    (:math:`\ell_1 \ell_2 < 0`), at a distance :math:`\beta_1 = \ell_1^2/(4\ell_2)` from the
+    Hopf curve that grows quadratically with the distance from the GH point. So the cycle branch
+    of a Hopf point a little way along the subcritical side (``_GH_SEED_DISTANCES``, in units
+    of the window) folds close to it: that fold (the branch's first LPC point; the branch is
+    computed in ``p1`` at fixed ``p2``, or in ``p2`` where the Hopf curve runs within ~11° of
+    the ``p1`` axis in units of the window, over a tenth of the window on either side of the
+    Hopf point) starts the LPC curve, continued both ways in ``box``: to
+    the GH point, where its orbits shrink onto the equilibrium, and away from it. A seed whose
+    branch has no fold (too close: the fold before the branch's first orbit) is tried farther
+    out; a fold that lies on a curve of ``known`` is not continued again."""
+    from .cycles import continue_cycles
+
+    p1, p2 = params
+    l1, values = np.asarray(hopf_curve.l1), np.asarray(hopf_curve.values)
+    # the subcritical side (l1 > 0) of the sign change of l1 at the GH point (between its
+    # index and the next point)
+    i = next((j for j in (gh.index, gh.index - 1, gh.index + 1) if 0 <= j < len(l1) - 1 and
+              l1[j] * l1[j + 1] <= 0), None)
+    if i is None:
+        return None
+    side = range(i, -1, -1) if l1[i] > 0 else range(i + 1, len(l1))
+    sub = []  # the points of that side, up to the next change of criticality (or a BT)
+    for j in side:
+        if not (np.isfinite(l1[j]) and l1[j] > 0 and np.isfinite(hopf_curve.omega[j])):
+            break
+        sub.append(j)
+    z = np.array([gh.params[p1], gh.params[p2]]) / scale
+    dist = np.linalg.norm(values[sub] / scale - z, axis=1) if sub else np.zeros(0)
+    for delta in _GH_SEED_DISTANCES:
+        far = np.flatnonzero(dist >= delta)
+        if not far.size:
+            break
+        j = sub[int(far[0])]
+        tangent = np.gradient(values / scale, axis=0)[j]
+        param = p1 if abs(tangent[1]) >= 0.2 * abs(tangent[0]) else p2
+        k = params.index(param)
+        lo, hi = box[param]
+        p = float(values[j, k])
+        w = 0.1 * (hi - lo)
+        try:
+            cycles = continue_cycles(model, hopf_curve.hopf_point(j, param),
+                                     (max(lo, p - w), min(hi, p + w)))
+        except (ValueError, RuntimeError):  # no orbit next to the Hopf point
+            continue
+        folds = [s for s in cycles.lpc_points if s.status is Status.CONVERGED]
+        if not folds:
+            continue
+        sp = folds[0]
+        other = p2 if param == p1 else p1
+        at = dataclasses.replace(sp, params={**sp.params, param: float(sp.param),
+                                             other: float(values[j, 1 - k])})
+        if _on_curve(at, known, params, scale):
+            return None
+        try:
+            return continue_lpc(model, sp, params, box, user_points=user_points)
+        except ValueError:  # the start did not converge on the LPC-curve system
+            continue
+    return None
+
+
+def _reaches(curve: CycleCurve, point: SpecialPoint, params, scale, tol: float = 0.01) -> bool:
+    """Whether an end of the LPC ``curve`` lies within ``tol`` (in units of the window) of
+    ``point`` with its orbit shrunk there (amplitude below 5 % of the curve's largest): the
+    curve is the one born at that GH point (continuation stops a little short of it, where the
+    orbits become too small for the corrector)."""
+    if not len(curve):
+        return False
+    z = np.array([point.params[params[0]], point.params[params[1]]]) / scale
+    amp = np.max(curve.x_max - curve.x_min, axis=1)
+    return any(np.linalg.norm(curve.values[e] / scale - z) < tol and
+               amp[e] < 0.05 * amp.max() for e in (0, -1))
 
 
 def _nearest(value: float, points):
