@@ -27,9 +27,11 @@ program's key and the host (jaxlib version, platform, ``XLA_FLAGS``, the CPU's i
 flags); a new session loads it directly, skipping the lowering of the exported program and the
 persistent-cache lookup (which hashes the lowered module): of ~1.2 s that a cached program cost a
 new HH diagram session, ~0.4 s. Loading it is XLA's deserialization (parsing the optimized HLO
-module, ~0.05-0.2 s per program here), the same as a persistent-cache hit. Such an executable is
-compiled by XLA with JAX's persistent cache kept out (one loaded from that cache serializes
-without its kernels in jaxlib 0.10: see :func:`_executables_supported`), and only when its custom
+module, ~0.05-0.2 s per program here), the same as a persistent-cache hit. An executable is
+stored only when XLA compiled it in the session (one loaded from JAX's persistent cache
+serializes without its kernels in jaxlib 0.10: see :func:`_executables_supported`; a program
+found in that cache, e.g. after a change to the package that left its module unchanged, runs
+from the cache in later sessions, as without the store), and only when its custom
 calls are LAPACK's, whose kernels are set up before loading (JAX does it while lowering, which a
 loaded executable skips). A stored executable that fails on its first call in a session is
 deleted and the program compiled again (with a RuntimeWarning): a damaged or foreign file costs a
@@ -360,7 +362,7 @@ def _program(fn_digest, jitted, static, args, sig, where, load=True):
     if executable is None:
         return program, None  # compiled on its first call (JAX's persistent cache)
     try:
-        compiled, fresh = _compile_afresh(program.lower(*dynamic))
+        compiled, fresh = _compile_afresh(program.lower(*dynamic), keep_cache_out=not load)
     except Exception:  # noqa: BLE001 - the jitted call compiles (and reports) as usual
         return program, None
     if fresh:
@@ -371,18 +373,22 @@ def _program(fn_digest, jitted, static, args, sig, where, load=True):
 _CACHE_HIT = "/jax/compilation_cache/cache_hits"
 
 
-def _compile_afresh(lowered):
-    """(``lowered.compile()``, whether XLA compiled it): compiled by XLA, not loaded from
-    JAX's persistent cache, whose executables cannot be stored again (the root cause of the
-    "Function ... not found" failures: see :func:`_executables_supported`).
+def _compile_afresh(lowered, keep_cache_out: bool = False):
+    """(``lowered.compile()``, whether XLA compiled it): only an executable XLA compiled in
+    this session may be stored; one loaded from JAX's persistent cache cannot be stored again
+    (the root cause of the "Function ... not found" failures: see
+    :func:`_executables_supported`). A cache hit is seen in JAX's monitoring event.
 
-    ``enable_compilation_cache(False)`` alone does not keep the cache out: JAX decides once
-    per process, at its first compile, whether it uses the cache
+    By default JAX's cache is used as usual: a program it holds (e.g. after a change to the
+    package that left the program's module unchanged) is loaded from it and not stored, and
+    runs from the cache in later sessions as before; keeping the cache out would compile
+    every such program again after each change (the test suite on a warm cache took twice as
+    long). ``keep_cache_out`` (to replace a stored file that failed) compiles afresh:
+    ``enable_compilation_cache(False)`` alone would not do it, as JAX decides once per
+    process, at its first compile, whether it uses the cache
     (``jax._src.compilation_cache.is_cache_used``) and keeps the answer, so the switch only
     counts after ``reset_cache()`` (which also makes the next compile after this one decide
-    again, with the cache back on; opening the cache costs ~0.1 ms). A cache hit JAX reports
-    all the same (a JAX that decides otherwise) is caught by its monitoring event: then
-    nothing is stored."""
+    again, with the cache back on)."""
     from jax._src import compilation_cache
     from jax._src.config import enable_compilation_cache
 
@@ -394,12 +400,15 @@ def _compile_afresh(lowered):
 
     jax.monitoring.register_event_listener(listener)
     try:
-        with enable_compilation_cache(False):
-            compilation_cache.reset_cache()
-            try:
-                compiled = lowered.compile()
-            finally:
+        if not keep_cache_out:
+            compiled = lowered.compile()
+        else:
+            with enable_compilation_cache(False):
                 compilation_cache.reset_cache()
+                try:
+                    compiled = lowered.compile()
+                finally:
+                    compilation_cache.reset_cache()
     finally:
         jax.monitoring.unregister_event_listener(listener)
     return compiled, not hits
@@ -427,10 +436,11 @@ def _executables_supported() -> bool:
     resets it). So each program the store compiled (taking over JAX's 0.2 s threshold) went
     into JAX's cache too, and a later session that found its ``.xla`` file missing with the
     same lowered module (after any change to the package's source, which renames the
-    programs) loaded it from there and stored the copy without kernels. Not the cause: kernel
-    names shared by programs compiled in one process (60 programs with the same fusion names,
-    stored and loaded, all ran). Should a stored
-    executable still fail, its first call falls back to compiling (:func:`_first_call`)."""
+    programs) loaded it from there and stored the copy without kernels. Now an executable is
+    stored only when no cache hit was reported while it compiled (:func:`_compile_afresh`).
+    Not the cause: kernel names shared by programs compiled in one process (60 programs with
+    the same fusion names, stored and loaded, all ran). Should a stored executable still fail,
+    its first call falls back to compiling (:func:`_first_call`)."""
     if os.environ.get("HHANALYSIS_XLA_EXECUTABLES", "1") == "0" or (
             jax.default_backend() != "cpu"):
         return False

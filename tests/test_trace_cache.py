@@ -287,7 +287,7 @@ from hhanalysis import _trace_cache
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # small programs kept too
 if sys.argv[1] == "old":  # the store before the fix: enable_compilation_cache(False) alone
     from jax._src.config import enable_compilation_cache
-    def compile_old(lowered):
+    def compile_old(lowered, keep_cache_out=False):
         with enable_compilation_cache(False):
             return lowered.compile(), True
     _trace_cache._compile_afresh = compile_old
@@ -296,8 +296,11 @@ def f(x):
 with jax.enable_x64(True), warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     jax.jit(lambda y: y + 1)(np.ones(2))  # the first compile: JAX decides to use its cache
+    if sys.argv[1] == "hit":  # compiled now (stored, and kept in JAX's cache)
+        for p in glob.glob(sys.argv[2] + "/traces/*.xla"):
+            os.remove(p)
     y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
-    if sys.argv[1] == "old":  # stored, and its module kept in JAX's cache; now the .xla file
+    if sys.argv[1] in ("old", "hit"):  # stored, its module kept in JAX's cache; the .xla file
         for p in glob.glob(sys.argv[2] + "/traces/*.xla"):  # goes (a change of the package
             os.remove(p)  # renames the programs): compiled again, from JAX's cache
         y = _trace_cache.cached_jit(f)(np.linspace(0.0, 1.0, 17))
@@ -310,8 +313,8 @@ def test_executable_stored_after_a_persistent_cache_hit_runs_in_a_new_process(tm
     JAX loaded from its persistent cache serializes without its kernels' object code, and the
     store used to take it from there whenever a program's .xla file was missing while JAX's
     cache held its module (enable_compilation_cache(False) came too late: JAX decides once per
-    process). Now such a broken file falls back to compiling (a warning, the file replaced),
-    and a program compiled while the cache holds its module is stored whole."""
+    process). Now such a broken file falls back to compiling (a warning, the file replaced by
+    one compiled afresh), and a program found in JAX's cache is not stored again."""
     env = dict(os.environ, HHANALYSIS_CACHE_DIR=str(tmp_path), HHANALYSIS_XLA_EXECUTABLES="1")
 
     def session(mode):
@@ -330,6 +333,9 @@ def test_executable_stored_after_a_persistent_cache_hit_runs_in_a_new_process(tm
     y, failed = session("new")  # the broken file fails, is dropped, compiled afresh, stored
     np.testing.assert_allclose(y, want, rtol=1e-15)
     assert failed == 1 and xla.read_bytes() != broken
-    y, failed = session("new")  # stored whole while JAX's cache held the module
+    y, failed = session("new")  # the replacement loads and runs
     np.testing.assert_allclose(y, want, rtol=1e-15)
     assert failed == 0
+    y, failed = session("hit")  # compiled, then again from JAX's cache: not stored again
+    np.testing.assert_allclose(y, want, rtol=1e-15)
+    assert failed == 0 and not list((tmp_path / "traces").glob("*.xla"))
