@@ -880,8 +880,8 @@ def _aberth_starts(c):
     return zr, zi
 
 
-def _where0(mask, x):
-    """``x`` where ``mask``, else 1 (a safe divisor)."""
+def _divisor(mask, x):
+    """``x`` where ``mask``, else 1: a divisor that is never 0 in the branch ``where`` drops."""
     return jnp.where(mask, x, 1.0)
 
 
@@ -897,15 +897,15 @@ def _largest_real_cubic_root(b2, b1, b0):
     D = (Q / 2) ** 2 + (P / 3) ** 3
     sD = jnp.sqrt(jnp.maximum(D, 0.0))
     A = jnp.cbrt(-Q / 2 + jnp.where(Q <= 0, sD, -sD))
-    one = A - P / (3 * _where0(A != 0, A)) * (A != 0)
+    one = A - P / (3 * _divisor(A != 0, A)) * (A != 0)
     m = 2 * jnp.sqrt(jnp.maximum(-P / 3, 0.0))
-    cos = jnp.clip(3 * Q / (_where0(P != 0, P) * _where0(m != 0, m)), -1.0, 1.0)
+    cos = jnp.clip(3 * Q / (_divisor(P != 0, P) * _divisor(m != 0, m)), -1.0, 1.0)
     three = m * jnp.cos(jnp.arccos(cos) / 3)
 
     def newton(_, z):
         f = ((z + b2) * z + b1) * z + b0
         df = (3 * z + 2 * b2) * z + b1
-        return jnp.where(df != 0, z - f / _where0(df != 0, df), z)
+        return jnp.where(df != 0, z - f / _divisor(df != 0, df), z)
 
     # a loop, so that its result is computed once: XLA would otherwise copy the cubic's
     # transcendental functions into the fusion of each consumer
@@ -920,7 +920,7 @@ def _quadratic_roots(B, C):
     s = jnp.sqrt(jnp.abs(disc))
     real = disc >= 0
     q = -0.5 * (B + jnp.where(B >= 0, s, -s))
-    other = jnp.where(q != 0, C / _where0(q != 0, q), 0.0)
+    other = jnp.where(q != 0, C / _divisor(q != 0, q), 0.0)
     im = jnp.where(real, 0.0, 0.5 * s)
     return [jnp.where(real, q, -0.5 * B), jnp.where(real, other, -0.5 * B)], [im, -im]
 
@@ -955,8 +955,8 @@ def _closed_form_starts(c):
         z = jnp.maximum(_largest_real_cubic_root(2 * p, p * p - 4 * r, -q * q), 0.0)
         s = jnp.sqrt(z)
         biq = jnp.sqrt(jnp.maximum(p * p - 4 * r, 0.0))
-        t = jnp.where(s > 0, 0.5 * (p + z - q / _where0(s > 0, s)), 0.5 * (p - biq))
-        u = jnp.where(s > 0, 0.5 * (p + z + q / _where0(s > 0, s)), 0.5 * (p + biq))
+        t = jnp.where(s > 0, 0.5 * (p + z - q / _divisor(s > 0, s)), 0.5 * (p - biq))
+        u = jnp.where(s > 0, 0.5 * (p + z + q / _divisor(s > 0, s)), 0.5 * (p + biq))
         r1, i1 = _quadratic_roots(s, t)
         r2, i2 = _quadratic_roots(-s, u)
         zr, zi = [x - a3 / 4 for x in r1 + r2], i1 + i2
