@@ -29,7 +29,7 @@ Rows:
 (``Execution(devices=...)``, ``find_equilibria(devices=...)``).
 
 Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100] [--devices all]
-     [--brainpy-path DIR] [--kernels xla,fused,pallas]
+     [--brainpy-path DIR] [--kernels xla,fused,pallas] [--pallas-block 128]
 """
 
 from __future__ import annotations
@@ -89,9 +89,15 @@ def simulate_brainpy(N, dtype, duration):
     return _warm(run, repeats=1)
 
 
+#: A route skips the next (10x larger) size when that run is predicted to take longer (s): a
+#: slow route cannot push the script past its 5 minutes.
+RUN_LIMIT = 20.0
+
+
 def simulate_rows(table, dtype, sizes, duration, steps, devices, kernels, have_bp, on_cpu):
     """The ``simulate`` rows of one dtype: each route over the sizes (a route stops at the first
-    size the device refuses or that fails); BrainPy once per size."""
+    size the device refuses or that fails, or whose run would take longer than
+    :data:`RUN_LIMIT` judging by the last size); BrainPy once per size."""
     bp_rates = {}
     if have_bp:
         for N in sizes:
@@ -101,11 +107,18 @@ def simulate_rows(table, dtype, sizes, duration, steps, devices, kernels, have_b
                 bp_rates[N] = type(e).__name__
     for kernel in kernels:
         interpret = kernel == "pallas" and on_cpu
+        last = None  # (N, seconds) of the last size
         for N in [1000] if interpret else sizes:
             label = f"simulate {kernel}" + (" (interpret)" if interpret else "")
             span = 1.0 if interpret else duration
+            if last is not None and last[1] * N / last[0] > RUN_LIMIT:
+                print(f"{label} {dtype} N={N:.0e}: skipped (predicted "
+                      f"{last[1] * N / last[0]:.0f} s per run > {RUN_LIMIT:.0f} s)")
+                break
             try:
-                ours = N * round(span / 0.01) / simulate_ours(N, dtype, span, devices, kernel)
+                seconds = simulate_ours(N, dtype, span, devices, kernel)
+                last = (N, seconds)
+                ours = N * round(span / 0.01) / seconds
             except Exception as e:  # the device refused, or the route failed: say which
                 print(f"{label} {dtype} N={N:.0e}: stopped ({type(e).__name__}: "
                       f"{str(e).splitlines()[0][:120] if str(e) else ''})")
@@ -127,7 +140,17 @@ def main(argv=None):
                     "sweeps over devices")
     ap.add_argument("--kernels", default="xla,fused,pallas", help="simulator routes to measure "
                     "(Execution(kernel=...)), comma-separated; default xla,fused,pallas")
+    ap.add_argument("--pallas-block", type=int, default=None, help="neurons per Pallas program "
+                    "(a power of two, default hhanalysis.simulate.kernels.BLOCK = 128; "
+                    "block // 32 warps)")
     args = ap.parse_args(argv)
+    if args.pallas_block is not None:
+        b = args.pallas_block
+        if b < 1 or b & (b - 1):
+            ap.error(f"--pallas-block: a power of two, got {b}")
+        import hhanalysis.simulate.kernels
+
+        hhanalysis.simulate.kernels.BLOCK = b  # read by the runner when a run starts
     kernels = [k for k in args.kernels.split(",") if k]
     from hhanalysis.simulate.execution import KERNELS
 

@@ -52,9 +52,9 @@ from .integrators import FIXED_STEP_METHODS
 __all__ = ["KERNELS", "BLOCK", "fused_chunk_runner", "pallas_chunk_runner", "pallas_unsupported",
            "fused_step"]
 
-#: Neurons per Pallas program (a power of two): one neuron per thread of four warps.
+#: Neurons per Pallas program (a power of two), read when a run starts; the program has
+#: ``BLOCK // 32`` warps: one neuron per thread.
 BLOCK = 128
-_NUM_WARPS = 4
 
 
 # -- integrators on a tuple state ---------------------------------------------------------------
@@ -224,7 +224,8 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
     """Jitted Pallas kernel running ``chunk`` steps per launch; the signature and results of
     :func:`~hhanalysis.simulate.runner._chunk_runner` with one block and whole-variable monitors.
 
-    The grid runs over blocks of ``block`` neurons (a power of two). Each program loads its
+    The grid runs over blocks of ``block`` neurons (a power of two), one neuron per thread
+    (``block // 32`` warps). Each program loads its
     neurons' state, per-neuron parameters and constant inputs once, runs the steps in a
     ``fori_loop`` with the state in registers, stores the monitored values of step ``k`` into
     row ``k`` of its ``(K, block)`` output blocks and the state and last step's spikes at the
@@ -298,7 +299,8 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
         if not interpret:
             from jax.experimental.pallas import triton as pltriton
 
-            params["compiler_params"] = pltriton.CompilerParams(num_warps=_NUM_WARPS)
+            params["compiler_params"] = pltriton.CompilerParams(
+                num_warps=max(1, min(block // 32, 32)))
         outs = pl.pallas_call(kernel, out_shape=out_shape, grid=(padded // block,),
                               in_specs=in_specs, out_specs=out_specs, interpret=interpret,
                               **params)(*[_pad_last(X[i], padded) for i in range(n)],

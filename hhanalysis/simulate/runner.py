@@ -56,10 +56,11 @@ import numpy as np
 
 from ..precision import float64
 from ..sharding import sweep_mesh
+from . import kernels
 from .execution import Execution, Layout, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
-from .kernels import BLOCK, fused_chunk_runner, pallas_chunk_runner, pallas_unsupported
+from .kernels import fused_chunk_runner, pallas_chunk_runner, pallas_unsupported
 from .neurons import NeuronGroup
 from .resources import check_memory
 from .streaming import MonitorFile, _Member, monitor_format, read_monitors, stream_writer
@@ -311,7 +312,7 @@ def _route_runner(route, kernel, g, mon_items, targets, chunk, dt, blocks):
         return xla
     if route == "fused":
         return fused_chunk_runner(cm, g.method, *common)
-    pallas = pallas_chunk_runner(cm, g.method, *common, BLOCK,
+    pallas = pallas_chunk_runner(cm, g.method, *common, kernels.BLOCK,
                                  jax.default_backend() != "gpu")
     return _with_fallback(pallas, xla) if kernel == "auto" else pallas
 
