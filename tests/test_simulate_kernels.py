@@ -31,7 +31,7 @@ def _group(case, dtype):
 
 def _run(case, dtype, kernel, method="exp_auto", dt=None, steps=STEPS, chunk_steps=64):
     """Two runs of ``steps // 2`` steps (the second continues), in chunks of at most
-    ``chunk_steps`` steps, every input kind, every whole-variable monitor. (The Pallas kernel
+    ``chunk_steps`` steps, every input kind, whole-variable and indexed monitors. (The Pallas kernel
     pads a chunk's rows to a power of two, 50 -> 64, and cuts runs longer than a chunk into
     chunks of a power of two.)"""
     group = _group(case, dtype)
@@ -43,7 +43,10 @@ def _run(case, dtype, kernel, method="exp_auto", dt=None, steps=STEPS, chunk_ste
     kick = np.zeros((steps // 2, N))
     kick[min(10, steps // 2 - 1), ::7] = 5.0  # a per-neuron series on the spike variable
     v = group.model.state_names[0]
-    runner = bp.DSRunner(group, monitors=list(group.variables), dt=dt, chunk_steps=chunk_steps,
+    names = group.model.state_names
+    monitors = {name: None for name in group.variables} | {
+        names[1]: [N - 1, 5, 0, 64, 5], "input": [7, N - 2]}  # two indexed, one repeated
+    runner = bp.DSRunner(group, monitors=monitors, dt=dt, chunk_steps=chunk_steps,
                          execution=Execution(kernel=kernel, block_size=None),
                          inputs=[("input", series, "iter"), ("input", per_neuron),
                                  (v, kick, "iter"), ("input", lambda t: 0.5 * t, "func")])
@@ -113,13 +116,13 @@ def test_every_fixed_step_method_in_the_pallas_kernel(method):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pallas_kernel_lowers_for_cuda(dtype, x64):
     """The Triton lowering (which rejects the operations it has no rule for, e.g. optimisation
-    barriers) runs on the CPU: the kernel with monitors, shared and per-neuron series, rk4 and
-    exponential Euler lowers to a Triton custom call."""
+    barriers) runs on the CPU: the kernel with whole and indexed monitors, shared and
+    per-neuron series, rk4 and exponential Euler lowers to a Triton custom call."""
     group = bp.HH(N, dtype=dtype)
     cm = group.model.compile()
     names = group.model.state_names
     P = [jnp.asarray(p, dtype) for p in group.param_list()]
-    monitors = (("V", False), ("spike", False), ("input", False), ("n", False))
+    monitors = (("V", False), ("spike", True), ("input", False), ("n", True))
     targets = ((("input", "+"),), (("input", "+"), ("V", "+")), (("input", "="),))
     fixed = [jnp.linspace(5.0, 15.0, N, dtype=dtype)]
     iters = [jnp.ones((STEPS, 1), dtype), jnp.zeros((STEPS, N), dtype)]
@@ -128,7 +131,9 @@ def test_pallas_kernel_lowers_for_cuda(dtype, x64):
         run = pallas_chunk_runner(cm, method, names, 0, names.index("V") + 9, monitors,
                                   targets, STEPS, 0.01, BLOCK, False)
         lowered = run.trace(group.X, P, group.threshold_value().astype(dtype), fixed, iters,
-                            funcs, group.spike, {}).lower(lowering_platforms=("cuda",))
+                            funcs, group.spike, {"spike": jnp.array([[3, 99, 3]]),
+                                                 "n": jnp.array([[0]])}
+                            ).lower(lowering_platforms=("cuda",))
         text = lowered.as_text()
         assert "__gpu$xla.gpu.triton" in text or "triton" in text.lower(), method
 
@@ -138,9 +143,10 @@ def test_kernel_setting_is_checked():
         Execution(kernel="cuda")
     with pytest.raises(ValueError, match="Execution.kernel"):
         Execution(kernel=None)
-    group = bp.HH(4)
-    runner = bp.DSRunner(group, monitors={"V": [0, 2]}, execution=Execution(kernel="pallas"))
-    with pytest.raises(ValueError, match="kernel='pallas'.*subset of neurons"):
+    group = bp.HH(100)
+    runner = bp.DSRunner(group, monitors={"V": list(range(65))},
+                         execution=Execution(kernel="pallas"))
+    with pytest.raises(ValueError, match="kernel='pallas'.*more than 64 chosen neurons"):
         runner.run(1.0)
     adaptive = bp.HH(4, method="dopri5")
     for kernel in ("fused", "pallas"):
@@ -151,7 +157,9 @@ def test_kernel_setting_is_checked():
 def test_auto_takes_pallas_only_on_a_gpu_and_when_supported():
     on_gpu = jax.default_backend() == "gpu"
     assert kernel_route("auto", "exp_auto", {"V": None}, False) == ("pallas" if on_gpu else "xla")
-    assert kernel_route("auto", "exp_auto", {"V": (0, 1)}, False) == "xla"
+    assert kernel_route("auto", "exp_auto", {"V": (0, 1)}, False) == ("pallas" if on_gpu
+                                                                        else "xla")
+    assert kernel_route("auto", "exp_auto", {"V": tuple(range(65))}, False) == "xla"
     assert kernel_route("auto", "kvaerno5", {}, False) == "xla"
     assert kernel_route("auto", "exp_auto", {}, True) == "xla"
     assert kernel_route("fused", "rk4", {"V": (0,)}, False) == "fused"

@@ -24,9 +24,10 @@ What the Pallas kernel supports (:func:`pallas_unsupported` says why not, and
 ``kernel='auto'`` then takes the default route): the fixed-step methods
 (:data:`~hhanalysis.simulate.integrators.FIXED_STEP_METHODS`); inputs of every kind (``'fix'``
 constants scalar or per neuron, ``'iter'``/``'func'`` series shared by all neurons or per
-neuron) on ``'input'`` or a state variable, with ``'+'`` or ``'='``; monitors of whole variables
-(state variables, ``'spike'``, ``'input'``); one device. Not supported: the adaptive methods,
-monitors of a subset of neurons (``{'V': indices}``) and ``Execution(devices=...)``.
+neuron) on ``'input'`` or a state variable, with ``'+'`` or ``'='``; monitors of whole
+variables (state variables, ``'spike'``, ``'input'``) and of up to :data:`MAX_INDEXED` chosen
+neurons each (``{'V': indices}``); one device. Not supported: the adaptive methods, monitors
+of more chosen neurons and ``Execution(devices=...)``.
 
 Triton blocks must have power-of-two shapes, so the group is padded to a multiple of ``block``
 (copies of the last neuron, dropped afterwards) and the rows of a chunk's monitors and input
@@ -55,6 +56,9 @@ __all__ = ["KERNELS", "BLOCK", "fused_chunk_runner", "pallas_chunk_runner", "pal
 #: Neurons per Pallas program (a power of two), read when a run starts; the program has
 #: ``BLOCK // 32`` warps: one neuron per thread.
 BLOCK = 128
+#: Most neurons an indexed monitor (``{'V': indices}``) may name on the Pallas route: each
+#: program checks every index at every step.
+MAX_INDEXED = 64
 
 
 # -- integrators on a tuple state ---------------------------------------------------------------
@@ -195,12 +199,30 @@ def pallas_unsupported(method: str, monitor_spec: dict, on_mesh: bool) -> str | 
     """Why the Pallas kernel cannot run this configuration (``None``: it can)."""
     if method not in FIXED_STEP_METHODS:
         return f"method {method!r} is adaptive (the kernel runs the fixed-step methods)"
-    indexed = [name for name, idx in monitor_spec.items() if idx is not None]
-    if indexed:
-        return f"monitors of a subset of neurons ({indexed}) (the kernel records whole variables)"
+    many = [name for name, idx in monitor_spec.items()
+            if idx is not None and len(idx) > MAX_INDEXED]
+    if many:
+        return (f"monitors {many} of more than {MAX_INDEXED} chosen neurons (the kernel "
+                "records whole variables, or up to that many neurons each)")
     if on_mesh:
         return "Execution(devices=...) splits the group over devices (the kernel runs on one)"
     return None
+
+
+def _store_picked(ref, k, pick_ref, val, first, block, m):
+    """Row ``k`` of an indexed monitor: for each of its ``m`` neurons that lies in this
+    program's block (neurons ``first`` to ``first + block - 1``), the neuron's entry of ``val``
+    (a masked sum over the block: a register vector has no gather) into its column."""
+    from jax.experimental import pallas as pl
+
+    lane = jax.lax.broadcasted_iota(jnp.int32, val.shape, 0)
+    wide = jnp.int32 if val.dtype == jnp.bool_ else val.dtype
+    for j in range(m):
+        local = pick_ref[j] - first
+
+        @pl.when((local >= 0) & (local < block))
+        def _(j=j, local=local):
+            ref[k, j] = jnp.sum(jnp.where(lane == local, val.astype(wide), 0)).astype(ref.dtype)
 
 
 def _pow2(k: int) -> int:
@@ -222,15 +244,18 @@ def _pad_rows(a, rows):
 def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monitor_items,
                         target_keys, chunk, dt, block=BLOCK, interpret=False):
     """Jitted Pallas kernel running ``chunk`` steps per launch; the signature and results of
-    :func:`~hhanalysis.simulate.runner._chunk_runner` with one block and whole-variable monitors.
+    :func:`~hhanalysis.simulate.runner._chunk_runner` with one block (``mon_idx[name]`` of shape
+    ``(1, m)``, the neuron indices of an indexed monitor, at most :data:`MAX_INDEXED`).
 
     The grid runs over blocks of ``block`` neurons (a power of two), one neuron per thread
-    (``block // 32`` warps). Each program loads its
-    neurons' state, per-neuron parameters and constant inputs once, runs the steps in a
-    ``fori_loop`` with the state in registers, stores the monitored values of step ``k`` into
-    row ``k`` of its ``(K, block)`` output blocks and the state and last step's spikes at the
-    end. Values shared by all neurons (scalar parameters, threshold and constant inputs) come
-    from one small vector, input series shared by all neurons from a ``(K,)`` vector; ``K`` is
+    (``block // 32`` warps). Each program loads its neurons' state, per-neuron parameters and
+    constant inputs once, runs the steps in a ``fori_loop`` with the state in registers and
+    stores at the end the state and the last step's spikes. A whole-variable monitor takes row
+    ``k`` of the program's ``(K, block)`` output block at step ``k``; an indexed monitor is one
+    ``(K, m)`` block shared by all programs, into which the program owning neuron ``j`` writes
+    column ``j`` (the value picked from the block by a masked sum; the other programs skip it).
+    Values shared by all neurons (scalar parameters, threshold and constant inputs) come from
+    one small vector, input series shared by all neurons from a ``(K,)`` vector; ``K`` is
     ``chunk`` rounded up to a power of two. ``interpret=True`` evaluates the kernel with XLA
     (any backend, slow: for tests without a GPU).
     """
@@ -241,10 +266,15 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
     step = functools.partial(fused_step, cm, method, state_names, spike_index, input_index,
                              target_keys, dt)
     names = [name for name, _ in monitor_items]
+    indexed = [name for name, picked in monitor_items if picked]
 
     def run(X, P, threshold, fixed, iters, funcs, last_spike, mon_idx):
         num = X.shape[-1]
         padded = block * math.ceil(num / block)
+        # indices of indexed monitors, padded with `padded` (owned by no program)
+        picks = {name: jnp.full(_pow2(mon_idx[name].shape[-1]), padded, jnp.int32)
+                 .at[:mon_idx[name].shape[-1]].set(mon_idx[name][0].astype(jnp.int32))
+                 for name in indexed}
         dtype = X.dtype
         consts = [jnp.asarray(c, dtype) for c in (*P, threshold, *fixed)]
         const_neuron = tuple(c.ndim >= 1 for c in consts)
@@ -258,24 +288,31 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
         series = [_pad_rows(_pad_last(s, padded), rows) if b else _pad_rows(s[:, 0], rows)
                   for s, b in zip(series, series_neuron)]
         n_iter = len(iters)
+        m = {name: mon_idx[name].shape[-1] for name in indexed}
 
         def kernel(*refs):
             x_refs, refs = refs[:n], refs[n:]
             c_refs, refs = refs[:len(neuron_consts)], refs[len(neuron_consts):]
             shared_ref, refs = refs[0], refs[1:]
             s_refs, refs = refs[:len(series)], refs[len(series):]
+            pick_refs, refs = dict(zip(indexed, refs[:len(indexed)])), refs[len(indexed):]
             xo_refs, spike_ref, mon_refs = refs[:n], refs[n], refs[n + 1:]
             c_iter, s_iter = iter(c_refs), iter(range(len(shared)))
             values = [next(c_iter)[...] if b else shared_ref[next(s_iter)]
                       for b in const_neuron]
             P_, thr, fixed_ = values[:len(P)], values[len(P)], values[len(P) + 1:]
             X0 = tuple(r[...] for r in x_refs)
+            first = pl.program_id(0) * block  # this program's first neuron
 
             def body(k, carry):
                 row = [r[k, :] if b else r[k] for r, b in zip(s_refs, series_neuron)]
                 Xn, spike, inp = step(carry[0], P_, thr, fixed_, row[:n_iter], row[n_iter:])
                 for name, ref in zip(names, mon_refs):
-                    ref[k, :] = _monitored(name, state_names, Xn, spike, inp).astype(ref.dtype)
+                    val = _monitored(name, state_names, Xn, spike, inp)
+                    if name in pick_refs:
+                        _store_picked(ref, k, pick_refs[name], val, first, block, m[name])
+                    else:
+                        ref[k, :] = val.astype(ref.dtype)
                 return Xn, spike
 
             Xt, last = jax.lax.fori_loop(0, chunk, body,
@@ -289,12 +326,16 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
         in_specs = ([neuron] * (n + len(neuron_consts))
                     + [pl.BlockSpec(shared_vec.shape, lambda i: (0,))]
                     + [per_step if b else pl.BlockSpec((rows,), lambda i: (0,))
-                       for b in series_neuron])
+                       for b in series_neuron]
+                    + [pl.BlockSpec(picks[name].shape, lambda i: (0,)) for name in indexed])
         mon_dtypes = [jnp.int8 if name == "spike" else dtype for name in names]
+        mon_cols = [picks[name].shape[0] if name in picks else padded for name in names]
         out_shape = ([jax.ShapeDtypeStruct((padded,), dtype)] * n
                      + [jax.ShapeDtypeStruct((padded,), jnp.int8)]
-                     + [jax.ShapeDtypeStruct((rows, padded), d) for d in mon_dtypes])
-        out_specs = [neuron] * (n + 1) + [per_step] * len(names)
+                     + [jax.ShapeDtypeStruct((rows, c), d) for c, d in zip(mon_cols, mon_dtypes)])
+        out_specs = [neuron] * (n + 1) + [
+            pl.BlockSpec((rows, picks[name].shape[0]), lambda i: (0, 0)) if name in picks
+            else per_step for name in names]
         params = {}
         if not interpret:
             from jax.experimental.pallas import triton as pltriton
@@ -304,11 +345,13 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
         outs = pl.pallas_call(kernel, out_shape=out_shape, grid=(padded // block,),
                               in_specs=in_specs, out_specs=out_specs, interpret=interpret,
                               **params)(*[_pad_last(X[i], padded) for i in range(n)],
-                                        *neuron_consts, shared_vec, *series)
+                                        *neuron_consts, shared_vec, *series,
+                                        *[picks[name] for name in indexed])
         Xn = jnp.stack([o[:num] for o in outs[:n]])
         last = outs[n][:num].astype(bool)
-        mon = {name: o[:chunk, :num].astype(bool) if name == "spike" else o[:chunk, :num]
+        mon = {name: o[:chunk, :m[name] if name in m else num]
                for name, o in zip(names, outs[n + 1:])}
+        mon = {name: o.astype(bool) if name == "spike" else o for name, o in mon.items()}
         return Xn, mon, last
 
     return jax.jit(run)
