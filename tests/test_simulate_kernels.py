@@ -1,6 +1,7 @@
 """The GPU routes of the simulator (hhanalysis.simulate.kernels), tested without a GPU: the fused
 XLA step and the Pallas kernel (interpret mode on the CPU) against the default XLA step, and the
-Pallas kernel's lowering for CUDA (Triton), in float32 and float64."""
+Pallas kernel's lowering for CUDA (Triton), in float32 and float64. On a GPU backend the same
+tests run the compiled Triton kernel."""
 
 import jax
 import jax.numpy as jnp
@@ -66,11 +67,14 @@ CASES = ["hh_brainpy", "hh_classic", "ml"]
 #: i.e. ~6e-13 in float64, ~7e-5 in float32). A wrong input, spike rule or method differs at
 #: O(dt) ~ 1e-2.
 TRAJECTORY_RTOL = {"float64": 1e-10, "float32": 1e-3}
+#: ulp one step may differ by: on the CPU every route evaluates exp, tanh, ... with XLA's code;
+#: on a GPU the Pallas kernel uses Triton's (libdevice), so a few more ulp are allowed there.
+STEP_ULP = 4 if jax.default_backend() == "cpu" else 32
 
 
 def _assert_close(a, b, dtype, what, first_row=True):
     """Monitors (or states) ``b`` equal ``a``: spikes exactly, the first row (one step) within
-    4 ulp, everything within :data:`TRAJECTORY_RTOL` of each variable's scale."""
+    :data:`STEP_ULP`, everything within :data:`TRAJECTORY_RTOL` of each variable's scale."""
     eps = np.finfo(dtype).eps
     for name in a:
         assert b[name].shape == a[name].shape and b[name].dtype == a[name].dtype, (what, name)
@@ -79,7 +83,8 @@ def _assert_close(a, b, dtype, what, first_row=True):
             continue
         x, y = a[name].astype(np.float64), b[name].astype(np.float64)
         if first_row:
-            assert np.all(np.abs(y[0] - x[0]) <= 4 * eps * np.abs(x[0])), (what, name, "step 1")
+            assert np.all(np.abs(y[0] - x[0]) <= STEP_ULP * eps * np.abs(x[0])), (
+                what, name, "step 1")
         scale = np.max(np.abs(x), axis=0) + 1.0  # per neuron: V ~ 1e2, gates ~ 1
         assert np.all(np.abs(y - x) <= TRAJECTORY_RTOL[np.dtype(dtype).name] * scale), (
             what, name)
