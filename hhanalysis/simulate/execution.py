@@ -60,7 +60,7 @@ class Execution:
             threads above); ``'fused'`` an XLA step on a tuple state without barriers (one
             elementwise kernel per step on a GPU); ``'pallas'`` a Pallas kernel running all
             steps of a chunk per launch with the state in registers (Triton on a GPU; on the
-            CPU it runs in interpret mode, slowly: for testing); ``'auto'`` (default) Pallas on
+            CPU it runs in interpret mode: for testing, not speed); ``'auto'`` (default) Pallas on
             a GPU backend when the run is one it supports
             (:func:`~hhanalysis.simulate.kernels.pallas_unsupported`), else ``'xla'``. The
             results agree to float round-off whichever is used.
