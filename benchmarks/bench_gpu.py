@@ -5,12 +5,17 @@ on the GPU.
 
 Rows:
 
-* ``simulate``: uncoupled HH, exp_auto, dt = 0.01 ms, constant input 10 uA/cm^2, no monitors;
-  warm neuron-steps/s (the second run of the same runner), float32 and float64, N from 1e3 up to
-  1e7 (``--quick``: 1e3, 1e4) or until the device refuses the memory. ``brainpy``: the same with
-  BrainPy's ``bp.neurons.HH`` when ``import brainpy`` works in this interpreter (on a GPU
-  machine: ``pip install --no-deps --target DIR`` the BrainPy 2.8.2 wheels and pass
-  ``--brainpy-path DIR``); else the column says n/a.
+* ``simulate <kernel>``: uncoupled HH, exp_auto, dt = 0.01 ms, constant input 10 uA/cm^2, no
+  monitors; warm neuron-steps/s (the second run of the same runner), float32 and float64, N from
+  1e3 up to 1e7 (``--quick``: 1e3, 1e4) or until the device refuses the memory, for each route
+  of ``Execution(kernel=...)`` (:mod:`hhanalysis.simulate.kernels`): ``xla`` (the CPU-tuned
+  step), ``fused`` (XLA, tuple state, no barriers), ``pallas`` (the many-steps-per-launch
+  kernel, Triton). On a CPU backend the Pallas kernel only runs in interpret mode: its rows are
+  then one tiny check that the route runs (N = 1000, 1 ms), marked ``interpret``, not a timing.
+  ``brainpy``: the same with BrainPy's ``bp.neurons.HH`` (measured once per dtype and N;
+  ``ratio`` is each route's rate over it) when ``import brainpy`` works in
+  this interpreter (on a GPU machine: ``pip install --no-deps --target DIR`` the BrainPy 2.8.2
+  wheels and pass ``--brainpy-path DIR``); else the column says n/a.
 * ``sweep``: ``find_equilibria`` of the classic HH over a 1-D current sweep (1e5 points; quick
   1e4) and an (I, gK) grid (1000 x 1000; quick 100 x 100), warm seconds and points/s.
 
@@ -24,7 +29,7 @@ Rows:
 (``Execution(devices=...)``, ``find_equilibria(devices=...)``).
 
 Run: .venv/bin/python benchmarks/bench_gpu.py [--quick] [--duration 100] [--devices all]
-     [--brainpy-path DIR]
+     [--brainpy-path DIR] [--kernels xla,fused,pallas] [--pallas-block 128]
 """
 
 from __future__ import annotations
@@ -51,13 +56,13 @@ def _warm(fn, repeats=3):
     return best
 
 
-def simulate_ours(N, dtype, duration, devices=None):
+def simulate_ours(N, dtype, duration, devices=None, kernel="xla"):
     import hhanalysis.brainpy as hbp
     from hhanalysis.simulate import Execution
 
     group = hbp.dyn.HH(N, dtype=dtype)
     runner = hbp.dyn.DSRunner(group, monitors=None, inputs=("input", 10.0), dt=0.01,
-                              execution=Execution(devices=devices))
+                              execution=Execution(devices=devices, kernel=kernel))
 
     def run():
         runner.run(duration)
@@ -84,6 +89,46 @@ def simulate_brainpy(N, dtype, duration):
     return _warm(run, repeats=1)
 
 
+#: A route skips the next (10x larger) size when that run is predicted to take longer (s): a
+#: slow route cannot push the script past its 5 minutes.
+RUN_LIMIT = 20.0
+
+
+def simulate_rows(table, dtype, sizes, duration, steps, devices, kernels, have_bp, on_cpu):
+    """The ``simulate`` rows of one dtype: each route over the sizes (a route stops at the first
+    size the device refuses or that fails, or whose run would take longer than
+    :data:`RUN_LIMIT` judging by the last size); BrainPy once per size."""
+    bp_rates = {}
+    if have_bp:
+        for N in sizes:
+            try:
+                bp_rates[N] = N * steps / simulate_brainpy(N, dtype, duration)
+            except Exception as e:  # BrainPy's own failure is reported, not fatal
+                bp_rates[N] = type(e).__name__
+    for kernel in kernels:
+        interpret = kernel == "pallas" and on_cpu
+        last = None  # (N, seconds) of the last size
+        for N in [1000] if interpret else sizes:
+            label = f"simulate {kernel}" + (" (interpret)" if interpret else "")
+            span = 1.0 if interpret else duration
+            if last is not None and last[1] * N / last[0] > RUN_LIMIT:
+                print(f"{label} {dtype} N={N:.0e}: skipped (predicted "
+                      f"{last[1] * N / last[0]:.0f} s per run > {RUN_LIMIT:.0f} s)")
+                break
+            try:
+                seconds = simulate_ours(N, dtype, span, devices, kernel)
+                last = (N, seconds)
+                ours = N * round(span / 0.01) / seconds
+            except Exception as e:  # the device refused, or the route failed: say which
+                print(f"{label} {dtype} N={N:.0e}: stopped ({type(e).__name__}: "
+                      f"{str(e).splitlines()[0][:120] if str(e) else ''})")
+                break
+            theirs = "" if interpret else bp_rates.get(N, "n/a")
+            ratio = f"{ours / theirs:.2f}" if isinstance(theirs, float) else ""
+            theirs = f"{theirs:.3e}" if isinstance(theirs, float) else theirs
+            table.row(label, dtype, N, N * round(span / 0.01) / ours, ours, theirs, ratio)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes for a CPU check")
@@ -93,7 +138,24 @@ def main(argv=None):
                     "dependencies (pip install --no-deps --target DIR ...), put on sys.path")
     ap.add_argument("--devices", default=None, help="'all' or a count: split the populations and "
                     "sweeps over devices")
+    ap.add_argument("--kernels", default="xla,fused,pallas", help="simulator routes to measure "
+                    "(Execution(kernel=...)), comma-separated; default xla,fused,pallas")
+    ap.add_argument("--pallas-block", type=int, default=None, help="neurons per Pallas program "
+                    "(a power of two, default hhanalysis.simulate.kernels.BLOCK = 128; "
+                    "block // 32 warps)")
     args = ap.parse_args(argv)
+    if args.pallas_block is not None:
+        b = args.pallas_block
+        if b < 1 or b & (b - 1):
+            ap.error(f"--pallas-block: a power of two, got {b}")
+        import hhanalysis.simulate.kernels
+
+        hhanalysis.simulate.kernels.BLOCK = b  # read by the runner when a run starts
+    kernels = [k for k in args.kernels.split(",") if k]
+    from hhanalysis.simulate.execution import KERNELS
+
+    if not kernels or any(k not in KERNELS for k in kernels):
+        ap.error(f"--kernels: a comma-separated list of {list(KERNELS)}, got {args.kernels!r}")
     devices = None if args.devices is None else (
         args.devices if args.devices == "all" else int(args.devices))
     import jax
@@ -108,25 +170,12 @@ def main(argv=None):
     have_bp = importlib.util.find_spec("brainpy") is not None
     print(f"backend {jax.default_backend()}, devices {jax.devices()}, {steps} steps per run, "
           f"populations and sweeps on {args.devices or 1} device(s)")
-    table = Table([("case        ", ""), ("dtype", ""), ("size", ".0e"), ("ours s", ".4f"),
+    table = Table([(f"{'case':27}", ""), ("dtype", ""), ("size", ".0e"), ("ours s", ".4f"),
                    ("ours rate/s", ".3e"), ("brainpy rate/s", ""), ("ratio", "")])
     table.header()
+    on_cpu = jax.default_backend() == "cpu"
     for dtype in ("float32", "float64"):
-        for N in sizes:
-            try:
-                ours = N * steps / simulate_ours(N, dtype, duration, devices)
-            except (MemoryError, RuntimeError, ValueError) as e:  # the device refused
-                print(f"simulate {dtype} N={N:.0e}: stopped ({type(e).__name__})")
-                break
-            theirs = "n/a"
-            ratio = ""
-            if have_bp:
-                try:
-                    bp_rate = N * steps / simulate_brainpy(N, dtype, duration)
-                    theirs, ratio = f"{bp_rate:.3e}", f"{ours / bp_rate:.2f}"
-                except Exception as e:  # BrainPy's own failure is reported, not fatal
-                    theirs = type(e).__name__
-            table.row("simulate", dtype, N, N * steps / ours, ours, theirs, ratio)
+        simulate_rows(table, dtype, sizes, duration, steps, devices, kernels, have_bp, on_cpu)
     model = hh.hodgkin_huxley("classic")
     P = 10**4 if args.quick else 10**5
     I = np.linspace(0.0, 200.0, P)

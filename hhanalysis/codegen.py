@@ -196,8 +196,9 @@ def _stack(items, like):
 
 
 def _entries(items, like):
-    """Entries broadcast to one neuron layout (``like.shape[1:]``), as a tuple."""
-    shape = jnp.shape(like)[1:]
+    """Entries broadcast to one neuron layout (``like.shape[1:]``, or the shape of
+    ``like[0]`` when the state is a tuple of arrays), as a tuple."""
+    shape = jnp.shape(like[0]) if isinstance(like, (tuple, list)) else jnp.shape(like)[1:]
     return tuple(jnp.broadcast_to(i, shape) for i in items)
 
 
@@ -224,16 +225,33 @@ def _jitted(name: str, src: str) -> Callable:
     return float64(jax.jit(_compile_source(name, src)))
 
 
-def _compile_source(name: str, src: str) -> Callable:
+def _compile_source(name: str, src: str, barriers: bool = True) -> Callable:
+    """The generated function ``name``, not jitted. ``barriers=False`` makes ``_opaque`` the
+    identity (for a fused GPU step, where the optimisation barriers that keep shared
+    exponentials apart on the CPU only split the step into more kernels; a Pallas kernel
+    cannot lower them at all)."""
     namespace = {"jax": jax, "jnp": jnp, "_exprel": exprel, "_stack": _stack, "_entries": _entries,
                  "Exprel": Exprel,
                  "_exprel_of_exp": exprel_of_exp, "_inv_exprel_of_exp": inv_exprel_of_exp,
-                 "_opaque": jax.lax.optimization_barrier}
+                 "_opaque": jax.lax.optimization_barrier if barriers else _identity}
     code = compile(src, f"<hhanalysis generated {name}>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     fn = namespace[name]
     fn.__source__ = src
     return fn
+
+
+def _identity(x):
+    return x
+
+
+def fused_functions(cm: CompiledModel) -> dict[str, Callable]:
+    """``f_fast`` and ``f_and_jac_diag`` of ``cm`` without optimisation barriers and not jitted,
+    for the fused GPU step (:mod:`hhanalysis.simulate.kernels`): they accept the state as a
+    tuple of arrays and return a tuple. Same expressions as ``cm``'s, so the same values up to
+    the order XLA or Triton evaluates them in."""
+    return {name: _compile_source(name, cm.sources[name], barriers=False)
+            for name in ("f_fast", "f_and_jac_diag")}
 
 
 @dataclass(frozen=True, eq=False)

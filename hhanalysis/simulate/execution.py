@@ -15,6 +15,9 @@ does not depend on how they are grouped):
 
 On a GPU backend neither helps: the group runs as one program, unblocked. Adaptive (diffrax)
 methods also run unblocked, because their step-size control is shared by the neurons of a run.
+There the step itself is the cost: ``kernel`` chooses how it is compiled
+(:mod:`~hhanalysis.simulate.kernels`: the CPU-tuned XLA step, a fused XLA step, or a Pallas
+kernel running many steps per launch with the state in registers).
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-__all__ = ["Execution", "Layout", "layout", "to_blocks", "from_blocks", "run_concurrently"]
+__all__ = ["Execution", "KERNELS", "Layout", "layout", "to_blocks", "from_blocks",
+           "run_concurrently"]
+
+
+#: Values of ``Execution(kernel=...)`` (:mod:`~hhanalysis.simulate.kernels`).
+KERNELS = ("auto", "xla", "fused", "pallas")
 
 
 @dataclass(frozen=True)
@@ -47,13 +55,26 @@ class Execution:
             axis; :mod:`hhanalysis.sharding`): None (default: one device, the threads above),
             ``'all'`` or a count. The group then runs as one program, unblocked, each device
             stepping its share; the results do not depend on it.
+        kernel: how a chunk of steps is compiled (:mod:`~hhanalysis.simulate.kernels`):
+            ``'xla'`` the CPU-tuned step (stacked state, optimisation barriers; blocks and
+            threads above); ``'fused'`` an XLA step on a tuple state without barriers (one
+            elementwise kernel per step on a GPU); ``'pallas'`` a Pallas kernel running all
+            steps of a chunk per launch with the state in registers (Triton on a GPU; on the
+            CPU it runs in interpret mode: for testing, not speed); ``'auto'`` (default) Pallas on
+            a GPU backend when the run is one it supports
+            (:func:`~hhanalysis.simulate.kernels.pallas_unsupported`), else ``'xla'``. The
+            results agree to float round-off whichever is used.
     """
 
     threads: int | None = None
     block_size: int | None = 4096
     devices: int | str | None = None
+    kernel: str = "auto"
 
     def __post_init__(self):
+        if not isinstance(self.kernel, str) or self.kernel not in KERNELS:
+            raise ValueError(f"Execution.kernel must be one of {list(KERNELS)}, "
+                             f"got {self.kernel!r}")
         d = self.devices
         if not (d is None or d == "all" or (isinstance(d, int) and not isinstance(d, bool)
                                             and d >= 1)):

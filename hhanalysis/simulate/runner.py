@@ -56,9 +56,11 @@ import numpy as np
 
 from ..precision import float64
 from ..sharding import sweep_mesh
+from . import kernels
 from .execution import Execution, Layout, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
+from .kernels import fused_chunk_runner, pallas_chunk_runner, pallas_unsupported
 from .neurons import NeuronGroup
 from .resources import check_memory
 from .streaming import MonitorFile, _Member, monitor_format, read_monitors, stream_writer
@@ -298,6 +300,68 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     return jax.jit(run)
 
 
+def _route_runner(route, kernel, g, mon_items, targets, chunk, dt, blocks):
+    """The compiled chunk of the route chosen by :func:`kernel_route` (the Pallas kernel in
+    interpret mode off a GPU); under ``kernel='auto'`` a Pallas kernel that fails to compile
+    falls back to the XLA step with a warning."""
+    cm, names = g.model.compile(), g.model.state_names
+    common = (names, names.index(g.spike_variable), g.model.param_names.index(g.input_param),
+              mon_items, targets, chunk, dt)
+    xla = _chunk_runner(cm, g.method, g.adaptive, *common, blocks)
+    if route == "xla":
+        return xla
+    if route == "fused":
+        return fused_chunk_runner(cm, g.method, *common)
+    pallas = pallas_chunk_runner(cm, g.method, *common, kernels.BLOCK,
+                                 jax.default_backend() != "gpu")
+    return _with_fallback(pallas, xla) if kernel == "auto" else pallas
+
+
+_FAILED: set = set()  # Pallas chunk runners that failed in this session (not tried again)
+
+
+def _with_fallback(primary, fallback):
+    """``primary``, or ``fallback`` with a :class:`RuntimeWarning` when ``primary`` fails (then
+    ``fallback`` for the rest of the session)."""
+
+    def run(*args):
+        if primary in _FAILED:
+            return fallback(*args)
+        try:
+            return primary(*args)
+        except Exception as e:  # a Triton compile failure on this GPU: keep running
+            _FAILED.add(primary)
+            warnings.warn(f"the Pallas simulation kernel failed ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else ''}); running the XLA step "
+                          "(Execution(kernel='xla') skips the attempt)", RuntimeWarning,
+                          stacklevel=4)
+            return fallback(*args)
+
+    return run
+
+
+def kernel_route(kernel: str, method: str, monitor_spec: dict, on_mesh: bool) -> str:
+    """``'xla'``, ``'fused'`` or ``'pallas'``: the route that ``Execution(kernel=...)`` takes for
+    a run (:mod:`~hhanalysis.simulate.kernels`). ``'auto'`` is Pallas on a GPU backend when
+    the run is one it supports, else XLA; ``'fused'`` and ``'pallas'`` raise ``ValueError`` for
+    a run they cannot do."""
+    if kernel == "xla":
+        return "xla"
+    if kernel == "fused":
+        if method not in FIXED_STEP_METHODS:
+            raise ValueError(f"Execution(kernel='fused') runs the fixed-step methods "
+                             f"{list(FIXED_STEP_METHODS)}; method {method!r} is adaptive "
+                             "(use kernel='auto' or 'xla')")
+        return "fused"
+    why = pallas_unsupported(method, monitor_spec, on_mesh)
+    if kernel == "pallas":
+        if why is not None:
+            raise ValueError(f"Execution(kernel='pallas') cannot run this: {why}; use "
+                             "kernel='auto' or 'xla'")
+        return "pallas"
+    return "pallas" if why is None and jax.default_backend() == "gpu" else "xla"
+
+
 def _apply(add, setv, target, op, value):
     if op == "=":
         setv[target] = value
@@ -421,8 +485,12 @@ class DSRunner:
         g = self.target
         every = self.monitor_every
         mesh = sweep_mesh(self.execution.devices)
+        route = kernel_route(self.execution.kernel, g.method, self.monitor_spec,
+                             mesh is not None)
         if mesh is not None:  # one program, the neuron axis split over the devices
             lay = Layout(1, 1, -(-g.num // mesh.size) * mesh.size)
+        elif route != "xla":  # one program over the whole group
+            lay = Layout(1, 1, g.num)
         else:
             lay = layout(g.num, self.execution, blockable=g.method in FIXED_STEP_METHODS)
         mon_plan = {name: _monitor_plan(idx, lay) for name, idx in self.monitor_spec.items()
@@ -435,7 +503,12 @@ class DSRunner:
                           for name in self.monitor_spec)
         largest = CHUNK_MONITOR_BYTES if stream is None else STREAM_CHUNK_BYTES
         chunk = min(self.chunk_steps, max(steps, 1), max(1, largest // max(device_step, 1)))
-        one_chunk = min(chunk, steps) * (2 * device_step + per_step)  # outputs, joined, picked
+        if route == "pallas" and chunk < steps:  # full chunks fill the kernel's 2^k rows
+            chunk = 1 << (chunk.bit_length() - 1)
+        rows = min(chunk, steps)
+        one_chunk = (rows * (device_step + per_step)  # outputs (the kernel's 2^k rows), picked
+                     + (1 << max(rows - 1, 0).bit_length() if route == "pallas" else rows)
+                     * device_step)
         funcs_given = any(spec.kind == "func" for spec in self.inputs)
         what = (f"run({duration:g}) ({steps} steps of {self.dt:g} ms, monitors "
                 f"{list(self.monitor_spec) or 'none'})")
@@ -479,11 +552,8 @@ class DSRunner:
             # full chunks share one compiled scan; a shorter last chunk gets its own (also cached)
             for lo in range(0, steps, chunk):
                 hi = min(lo + chunk, steps)
-                runner = _chunk_runner(
-                    g.model.compile(), g.method, g.adaptive, g.model.state_names,
-                    g.model.state_names.index(g.spike_variable),
-                    g.model.param_names.index(g.input_param), mon_items,
-                    targets, hi - lo, self.dt, lay.blocks)
+                runner = _route_runner(route, self.execution.kernel, g, mon_items, targets,
+                                       hi - lo, self.dt, lay.blocks)
                 it = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in iters])
                 fn = shares.split([jnp.asarray(v[lo:hi], dtype) for _, v in funcs])
                 args = [(x, p, t, f, i, u, s, m) for x, p, t, f, i, u, s, m in zip(
