@@ -39,7 +39,7 @@ import scipy.interpolate
 import scipy.linalg
 import scipy.optimize
 
-from .._trace_cache import device_array
+from .._trace_cache import device_array, program_for
 from ..equilibria import find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
@@ -326,11 +326,13 @@ def simulate_cycle(model: ODEModel, param: str, value: float, *, x0=None, box=No
         starts = [np.asarray(x0, float)]
     width = hi - lo
 
+    f, jac_x = program_for(cm.f, starts[0], p), program_for(cm.jac_x, starts[0], p)
+
     def rhs(t, x):
-        return np.asarray(cm.f(x, p))
+        return np.asarray(f(x, p))
 
     def jac(t, x):
-        return np.asarray(cm.jac_x(x, p))
+        return np.asarray(jac_x(x, p))
 
     for x in starts:
         length = 200.0 * _time_scale(cm, p, x)
