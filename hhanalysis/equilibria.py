@@ -13,12 +13,15 @@ Two methods, chosen by ``method='auto'``:
     other states are then their slaved values :math:`x_{j,\infty}(x_0)`, exact to round-off (a
     Newton step on the full system would move HH's by at most 1.4e-14 mV and 6e-16).
     The Jacobian is an arrowhead matrix (first row, first column and diagonal), so its
-    eigenvalues are the roots of its characteristic polynomial (closed-form starts that one
-    step of Aberth's method confirms, :func:`_polynomial_roots`). Where :math:`g` is not
-    defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps and only brackets
-    between finite values count; a pole of the model raises :class:`SingularModelError` naming
-    the state and the value. Two roots closer than one grid spacing (a parameter within about
-    :math:`10^{-6}` of a fold) can be missed; everything else is found.
+    eigenvalues are the roots of its characteristic polynomial (closed-form starts that one step
+    of Aberth's method confirms, :func:`_polynomial_roots`); for a few roots (at most 64
+    brackets: a single parameter set) LAPACK on the host computes them instead, which spares a
+    new session the loading of that large compiled program (:func:`_host_spectra`). Where
+    :math:`g` is not defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps
+    and only brackets between finite values count; a pole of the model raises
+    :class:`SingularModelError` naming the state and the value. Two roots closer than one grid
+    spacing (a parameter within about :math:`10^{-6}` of a fold) can be missed; everything else
+    is found.
 
 ``'newton'`` (any model)
     Damped Newton from ``newton_starts`` seeded uniform random points of the box, with
