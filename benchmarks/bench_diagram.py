@@ -33,11 +33,26 @@ lowering, tracing ~0.1 s. Now (the compiled executables kept by default;
 HHANALYSIS_XLA_EXECUTABLES=0 in this script's environment measures without them) ~2.0-2.2 s,
 and no program is traced, lowered or compiled (JAX_LOG_COMPILES=1 lists none): 13 executables
 loaded from the traces cache ~0.7-0.9 s (XLA's deserialization, the same cost as a JAX
-persistent-cache hit: refine, solve and the two continuation runners, 0.6-1.6 MB each with up to
+persistent-cache hit: refine, solve and the two continuation runners, 0.6-2.1 MB each with up to
 160 kernel object files, take ~0.6 s of it), the sympy model ~0.1 s, the rest the warm
-computation (which includes ~3500 LSODA right-hand-side calls from Python for the simulated
-orbit, ~22 us each, and scipy's per-step overhead, ~0.3 s together, a step AUTO-07p does not
-take).
+computation (which includes ~3300 LSODA right-hand-side calls from Python, ~32 us each, and
+scipy's per-step overhead, ~0.2 s together: the simulations at both ends of the range that
+look for stable cycles no Hopf branch reaches, settling on the equilibrium at I = -10 and 200,
+a step AUTO-07p does not take).
+
+Since (branch cold-classic; both presets, CPU of the cold diagram on this shared machine,
+bench_diagram's medians for main against it in the same hour: brainpy 2.36 -> 1.68 s, classic
+2.91 -> 1.95 s): find_equilibria's refine program no longer holds the batched Aberth
+eigenvalues for the diagram's single-point searches (eigenvalues of <= 64 roots by LAPACK on
+the host; its executable 2.1 -> 0.54 MB, ~0.3 -> ~0.08 s to load); LSODA calls the right-hand
+side's executable directly (program_for: ~32 instead of ~55 us per call) and a start's first
+chunk has no (dummy) event function. Loads now ~0.55-0.65 s, the largest the Hopf locator's
+Newton (solve, 1.1 MB, ~0.15-0.2 s: the jacfwd of the Hopf system through the generated
+Jacobian; an assembled Jacobian from B made it only 20% smaller). Classic's warm diagram costs
+more than brainpy's although it has fewer orbits (113 against 121): its five cycle special
+points (3 LPC, 2 PD at the twist near I = 7.84-7.92; brainpy has one LPC) take 33 corrector
+solves by Brent's method on the step length (~6 ms each, ~0.2 s), the PD test functions
+needing up to 11.
 
 Run: .venv/bin/python benchmarks/bench_diagram.py [--repeats N]
 """

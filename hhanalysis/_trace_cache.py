@@ -37,6 +37,13 @@ loaded executable skips). A stored executable that fails on its first call in a 
 deleted and the program compiled again (with a RuntimeWarning): a damaged or foreign file costs a
 compile, never a run. ``HHANALYSIS_XLA_EXECUTABLES=0`` keeps only the exported programs.
 
+Size: every change to the package's source (or of JAX) renames all programs, so the directory
+would only grow. It is a least-recently-used cache under ``HHANALYSIS_TRACES_MAX_MB`` megabytes
+(default 512, ``-1`` for no cap; an HH diagram's programs take ~7 MB): when a store takes it over
+the cap, the entries used longest ago (by modification time, which each load refreshes) are
+deleted down to three quarters of it, never one that the storing process loaded or stored
+(:func:`prune`).
+
 Location: :func:`hhanalysis.precision.cache_dir` ``("traces")``, ``~/.cache/hhanalysis/traces``;
 ``HHANALYSIS_CACHE_DIR=off`` turns it off with the other caches.
 """
@@ -47,6 +54,7 @@ import dataclasses
 import enum
 import functools
 import hashlib
+import math
 import os
 import pickle
 import re
@@ -59,7 +67,7 @@ import numpy as np
 from ._files import atomic_path
 from .precision import cache_dir
 
-__all__ = ["cached_jit", "device_array"]
+__all__ = ["cached_jit", "device_array", "program_for", "prune"]
 
 _SIMPLE = (type(None), bool, int, float, complex, str, bytes)
 _CONFIG = ("jax_enable_x64", "jax_default_matmul_precision", "jax_numpy_rank_promotion",
@@ -278,8 +286,31 @@ def cached_jit(fn, static_argnums: tuple[int, ...] = ()):
             by_arrays[arrays] = getattr(program, "_call", None) or program
         return out
 
+    def program(*args):
+        """The program that ``call(*args)`` runs, for many more calls with numpy arrays of the
+        same shapes and dtypes under the same JAX configuration (e.g. inside one
+        :func:`~hhanalysis.precision.float64` scope): :func:`program_for`."""
+        call(*args)
+        if static or not all(type(a) is np.ndarray for a in args):
+            return call
+        key = (tuple(getattr(jax.config, name, None) for name in _CONFIG),
+               jax.config.jax_disable_jit, tuple((a.shape, a.dtype) for a in args))
+        return by_arrays.get(key, call)
+
     call.jitted = jitted
+    call.program = program
     return call
+
+
+def program_for(fn, *args):
+    """``fn`` (a :func:`cached_jit` function, or one wrapped around it with
+    :func:`functools.wraps`) for a Python loop that calls it many times with numpy arrays
+    shaped like ``args``, under the JAX configuration of this call (the caller keeps it, e.g.
+    the precision, for the loop): its program itself, without the per-call work of finding
+    it (the configuration, the signature and the look-up: ~20 of a call's ~55 us; LSODA
+    calls the right-hand side ~3500 times per HH diagram). Any other ``fn``: ``fn``."""
+    program = getattr(fn, "program", None)
+    return fn if program is None else program(*args)
 
 
 def _first_call(fn_digest, jitted, static, args, sig, where):
@@ -340,11 +371,13 @@ def _program(fn_digest, jitted, static, args, sig, where, load=True):
         executable = os.path.join(where, f"{name}-{_executable_key(h.hexdigest())}.xla")
         compiled = _load_executable(executable) if load else None
         if compiled is not None:
+            _used(executable)
             return compiled, executable
     exported = None
     try:
         with open(path, "rb") as fh:
             exported = jax.export.deserialize(bytearray(fh.read()))
+        _used(path)
     except Exception:  # noqa: BLE001 - missing, unreadable or truncated: export it again
         exported = None
     if exported is None:
@@ -356,6 +389,7 @@ def _program(fn_digest, jitted, static, args, sig, where, load=True):
         try:
             with atomic_path(path) as tmp:
                 tmp.write_bytes(blob)
+            _stored(path)
         except OSError:
             pass
     program = jax.jit(exported.call)
@@ -527,5 +561,105 @@ def _store_executable(path: str, compiled) -> None:
     try:
         with atomic_path(path) as tmp:
             tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        _stored(path)
     except OSError:
         pass
+
+
+# --------------------------------------------------------------------------------------------
+# Pruning: the directory is a cache of least recently used entries under a size cap
+# --------------------------------------------------------------------------------------------
+
+_SUFFIXES = (".jaxexport", ".xla")
+_DEFAULT_MAX_MB = 512.0
+_IN_USE: set = set()  # the entries this process loaded or stored (never pruned by it)
+
+
+def _used(path: str) -> None:
+    """Note that this process uses the entry ``path`` and mark it recently used (its
+    modification time, which pruning orders by: access times are often not kept)."""
+    _IN_USE.add(os.path.abspath(path))
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache: only the order of pruning suffers
+        pass
+
+
+def _stored(path: str) -> None:
+    """After an entry was written: note it, then keep the directory under its cap."""
+    _IN_USE.add(os.path.abspath(path))
+    limit = max_bytes()
+    if limit is not None:
+        prune(os.path.dirname(path), limit)
+
+
+def max_bytes() -> float | None:
+    """The size cap of the traces directory in bytes: ``HHANALYSIS_TRACES_MAX_MB`` megabytes
+    (default 512; ``-1``: no cap). A value that is not a number warns and counts as the
+    default."""
+    text = os.environ.get("HHANALYSIS_TRACES_MAX_MB", "").strip()
+    if not text:
+        return _DEFAULT_MAX_MB * 1e6
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = math.nan
+    if not (mb >= 0 or mb == -1):
+        warnings.warn(f"HHANALYSIS_TRACES_MAX_MB={text!r} is not a size in MB (>= 0, or -1 "
+                      f"for no cap); using {_DEFAULT_MAX_MB:g}", RuntimeWarning, stacklevel=3)
+        mb = _DEFAULT_MAX_MB
+    return None if mb == -1 else mb * 1e6
+
+
+def _evictions(entries, limit: float, keep) -> list:
+    r"""Which entries to delete, oldest first: none while the total size :math:`S` is within
+    ``limit``; else the least recently used (smallest modification time) until
+    :math:`S \le \tfrac34` ``limit``, skipping those in ``keep``. The slack of a quarter
+    makes pruning rare (not a scan and a deletion at every store of a full cache).
+    ``entries``: ``(mtime, size, path)`` tuples."""
+    total = sum(size for _, size, _ in entries)
+    if total <= limit:
+        return []
+    out = []
+    for _, size, path in sorted(entries):
+        if total <= 0.75 * limit:
+            break
+        if path not in keep:
+            out.append(path)
+            total -= size
+    return out
+
+
+def prune(where: str, limit: float) -> list[str]:
+    """Delete the least recently used programs and executables of the traces directory
+    ``where`` (:func:`_evictions`) once their total size exceeds ``limit`` bytes; never an
+    entry this process loaded or stored (its program may be needed again: a deleted file would
+    cost it a recompile). Returns the deleted paths.
+
+    Every change to the package's source renames all its programs (their keys cover the
+    source), so without pruning each edit, and each upgrade of JAX, left a full set of files
+    that no session would read again (an HH diagram's ~7 MB). The least recently used ones go
+    first: entries still used by another checkout or version sharing the directory are
+    touched by each use (:func:`_used`) and kept, where pruning by the current source's
+    fingerprint would delete them at every switch between checkouts. A concurrent session
+    that loses an entry it was about to load compiles the program again; it never fails."""
+    entries = []
+    try:
+        with os.scandir(where) as it:
+            for e in it:
+                if e.name.endswith(_SUFFIXES) and not e.name.startswith("."):
+                    try:
+                        st = e.stat()
+                    except OSError:
+                        continue
+                    entries.append((st.st_mtime, st.st_size, os.path.abspath(e.path)))
+    except OSError:
+        return []
+    removed = []
+    for path in _evictions(entries, limit, _IN_USE):
+        try:
+            os.remove(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed

@@ -13,12 +13,15 @@ Two methods, chosen by ``method='auto'``:
     other states are then their slaved values :math:`x_{j,\infty}(x_0)`, exact to round-off (a
     Newton step on the full system would move HH's by at most 1.4e-14 mV and 6e-16).
     The Jacobian is an arrowhead matrix (first row, first column and diagonal), so its
-    eigenvalues are the roots of its characteristic polynomial (closed-form starts that one
-    step of Aberth's method confirms, :func:`_polynomial_roots`). Where :math:`g` is not
-    defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps and only brackets
-    between finite values count; a pole of the model raises :class:`SingularModelError` naming
-    the state and the value. Two roots closer than one grid spacing (a parameter within about
-    :math:`10^{-6}` of a fold) can be missed; everything else is found.
+    eigenvalues are the roots of its characteristic polynomial (closed-form starts that one step
+    of Aberth's method confirms, :func:`_polynomial_roots`); for a few roots (at most 64
+    brackets: a single parameter set) LAPACK on the host computes them instead, which spares a
+    new session the loading of that large compiled program (:func:`_host_spectra`). Where
+    :math:`g` is not defined (NaN: ``sqrt`` or ``log`` of a negative number) the grid has gaps
+    and only brackets between finite values count; a pole of the model raises
+    :class:`SingularModelError` naming the state and the value. Two roots closer than one grid
+    spacing (a parameter within about :math:`10^{-6}` of a fold) can be missed; everything else
+    is found.
 
 ``'newton'`` (any model)
     Damped Newton from ``newton_starts`` seeded uniform random points of the box, with
@@ -65,6 +68,7 @@ __all__ = ["find_equilibria", "Equilibrium", "EquilibriumSet", "SingularModelErr
 _ROOT_TOL = 1e-10
 _ROOT_STEPS = 60
 _BLOCK = 2048  # points per block of the refinement
+_HOST_SPECTRA = 64  # at most this many brackets (points x roots): eigenvalues on the host
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,10 +563,11 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         j, _ = jax.lax.fori_loop(0, steps, step, (a, b))
         return found, j, jnp.max(jnp.sum(found, axis=1), initial=0)
 
-    @functools.partial(cached_jit, static_argnums=(0,))
-    def refine(K, grid, H, m, s, u, P, found, j):
+    @functools.partial(cached_jit, static_argnums=(0, 1))
+    def refine(K, spectra, grid, H, m, s, u, P, found, j):
         """Solve the first K brackets of each point, slave the gates; residual and
-        eigenvalues of the Jacobian there."""
+        eigenvalues of the Jacobian there (``spectra``), or the Jacobian itself (for the
+        host: see :func:`_host_spectra`)."""
         order = jnp.argsort(~found, axis=1, stable=True)[:, :K]
         ok = jnp.take_along_axis(found, order, 1)
         jk = jnp.where(ok, jnp.take_along_axis(j, order, 1), 0)
@@ -582,6 +587,8 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
             # ends; a pole: |g| grew (or is not finite)
             ends = jnp.maximum(jnp.abs(ga), jnp.abs(gb))
             root = (jnp.abs(F[:, 0]) <= ends) & jnp.isfinite(res)
+            if not spectra:
+                return x, res, J, root
             re, im = _arrowhead_eigval_columns(_computed_once(J))
             return x, res, tuple(re), tuple(im), root
 
@@ -593,13 +600,17 @@ def _reduction_kernels(cm: CompiledModel, red: _Reduction, split: _Split, grid_p
         pad = [jnp.concatenate([f, jnp.repeat(f[-1:], nb * size - L, axis=0)]) for f in flat]
         out = jax.lax.map(lambda t: block(*t), tuple(f.reshape((nb, size) + f.shape[1:])
                                                     for f in pad))
-        x, res, re, im, root = jax.tree.map(lambda o: o.reshape((nb * size,) + o.shape[2:])[:L],
-                                            out)
-        lam = jnp.stack(re, -1) + 1j * jnp.stack(im, -1)
+        out = jax.tree.map(lambda o: o.reshape((nb * size,) + o.shape[2:])[:L], out)
+        if spectra:
+            x, res, re, im, root = out
+            lam = jnp.stack(re, -1) + 1j * jnp.stack(im, -1)
+        else:
+            x, res, lam, root = out  # the Jacobians, in place of the eigenvalues
         pole = ok.ravel() & ~root
         shape = ok.shape
         x = jnp.where(ok[..., None], x.reshape(shape + x.shape[-1:]), jnp.nan)
-        lam = jnp.where(ok[..., None], lam.reshape(shape + lam.shape[-1:]), jnp.nan + 0j)
+        lam = jnp.where(ok.reshape(shape + (1,) * (lam.ndim - 1)),
+                        lam.reshape(shape + lam.shape[1:]), jnp.nan)
         res = jnp.where(ok, res.reshape(shape), jnp.nan)
         return x, res, lam, pole.reshape(shape)
 
@@ -674,11 +685,32 @@ def _by_reduction(cm, red, P, lo, hi, grid_points, rows=None, mesh=None):
     if not K:
         return (np.full((B, 0, n), np.nan), np.full((B, 0), np.nan),
                 np.full((B, 0, n), np.nan + 0j))
-    x, res, lam, pole = refine(K, grid, H, m, s, ud, Pd, found, j)
+    spectra = len(Pd) * K > _HOST_SPECTRA
+    x, res, lam, pole = refine(K, spectra, grid, H, m, s, ud, Pd, found, j)
     if np.asarray(pole).any():
         i, k = np.unravel_index(int(np.argmax(np.asarray(pole))), pole.shape)
         raise _singular_error(cm, red, float(x[i, k, 0]), P[i])
-    return np.asarray(x)[:B], np.asarray(res)[:B], np.asarray(lam)[:B]
+    lam = np.asarray(lam)[:B]
+    return np.asarray(x)[:B], np.asarray(res)[:B], lam if spectra else _host_spectra(lam)
+
+
+def _host_spectra(J):
+    """Eigenvalues of the Jacobians ``J`` ``(..., n, n)`` (NaN where a Jacobian is not
+    finite: no root there), by LAPACK on the host, ordered as :func:`spectrum_order`.
+
+    For the few roots of a single parameter set or a short sweep (at most
+    :data:`_HOST_SPECTRA` brackets): the device's batched Aberth iteration
+    (:func:`_arrowhead_eigval_columns`) would be ~0.5 us per matrix against LAPACK's ~5, but
+    its compiled program is three quarters of the refinement's (~1.5 of 2 MB, ~160 kernels):
+    ~0.2-0.3 s to load in a new session, which the one-parameter diagram (a dozen
+    single-point searches) paid for a handful of 4x4 matrices. Both agree to round-off."""
+    J = np.asarray(J)
+    lam = np.full(J.shape[:-1], np.nan + 0j)
+    finite = np.all(np.isfinite(J), axis=(-2, -1))
+    if finite.any():
+        ev = np.linalg.eigvals(J[finite])
+        lam[finite] = np.take_along_axis(ev, spectrum_order(ev), axis=-1)
+    return lam
 
 
 class SingularModelError(FloatingPointError, ValueError):

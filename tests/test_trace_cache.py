@@ -339,3 +339,68 @@ def test_executable_stored_after_a_persistent_cache_hit_runs_in_a_new_process(tm
     y, failed = session("hit")  # compiled, then again from JAX's cache: not stored again
     np.testing.assert_allclose(y, want, rtol=1e-15)
     assert failed == 0 and not list((tmp_path / "traces").glob("*.xla"))
+
+
+def test_program_for_is_the_program_of_a_call(cache, x64):
+    """program_for gives the program a cached function runs for arrays of one signature (what
+    LSODA's right-hand side calls) with the same values; any other function comes back as
+    it is."""
+    from hhanalysis._trace_cache import program_for
+
+    f = cached_jit(_scaled(2.0))
+    program = program_for(f, X, Y)
+    np.testing.assert_array_equal(program(X + 1.0, Y), f(X + 1.0, Y))
+    np.testing.assert_allclose(program(X, Y), np.sin(X) * 2.0 + Y @ Y, rtol=1e-15)
+    plain = jax.jit(lambda x, y: x + y)
+    assert program_for(plain, X, X) is plain
+
+
+def _old_entry(directory, name, size, hours_ago):
+    """A file that looks like a stored program, last used ``hours_ago``."""
+    path = directory / name
+    path.write_bytes(bytes(size))
+    t = path.stat().st_mtime - 3600 * hours_ago
+    os.utime(path, (t, t))
+    return path
+
+
+def test_traces_are_pruned_least_recently_used_first_never_those_in_use(
+        cache, x64, monkeypatch):
+    """Over HHANALYSIS_TRACES_MAX_MB a store deletes the entries used longest ago (down to
+    three quarters of the cap), but never one this process loaded or stored, even if older;
+    files that are not entries stay."""
+    traces = _TRACES
+    traces.clear()
+    first = cached_jit(_scaled(3.0))
+    out = first(X, Y)  # stored by this process: in use
+    mine = sorted((cache / "traces").iterdir())
+    for path in mine:  # older than every other entry
+        os.utime(path, (1.0, 1.0))
+    d = cache / "traces"
+    old = [_old_entry(d, f"run-{k}.jaxexport", 40_000, 10 - k) for k in range(3)]
+    note = _old_entry(d, "notes.txt", 40_000, 20)
+    sizes = {p.name: p.stat().st_size for p in d.iterdir()}
+
+    monkeypatch.setenv("HHANALYSIS_TRACES_MAX_MB", "0.1")
+    second = cached_jit(_scaled(5.0))
+    np.testing.assert_allclose(second(X, Y), np.sin(X) * 5.0 + Y @ Y, rtol=1e-15)
+    left = {p.name for p in d.iterdir()}
+    entries = sum(sizes.get(n, 0) for n in left if not n.endswith(".txt"))
+    new = [n for n in left if n not in sizes]
+    assert new and all(p.name in left for p in mine) and note.name in left
+    assert old[0].name not in left and old[1].name not in left and old[2].name in left
+    assert entries + sum((d / n).stat().st_size for n in new) <= 0.75 * 100_000
+    # the first program still runs, without tracing again
+    np.testing.assert_array_equal(first(X, Y), out)
+    assert len(traces) == 2
+
+    # a cap of 0 deletes every entry but those in use; -1 is no cap; a bad value warns
+    from hhanalysis._trace_cache import max_bytes, prune
+
+    assert prune(str(d), 0) == [str(old[2])]
+    assert {p.name for p in d.iterdir()} == {p.name for p in mine} | set(new) | {note.name}
+    monkeypatch.setenv("HHANALYSIS_TRACES_MAX_MB", "-1")
+    assert max_bytes() is None
+    monkeypatch.setenv("HHANALYSIS_TRACES_MAX_MB", "lots")
+    with pytest.warns(RuntimeWarning, match="HHANALYSIS_TRACES_MAX_MB"):
+        assert max_bytes() == 512e6

@@ -39,7 +39,7 @@ import scipy.interpolate
 import scipy.linalg
 import scipy.optimize
 
-from .._trace_cache import device_array
+from .._trace_cache import device_array, program_for
 from ..equilibria import find_equilibria, spectrum_order
 from ..models import ODEModel
 from ..precision import float64
@@ -326,33 +326,35 @@ def simulate_cycle(model: ODEModel, param: str, value: float, *, x0=None, box=No
         starts = [np.asarray(x0, float)]
     width = hi - lo
 
+    f, jac_x = program_for(cm.f, starts[0], p), program_for(cm.jac_x, starts[0], p)
+
     def rhs(t, x):
-        return np.asarray(cm.f(x, p))
+        return np.asarray(f(x, p))
 
     def jac(t, x):
-        return np.asarray(cm.jac_x(x, p))
+        return np.asarray(jac_x(x, p))
 
     for x in starts:
         length = 200.0 * _time_scale(cm, p, x)
         level = None
         for _ in range(int(chunks)):
-            def crossing(t, y, level=level):
-                return y[0] - (level if level is not None else np.inf)
-
-            crossing.direction = 1.0
+            # the first chunk of a start has no level yet, so no crossings to time: no event
+            # function (scipy evaluates it after every step, ~10% of the chunk's time)
+            events = None if level is None else _upward_crossing(level)
             with warnings.catch_warnings():  # a failed chunk ends this start (below)
                 warnings.simplefilter("ignore", UserWarning)
                 sol = scipy.integrate.solve_ivp(rhs, (0.0, length), x, method="LSODA",
                                                 jac=jac, rtol=rtol, atol=rtol * width,
-                                                events=crossing, dense_output=True)
+                                                events=events, dense_output=True)
             if not sol.success or not np.all(np.isfinite(sol.y[:, -1])):
                 break
             tt = np.linspace(0.5 * length, length, 2001)
             v = sol.sol(tt)[0]
             if v.max() - v.min() < 1e-6 * width[0]:
                 break  # settled on an equilibrium
-            times, states = sol.t_events[0], sol.y_events[0]
             x = sol.y[:, -1]
+            if level is not None:
+                times, states = sol.t_events[0], sol.y_events[0]
             if level is not None and times.size >= 4:
                 T = np.diff(times[-4:])
                 same = np.max(np.abs(states[-1] - states[-2]) / width) < 1e-4
@@ -364,10 +366,20 @@ def simulate_cycle(model: ODEModel, param: str, value: float, *, x0=None, box=No
                                                     atol=rtol * 1e-3 * width, t_eval=t)
                     return SimulatedOrbit(param, float(value), period, t, one.y.T,
                                           dict(zip(model.param_names, map(float, p))))
-            if times.size < 4 and level is not None:
+            if level is not None and times.size < 4:
                 length *= 4.0  # slow oscillation: longer chunks
             level = 0.5 * (v.max() + v.min())
     return None
+
+
+def _upward_crossing(level: float):
+    """The event function of upward crossings of the first state through ``level``."""
+
+    def crossing(t, y):
+        return y[0] - level
+
+    crossing.direction = 1.0
+    return crossing
 
 
 def _orbit_guess(orbit: SimulatedOrbit, disc, ncol):
