@@ -338,10 +338,12 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     @jax.jit
     def lyapunov(U, p0, omega, others):
         r""":math:`\ell_1` at the curve points ``U`` with frequencies ``omega``; the critical
-        eigenvector from the other eigenvalues ``others`` (:func:`_critical_vector`)."""
+        eigenvectors (right and left) from the other eigenvalues ``others``
+        (:func:`_critical_vectors`)."""
         def one(u, w, mu):
             x, p = u[:-2], curve_params(u, p0, free)
-            return first_lyapunov(cm, x, p, w, _critical_vector(cm.jac_x(x, p), mu))
+            q, left = _critical_vectors(cm.jac_x(x, p), mu)
+            return first_lyapunov(cm, x, p, w, q, left)
 
         return jax.vmap(one)(U, omega, others)
 
@@ -355,13 +357,20 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         with unit tangent ``t``."""
         x, p = u[:-2], curve_params(u, args[0], free)
         J = cm.jac_x(x, p)
+        # one eigen-decomposition for all the eigenvalue tests and l1: the locator is vmapped,
+        # so every branch of the switch below runs, and each decomposition of its own would
+        # cost one LAPACK call per bracket and iteration
+        if kind == "hopf":
+            ev, vecs = jnp.linalg.eig(J)
+        else:
+            ev = jnp.linalg.eigvals(J)
+        tests = _eigen_tests(kind, ev)
 
         def eigen(name):
-            return lambda: _eigen_tests(kind, jnp.linalg.eigvals(J))[name]
+            return lambda: tests[name]
 
         def gh():
-            ev, vecs = jnp.linalg.eig(J)
-            w = jnp.sqrt(jnp.abs(_eigen_tests("hopf", ev)["bt"]))
+            w = jnp.sqrt(jnp.abs(tests["bt"]))
             q = vecs[:, jnp.argmin(jnp.abs(ev - 1j * w))]
             return first_lyapunov(cm, x, p, w, q).astype(u.dtype)
 
@@ -444,12 +453,24 @@ def _critical_vector(J, others):
     projector's multiple :math:`\prod_{\mu \in \text{others}} (J - \mu I)`, which maps
     every vector into :math:`\ker(J - \lambda I)` (Cayley–Hamilton); no eigenvectors
     needed."""
+    return _critical_vectors(J, others)[0]
+
+
+def _critical_vectors(J, others):
+    r"""The right and left eigenvectors ``(q, l)`` of ``J`` (:math:`Jq = \lambda q`,
+    :math:`l^TJ = \lambda l^T`, any scale) for its eigenvalue :math:`\lambda` not in
+    ``others``: a column and a row of largest norm of
+    :math:`P = \prod_{\mu \in \text{others}} (J - \mu I)`. :math:`P` is a multiple of the
+    spectral projector :math:`q l^T / (l^T q)` (:func:`_critical_vector`), so its columns are
+    multiples of :math:`q` and its rows of :math:`l^T`: the left vector of :math:`\ell_1`
+    without the bordered solve for it."""
     n = J.shape[0]
     eye = jnp.eye(n)
     P = J - others[0] * eye
     for k in range(1, others.shape[0]):  # products as sums of elementwise ones: a fused loop
         P = jnp.sum((J - others[k] * eye)[:, :, None] * P[None, :, :], axis=1)
-    return P[:, jnp.argmax(jnp.sum(jnp.abs(P) ** 2, axis=0))]
+    P2 = jnp.abs(P) ** 2
+    return P[:, jnp.argmax(jnp.sum(P2, axis=0))], P[jnp.argmax(jnp.sum(P2, axis=1))]
 
 
 def _borders(M):

@@ -118,17 +118,26 @@ def complex_C(cm: CompiledModel, x, p, u, v, w):
     return re + 1j * im
 
 
-def first_lyapunov(cm: CompiledModel, x, p, omega, q):
-    """:math:`l_1` at the Hopf point ``(x, p)`` with eigenvector ``q`` (any length and phase)."""
+def first_lyapunov(cm: CompiledModel, x, p, omega, q, left=None):
+    r""":math:`l_1` at the Hopf point ``(x, p)`` with eigenvector ``q`` (any length and phase).
+
+    ``left``: optionally the left eigenvector :math:`l` (:math:`l^T J = i\omega l^T`, any scale;
+    then :math:`p = \bar l` up to scale), which spares the bordered solve for :math:`p` (one of
+    three LU factorisations: batched over the points of a curve, each is a LAPACK call per
+    point). :math:`B(q, \bar q)` is real, so :math:`J^{-1}B(q, \bar q)` is a real solve."""
     n = x.shape[0]
     J = cm.jac_x(x, p)
     q = q / jnp.linalg.norm(q)
-    M = jnp.block([[J.T + 1j * omega * jnp.eye(n), q[:, None]],
-                   [jnp.conj(q)[None, :], jnp.zeros((1, 1))]])
-    pv = jnp.linalg.solve(M, jnp.concatenate([jnp.zeros(n), jnp.ones(1)]).astype(M.dtype))[:n]
+    if left is None:
+        M = jnp.block([[J.T + 1j * omega * jnp.eye(n), q[:, None]],
+                       [jnp.conj(q)[None, :], jnp.zeros((1, 1))]])
+        rhs = jnp.concatenate([jnp.zeros(n), jnp.ones(1)]).astype(M.dtype)
+        pv = jnp.linalg.solve(M, rhs)[:n]
+    else:
+        pv = jnp.conj(left)
     pv = pv / jnp.conj(jnp.vdot(pv, q))
     qb = jnp.conj(q)
-    a11 = jnp.linalg.solve(J.astype(q.dtype), complex_B(cm, x, p, q, qb))
+    a11 = jnp.linalg.solve(J, jnp.real(complex_B(cm, x, p, q, qb))).astype(q.dtype)
     a20 = jnp.linalg.solve(2j * omega * jnp.eye(n) - J, complex_B(cm, x, p, q, q))
     val = (jnp.vdot(pv, complex_C(cm, x, p, q, q, qb))
            - 2.0 * jnp.vdot(pv, complex_B(cm, x, p, q, a11))
