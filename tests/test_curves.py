@@ -198,6 +198,22 @@ def test_second_lyapunov_of_a_bautin_normal_form_in_other_coordinates():
         assert l2 == pytest.approx(4 * -0.7 / 1.3, rel=1e-10)
 
 
+def test_unrolled_solve_against_numpy(x64):
+    """The entry-by-entry elimination that l1 along a curve uses under vmap solves real and
+    complex systems as LAPACK does, pivoting included (a zero leading entry)."""
+    from hhanalysis.continuation.problems.hopf import unrolled_solve
+
+    rng = np.random.default_rng(11)
+    for n in (1, 4, 6):
+        A = rng.normal(size=(8, n, n)) + 1j * rng.normal(size=(8, n, n))
+        b = rng.normal(size=(8, n)) + 1j * rng.normal(size=(8, n))
+        A[0, 0, 0] = 0.0 if n > 1 else A[0, 0, 0]
+        for M, v in ((A.real, b.real), (A, b)):
+            x = np.asarray(jax.vmap(unrolled_solve)(jnp.asarray(M), jnp.asarray(v)))
+            assert np.allclose(x, np.linalg.solve(M, v[..., None])[..., 0], rtol=1e-10,
+                               atol=1e-12)
+
+
 def test_forms_with_repeated_and_conjugate_arguments(x64):
     """The multilinear forms of orders 2-5, whose directions are merged where arguments repeat
     (q, conj q, a real vector), against the derivative tensors of f by nested forward-mode

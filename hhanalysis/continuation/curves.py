@@ -68,7 +68,7 @@ from . import normal_forms as nf
 from .engine import ContinuationSettings
 from .problems.fold import fold_coefficient
 from .problems.fold_curve import curve_params, fold_curve_problem, fold_matrix
-from .problems.hopf import first_lyapunov
+from .problems.hopf import first_lyapunov, unrolled_solve
 from .problems.hopf_curve import hopf_curve_problem, hopf_matrix
 from .problems.minimal import borders
 from .results import (
@@ -96,6 +96,9 @@ _CONVERGED = 1e-10  # ... and has converged when the last step is below this (AU
 _IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
 
 CODIM2 = ("bt", "gh", "zh", "hh", "cp")
+#: most states for which l1 along a curve solves its systems by the unrolled elimination
+#: (:func:`~.problems.hopf.unrolled_solve`; its trace grows as n^3)
+_UNROLLED = 8
 #: PALC steps per compiled chunk (a Hopf curve of ~900 points: 4 host round trips, not 15;
 #: the borders of the test function are refreshed between chunks)
 _CHUNK = 256
@@ -343,7 +346,8 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         def one(u, w, mu):
             x, p = u[:-2], curve_params(u, p0, free)
             q, left = _critical_vectors(cm.jac_x(x, p), mu)
-            return first_lyapunov(cm, x, p, w, q, left)
+            solve = unrolled_solve if x.shape[0] <= _UNROLLED else jnp.linalg.solve
+            return first_lyapunov(cm, x, p, w, q, left, solve)
 
         return jax.vmap(one)(U, omega, others)
 
