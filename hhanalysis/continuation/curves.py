@@ -40,12 +40,14 @@ normal-form coefficients at the located points come from
 :mod:`~hhanalysis.continuation.normal_forms`.
 
 **Cost** (the brainpy (I, gK) Hopf curve, 857 points, ``benchmarks/bench_curves.py --stages``):
-the compiled PALC chunks are ~45 % of a warm call; between chunks one compiled call gives
+the compiled PALC chunks are ~45 % of a warm call (two corrector iterations per point, the
+second a chord step on the first one's LU); between chunks one compiled call gives
 :math:`f_x` at the chunk's points (their eigenvalues, LAPACK on the host, are the
 Bogdanov–Takens end test and the curve's spectra) and the matrix of the border refresh; after
-the runs, :math:`\ell_1` at every point is one compiled call (its critical eigenvector from the
-other eigenvalues, :func:`_critical_vector`), the location one call and :math:`\ell_2` at the
-GH points one call per order and stage (all points in it).
+the runs, :math:`\ell_1` at every point is one compiled call (its critical right and left
+eigenvectors from the other eigenvalues, :func:`_critical_vectors`, its two solves unrolled
+over the points), the location one call and :math:`\ell_2` at the GH points one call per order
+and stage (all points in it, equal polarization directions merged).
 """
 
 from __future__ import annotations
