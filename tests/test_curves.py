@@ -10,10 +10,12 @@ import json
 import math
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 import reference_hh as ref
+import scipy.linalg
 import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, fsolve
@@ -125,8 +127,9 @@ def test_bialternate_adjoint_and_pair_product(x64):
 
 def test_critical_vector_is_the_eigenvector(x64):
     """The eigenvector from the other eigenvalues (spectral projector) spans the eigenspace that
-    numpy's eig gives, for a pair +-i omega among real eigenvalues of a random similarity."""
-    from hhanalysis.continuation.curves import _critical_vector
+    numpy's eig gives, for a pair +-i omega among real eigenvalues of a random similarity; the
+    left one that of scipy's left eigenvector."""
+    from hhanalysis.continuation.curves import _critical_vector, _critical_vectors
 
     rng = np.random.default_rng(3)
     for n, omega in ((3, 0.4), (4, 1.3), (6, 2.1)):
@@ -140,6 +143,12 @@ def test_critical_vector_is_the_eigenvector(x64):
         ref_q = vecs[:, k]
         # the same complex line: |<ref, q>| = |ref| |q|
         assert abs(abs(np.vdot(ref_q, q)) / (np.linalg.norm(ref_q) * np.linalg.norm(q)) - 1) < 1e-12
+        _, left = _critical_vectors(jnp.asarray(J), jnp.asarray(np.delete(lam, k)))
+        lam_l, vl = scipy.linalg.eig(J, left=True, right=False)
+        ref_l = vl[:, np.argmin(np.abs(lam_l - lam[k]))].conj()  # ref_l^T J = lam ref_l^T
+        left = np.asarray(left)
+        assert abs(abs(np.vdot(ref_l, left)) / (np.linalg.norm(ref_l) * np.linalg.norm(left))
+                   - 1) < 1e-12
 
 
 @pytest.mark.parametrize("kind", ["hopf", "fold"])
@@ -187,6 +196,54 @@ def test_second_lyapunov_of_a_bautin_normal_form_in_other_coordinates():
         l1, l2 = nf.second_lyapunov(cm, np.zeros(3), p, 1.3, q)
         assert l1 == pytest.approx(2 * s1v / 1.3, abs=1e-12)
         assert l2 == pytest.approx(4 * -0.7 / 1.3, rel=1e-10)
+
+
+def test_unrolled_solve_against_numpy(x64):
+    """The entry-by-entry elimination that l1 along a curve uses under vmap solves real and
+    complex systems as LAPACK does, pivoting included (a zero leading entry)."""
+    from hhanalysis.continuation.problems.hopf import unrolled_solve
+
+    rng = np.random.default_rng(11)
+    for n in (1, 4, 6):
+        A = rng.normal(size=(8, n, n)) + 1j * rng.normal(size=(8, n, n))
+        b = rng.normal(size=(8, n)) + 1j * rng.normal(size=(8, n))
+        A[0, 0, 0] = 0.0 if n > 1 else A[0, 0, 0]
+        for M, v in ((A.real, b.real), (A, b)):
+            x = np.asarray(jax.vmap(unrolled_solve)(jnp.asarray(M), jnp.asarray(v)))
+            assert np.allclose(x, np.linalg.solve(M, v[..., None])[..., 0], rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_forms_with_repeated_and_conjugate_arguments(x64):
+    """The multilinear forms of orders 2-5, whose directions are merged where arguments repeat
+    (q, conj q, a real vector), against the derivative tensors of f by nested forward-mode
+    differentiation contracted with the complex vectors (no jet, no polarization)."""
+    x1, x2, x3 = sp.symbols("x1 x2 x3")
+    a, b = sp.symbols("a b")
+    rhs = (a * x1 * x2**2 - x3**3 * x1**2 + b * x2**5, x1**2 * x3**2 * x2 + x3,
+           sp.exp(x1) * x2 - x3**4 * x2)
+    model = ODEModel("forms", tuple(StateVariable(f"x{k}", "1", "", (-1, 1)) for k in (1, 2, 3)),
+                     (Parameter("a", 0.7, "1", ""), Parameter("b", -1.3, "1", "")), rhs)
+    cm = model.compile()
+    rng = np.random.default_rng(5)
+    x, p = rng.normal(size=3) * 0.5, np.asarray(model.param_vector(), float)
+    q = rng.normal(size=3) + 1j * rng.normal(size=3)
+    h = rng.normal(size=3) + 1j * rng.normal(size=3)
+    r = rng.normal(size=3)
+    requests = [(q, q), (q, q.conj()), (q, q, q.conj()), (h, r, q.conj()),
+                (q, q, q.conj(), q.conj()), (q, h.conj(), r, r), (q, q, q, q.conj(), q.conj()),
+                (r, r, r, r, r)]
+    got = nf.forms(cm, x, p, requests)
+    f = lambda z: cm.f(z, jnp.asarray(p))  # noqa: E731
+    for req, val in zip(requests, got):
+        T = f
+        for _ in req:
+            T = jax.jacfwd(T)
+        tensor = np.asarray(T(jnp.asarray(x)))  # (n, n, ..., n): D^k f
+        want = tensor
+        for v in reversed(req):
+            want = want @ v
+        assert np.allclose(val, want, rtol=1e-9, atol=1e-9 * np.abs(want).max()), (req, val)
 
 
 def test_hopf_curve_matches_auto07p(hopf_curve):

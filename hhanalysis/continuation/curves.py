@@ -40,12 +40,14 @@ normal-form coefficients at the located points come from
 :mod:`~hhanalysis.continuation.normal_forms`.
 
 **Cost** (the brainpy (I, gK) Hopf curve, 857 points, ``benchmarks/bench_curves.py --stages``):
-the compiled PALC chunks are ~45 % of a warm call; between chunks one compiled call gives
+the compiled PALC chunks are ~45 % of a warm call (two corrector iterations per point, the
+second a chord step on the first one's LU); between chunks one compiled call gives
 :math:`f_x` at the chunk's points (their eigenvalues, LAPACK on the host, are the
 Bogdanov–Takens end test and the curve's spectra) and the matrix of the border refresh; after
-the runs, :math:`\ell_1` at every point is one compiled call (its critical eigenvector from the
-other eigenvalues, :func:`_critical_vector`), the location one call and :math:`\ell_2` at the
-GH points one call per order and stage (all points in it).
+the runs, :math:`\ell_1` at every point is one compiled call (its critical right and left
+eigenvectors from the other eigenvalues, :func:`_critical_vectors`, its two solves unrolled
+over the points), the location one call and :math:`\ell_2` at the GH points one call per order
+and stage (all points in it, equal polarization directions merged).
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ from . import normal_forms as nf
 from .engine import ContinuationSettings
 from .problems.fold import fold_coefficient
 from .problems.fold_curve import curve_params, fold_curve_problem, fold_matrix
-from .problems.hopf import first_lyapunov
+from .problems.hopf import first_lyapunov, unrolled_solve
 from .problems.hopf_curve import hopf_curve_problem, hopf_matrix
 from .problems.minimal import borders
 from .results import (
@@ -96,6 +98,9 @@ _CONVERGED = 1e-10  # ... and has converged when the last step is below this (AU
 _IMAG = 1e-8  # relative size of Im(lambda) that makes a pair complex
 
 CODIM2 = ("bt", "gh", "zh", "hh", "cp")
+#: most states for which l1 along a curve solves its systems by the unrolled elimination
+#: (:func:`~.problems.hopf.unrolled_solve`; its trace grows as n^3)
+_UNROLLED = 8
 #: PALC steps per compiled chunk (a Hopf curve of ~900 points: 4 host round trips, not 15;
 #: the borders of the test function are refreshed between chunks)
 _CHUNK = 256
@@ -338,10 +343,13 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
     @jax.jit
     def lyapunov(U, p0, omega, others):
         r""":math:`\ell_1` at the curve points ``U`` with frequencies ``omega``; the critical
-        eigenvector from the other eigenvalues ``others`` (:func:`_critical_vector`)."""
+        eigenvectors (right and left) from the other eigenvalues ``others``
+        (:func:`_critical_vectors`)."""
         def one(u, w, mu):
             x, p = u[:-2], curve_params(u, p0, free)
-            return first_lyapunov(cm, x, p, w, _critical_vector(cm.jac_x(x, p), mu))
+            q, left = _critical_vectors(cm.jac_x(x, p), mu)
+            solve = unrolled_solve if x.shape[0] <= _UNROLLED else jnp.linalg.solve
+            return first_lyapunov(cm, x, p, w, q, left, solve)
 
         return jax.vmap(one)(U, omega, others)
 
@@ -355,13 +363,20 @@ def _compiled(cm: CompiledModel, kind: str, free: tuple[int, int]):
         with unit tangent ``t``."""
         x, p = u[:-2], curve_params(u, args[0], free)
         J = cm.jac_x(x, p)
+        # one eigen-decomposition for all the eigenvalue tests and l1: the locator is vmapped,
+        # so every branch of the switch below runs, and each decomposition of its own would
+        # cost one LAPACK call per bracket and iteration
+        if kind == "hopf":
+            ev, vecs = jnp.linalg.eig(J)
+        else:
+            ev = jnp.linalg.eigvals(J)
+        tests = _eigen_tests(kind, ev)
 
         def eigen(name):
-            return lambda: _eigen_tests(kind, jnp.linalg.eigvals(J))[name]
+            return lambda: tests[name]
 
         def gh():
-            ev, vecs = jnp.linalg.eig(J)
-            w = jnp.sqrt(jnp.abs(_eigen_tests("hopf", ev)["bt"]))
+            w = jnp.sqrt(jnp.abs(tests["bt"]))
             q = vecs[:, jnp.argmin(jnp.abs(ev - 1j * w))]
             return first_lyapunov(cm, x, p, w, q).astype(u.dtype)
 
@@ -444,12 +459,24 @@ def _critical_vector(J, others):
     projector's multiple :math:`\prod_{\mu \in \text{others}} (J - \mu I)`, which maps
     every vector into :math:`\ker(J - \lambda I)` (Cayley–Hamilton); no eigenvectors
     needed."""
+    return _critical_vectors(J, others)[0]
+
+
+def _critical_vectors(J, others):
+    r"""The right and left eigenvectors ``(q, l)`` of ``J`` (:math:`Jq = \lambda q`,
+    :math:`l^TJ = \lambda l^T`, any scale) for its eigenvalue :math:`\lambda` not in
+    ``others``: a column and a row of largest norm of
+    :math:`P = \prod_{\mu \in \text{others}} (J - \mu I)`. :math:`P` is a multiple of the
+    spectral projector :math:`q l^T / (l^T q)` (:func:`_critical_vector`), so its columns are
+    multiples of :math:`q` and its rows of :math:`l^T`: the left vector of :math:`\ell_1`
+    without the bordered solve for it."""
     n = J.shape[0]
     eye = jnp.eye(n)
     P = J - others[0] * eye
     for k in range(1, others.shape[0]):  # products as sums of elementwise ones: a fused loop
         P = jnp.sum((J - others[k] * eye)[:, :, None] * P[None, :, :], axis=1)
-    return P[:, jnp.argmax(jnp.sum(jnp.abs(P) ** 2, axis=0))]
+    P2 = jnp.abs(P) ** 2
+    return P[:, jnp.argmax(jnp.sum(P2, axis=0))], P[jnp.argmax(jnp.sum(P2, axis=1))]
 
 
 def _borders(M):

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
 import numpy as np
 
 from .._trace_cache import cached_jit, device_array
@@ -134,7 +135,9 @@ class ContinuationProblem:
             points the hooks keep goes on with the next chunk).
         residual_jacobian: optional ``(u, args) -> (F, DF)``, both at once (they share work,
             e.g. the factorisation of a bordered matrix); the corrector then uses it instead
-            of ``residual`` and ``jacobian`` (same values; with the dense solve only).
+            of ``residual`` and ``jacobian`` (same values; with the dense solve only), at the
+            predicted point only: the later iterations of a step reuse that Jacobian's
+            factorisation (the chord method, :func:`_make_chord_corrector`).
     """
 
     residual: Callable
@@ -237,6 +240,58 @@ def initial_tangent(problem: ContinuationProblem, u0, args, direction: float = 1
     return np.sign(direction) * np.asarray(_tangent_at(problem)(device_array(u0), args))
 
 
+def _make_chord_corrector(problem: ContinuationProblem, s: ContinuationSettings):
+    r"""The corrector of problems with ``residual_jacobian``: Newton's first iteration at the
+    predicted point :math:`u^{(0)}` assembles and factorises
+    :math:`K = \begin{pmatrix} DF(u^{(0)}) \\ \tau_k^T \end{pmatrix}`; the later ones reuse
+    that LU (the chord method, as AUTO-07p keeps its Jacobian after NWTN iterations) and
+    evaluate only :math:`F`, until :math:`\|\delta\|_\infty \le \text{tol}\,(1 +
+    \|u\|_\infty)` as in Newton. The iterate after the first is within
+    :math:`e_1 = O(e_0^2)` of the point (:math:`e_0`: the predictor's error), and the chord step
+    from there differs from Newton's by :math:`O(e_0 e_1)`, far below the tolerance: the same
+    points for one Jacobian (and its transposed bordered solve) and one LU per step less; along
+    the Hopf curve of the HH model a step takes two iterations, so the second costs half.
+    With ``tangent_from_newton`` the tangent is the first iteration's, solved with the same LU
+    (:math:`K\tau = e_{N+1}`): its Jacobian is within :math:`e_0` of the new point's (~1e-7
+    relative on that curve), an error that only enters the next predictor."""
+    tol = s.newton_tol
+    lu_solve = jax.scipy.linalg.lu_solve
+
+    def corrector(u_pred, row, args, ref, aux_like):
+        e = _unit_last(u_pred)
+        F, DF = problem.residual_jacobian(u_pred, args)
+        lu = jax.scipy.linalg.lu_factor(jnp.vstack([DF, row[None, :]]))
+        G = jnp.concatenate([F, jnp.zeros(1, F.dtype)])  # row @ (u_pred - u_pred) = 0
+        if problem.tangent_from_newton:
+            sol = lu_solve(lu, jnp.stack([G, e], 1))
+            du, t = sol[:, 0], sol[:, 1]
+        else:
+            du, t = lu_solve(lu, G), e
+
+        def update(u, du):
+            u_new = u - du
+            dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
+            return u_new, dnorm, jnp.all(jnp.isfinite(u_new))
+
+        def cond(c):
+            _, it, dnorm, ok = c
+            return ok & (it < s.max_newton_iterations) & (dnorm > tol)
+
+        def body(c):
+            u, it, _, _ = c
+            G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
+            u_new, dnorm, ok = update(u, lu_solve(lu, G))
+            return u_new, it + 1, dnorm, ok
+
+        u1, dnorm1, ok1 = update(u_pred, du)
+        u, it, dnorm, ok = jax.lax.while_loop(cond, body, (u1, jnp.asarray(1), dnorm1, ok1))
+        aux = (_zeros_like(aux_like) if problem.tangent_from_newton
+               else jnp.zeros(0, u_pred.dtype))  # as the Newton corrector's
+        return u, it, ok & (dnorm <= tol), t, aux
+
+    return corrector
+
+
 def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
     """Newton on ``F(u) = 0, row @ (u - u_pred) = 0``; the phase reference is ``ref`` (steps
     pass the predicted point: an orbit next to the solution, and non-trivial even when the
@@ -256,18 +311,6 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
 
         def body(c):
             u, it, _, _, _, _ = c
-            if problem.residual_jacobian is not None:
-                F, DF = problem.residual_jacobian(u, args)
-                G = jnp.concatenate([F, jnp.atleast_1d(row @ (u - u_pred))])
-                K = jnp.vstack([DF, row[None, :]])
-                if joint:
-                    sol = jnp.linalg.solve(K, jnp.stack([G, e], 1))
-                    du, t, aux = sol[:, 0], sol[:, 1], aux0
-                else:
-                    du, t, aux = jnp.linalg.solve(K, G), e, aux0
-                u_new = u - du
-                dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
-                return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
             G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
             if joint:
                 sol, aux = problem.bordered_solve_aux(u, args, ref, row, jnp.stack([G, e], 1))
@@ -294,7 +337,8 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
 @functools.cache
 def _make_step(problem: ContinuationProblem, s: ContinuationSettings):
     """One PALC step with retries (not jitted on its own: it runs inside the chunk loop)."""
-    corrector = _make_corrector(problem, s)
+    corrector = (_make_corrector if problem.residual_jacobian is None
+                 else _make_chord_corrector)(problem, s)
 
     def step(u, t, ds, args, curvature, aux_like):
         def attempt(c):

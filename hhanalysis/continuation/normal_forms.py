@@ -88,41 +88,84 @@ def _diagonals(cm: CompiledModel, k: int):
     return float64(jax.jit(lambda X, Ps, W: jax.lax.map(lambda a: at_point(*a), (X, Ps, W))))
 
 
+#: rows of the batched diagonals of order k (a fixed shape per order: one compile each); they
+#: hold the distinct directions of the forms of one stage of :func:`second_lyapunovs`
+_ROWS = {2: 64, 3: 128, 4: 64, 5: 32}
+
+
+class _Atoms:
+    """The distinct real vectors (``(P, n)``: one per point) among the real and imaginary parts
+    of the arguments of some forms, up to sign and leaving out zeros, in order of first
+    appearance. Parts are matched by their bytes: :math:`\bar q` has the parts of :math:`q`,
+    the second negated, bit for bit; each argument array is split once (by identity: the
+    requests of :func:`second_lyapunovs` repeat a few vectors many times)."""
+
+    def __init__(self):
+        self.basis, self._found, self._split = [], {}, {}
+
+    def _atom(self, x):
+        if not x.any():
+            return None
+        key = x.tobytes()
+        if key not in self._found:
+            i = len(self.basis)
+            self._found[key], self._found[(-x).tobytes()] = (i, 1), (i, -1)
+            self.basis.append(x)
+        return self._found[key]
+
+    def of(self, v) -> tuple:
+        """``((index, sign) of the real part, ... of the imaginary part)``, None for a zero
+        part."""
+        key = id(v)
+        if key not in self._split:
+            a = np.asarray(v)
+            self._split[key] = (self._atom(np.ascontiguousarray(a.real, float)),
+                                self._atom(np.ascontiguousarray(a.imag, float))
+                                if np.iscomplexobj(a) else None)
+        return self._split[key]
+
+
 @functools.cache
-def _polarization(k: int):
-    """Signs :math:`\\varepsilon` (first fixed to +1) and weights of the polarization identity
-    :math:`D^k[v_1..v_k] = \\sum_\\varepsilon \\frac{\\prod_i\\varepsilon_i}{2^{k-1}k!}
-    D^k[(\\sum_i \\varepsilon_i v_i)^k]`."""
-    eps = np.array([(1,) + e for e in itertools.product((1, -1), repeat=k - 1)], float)
-    return eps, np.prod(eps, axis=1) / (2 ** (k - 1) * math.factorial(k))
+def _plan(sig: tuple, n_atoms: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(keys, coeff)`` for the forms of signature ``sig`` (:func:`_atoms`): the distinct
+    diagonals :math:`D^k[w^k]` they need, each direction :math:`w = \sum_a c_a b_a` an integer
+    combination of the atoms :math:`b_a` (``keys`` ``(M, n_atoms)``, first non-zero entry
+    positive), and the weight of each in each form (``coeff`` ``(r, M)``, complex).
 
-
-#: rows of the batched diagonals of order k (a fixed shape per order: one compile each)
-_ROWS = {2: 64, 3: 256, 4: 512, 5: 512}
-
-
-@functools.cache
-def _parts(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(combos, coeff)``: which of the ``k`` arguments enter by their imaginary part in each
-    of the :math:`2^k` real forms (``(2^k, k)`` booleans, in ``itertools.product`` order), and
-    the weight of each of their diagonals, ``(2^k, 2^{k-1})``."""
-    combos = np.array(list(itertools.product((0, 1), repeat=k)), bool)
-    _, weights = _polarization(k)
-    return combos, (1j ** combos.sum(axis=1))[:, None] * weights[None, :]
-
-
-def _directions(vectors) -> tuple[np.ndarray, np.ndarray]:
-    """The real directions ``W`` whose diagonals :math:`D^k[w^k]`, weighted by ``coeff``, sum to
-    the ``k``-linear forms of the (complex) ``vectors`` ``(r, k, n)`` (``r`` forms at once):
-    each complex argument split into its real and imaginary parts (:math:`2^k` real forms),
-    each real form polarized into :math:`2^{k-1}` diagonals. ``W`` is ``(r, 2^k 2^{k-1}, n)``,
-    ``coeff`` ``(2^k 2^{k-1},)``."""
-    vs = np.asarray(vectors, complex)
-    r, k, n = vs.shape
-    combos, coeff = _parts(k)
-    eps, _ = _polarization(k)
-    V = np.where(combos[None, :, :, None], vs.imag[:, None], vs.real[:, None])  # (r, 2^k, k, n)
-    return np.matmul(eps, V).reshape(r, -1, n), coeff.ravel()
+    Each complex argument splits into its real and imaginary parts (:math:`2^k` real forms);
+    each real form :math:`D^k[b_{a_1}, \dots, b_{a_k}]` is polarized,
+    :math:`\sum_\varepsilon \frac{\prod_i\varepsilon_i}{2^{k-1}k!}
+    D^k[(\sum_i \varepsilon_i b_{a_i})^k]` (:math:`\varepsilon_1 = 1`). Repeated atoms
+    (:math:`q` and :math:`\bar q` share theirs) make many of these directions equal, and
+    :math:`D^k[(-w)^k] = (-1)^k D^k[w^k]` folds opposite ones: :math:`E(q,q,q,\bar q,\bar q)`
+    needs 21 diagonals instead of :math:`2^5 2^4 = 512`. Same sums as without merging, so the
+    same conditioning. Cached by signature (a few per stage of :func:`second_lyapunovs`)."""
+    k = len(sig[0])
+    eps = np.array([(1,) + e for e in itertools.product((1, -1), repeat=k - 1)])
+    weight = np.prod(eps, axis=1) / (2 ** (k - 1) * math.factorial(k))
+    columns: dict[tuple, int] = {}
+    entries = []
+    for j, form in enumerate(sig):
+        for combo in itertools.product((0, 1), repeat=k):
+            picked = [form[i][c] for i, c in enumerate(combo)]
+            if any(a is None for a in picked):
+                continue
+            factor = 1j ** sum(combo) * np.prod([sgn for _, sgn in picked])
+            for e, w in zip(eps, weight):
+                c = np.zeros(n_atoms, int)
+                for (a, _), ei in zip(picked, e):
+                    c[a] += ei
+                nz = np.flatnonzero(c)
+                if nz.size == 0:
+                    continue
+                flip = c[nz[0]] < 0
+                key = tuple(-c if flip else c)
+                col = columns.setdefault(key, len(columns))
+                entries.append((j, col, factor * w * (-1) ** (k * flip)))
+    coeff = np.zeros((len(sig), len(columns)), complex)
+    for j, col, v in entries:
+        coeff[j, col] += v
+    return np.array(list(columns), float).reshape(len(columns), n_atoms), coeff
 
 
 def forms(cm: CompiledModel, x, p, requests) -> list[np.ndarray]:
@@ -143,21 +186,23 @@ def _forms_at(cm: CompiledModel, X, Ps, requests) -> list[np.ndarray]:
     size = 1 << (npts - 1).bit_length()
     Xp, Pp = (np.concatenate([a, np.repeat(a[-1:], size - npts, axis=0)]) for a in (X, Ps))
     pending = []
-    for k in sorted({len(r) for r in requests}):
+    atoms = _Atoms()
+    sigs = {k: tuple(tuple(atoms.of(v) for v in r) for r in requests if len(r) == k)
+            for k in sorted({len(r) for r in requests})}
+    basis = np.array(atoms.basis, float).reshape(len(atoms.basis), npts, X.shape[1])
+    for k, sig in sigs.items():
         idx = [i for i, r in enumerate(requests) if len(r) == k]
-        vs = np.moveaxis(np.asarray([requests[i] for i in idx], complex), 2, 0)  # (P, r, k, n)
-        W, coeff = _directions(vs.reshape((-1,) + vs.shape[2:]))
-        _, m, n = W.shape
-        r = len(idx)
-        rows = max(_ROWS.get(k, 0), 1 << (r * m - 1).bit_length())
-        W = np.concatenate([W.reshape(npts, r * m, n), np.zeros((npts, rows - r * m, n))], 1)
+        keys, coeff = _plan(sig, len(basis))
+        m, n = len(keys), basis.shape[-1]
+        rows = max(_ROWS.get(k, 0), 1 << (m - 1).bit_length())
+        W = np.einsum("ma,apn->pmn", keys, basis)  # (P, m, n)
+        W = np.concatenate([W, np.zeros((npts, rows - m, n))], 1)
         # dispatched now, read below: the jets of all orders run while the host prepares the
         # next ones (JAX's asynchronous dispatch)
         W = np.concatenate([W, np.repeat(W[-1:], size - npts, axis=0)])
-        pending.append((idx, coeff, r, m, n, _diagonals(cm, k)(Xp, Pp, W)))
-    for idx, coeff, r, m, n, vals in pending:
-        vals = np.asarray(vals)[:npts]
-        res = np.matmul(coeff, vals[:, :r * m].reshape(npts, r, m, n))  # (P, r, n)
+        pending.append((idx, coeff, m, _diagonals(cm, k)(Xp, Pp, W)))
+    for idx, coeff, m, vals in pending:
+        res = np.einsum("jm,pmn->pjn", coeff, np.asarray(vals)[:npts, :m])  # (P, r, n)
         for j, i in enumerate(idx):
             out[i] = res[:, j]
     return out
@@ -167,7 +212,8 @@ def form(cm: CompiledModel, x, p, *vectors) -> np.ndarray:
     r"""The ``k``-linear form :math:`D^k f(x, p)[v_1, \dots, v_k]` (``k = len(vectors)``) for
     real or complex vectors: each complex argument is split into its real and imaginary parts
     (:math:`2^k` real forms), each real form is polarized into :math:`2^{k-1}` diagonal values
-    :math:`D^k[w^k]`, and all diagonals are computed in one batched jet (:func:`forms`)."""
+    :math:`D^k[w^k]` (equal directions merged, :func:`_plan`), and all diagonals are computed
+    in one batched jet (:func:`forms`)."""
     return forms(cm, x, p, [vectors])[0]
 
 

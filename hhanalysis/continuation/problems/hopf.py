@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from ...codegen import CompiledModel
 from ..locate import DefiningSystem
 
-__all__ = ["hopf_system", "split", "first_lyapunov", "complex_B", "complex_C",
+__all__ = ["hopf_system", "split", "first_lyapunov", "unrolled_solve", "complex_B", "complex_C",
            "jacobian_of_Jv", "d_lambda_Jv"]
 
 
@@ -118,18 +118,54 @@ def complex_C(cm: CompiledModel, x, p, u, v, w):
     return re + 1j * im
 
 
-def first_lyapunov(cm: CompiledModel, x, p, omega, q):
-    """:math:`l_1` at the Hopf point ``(x, p)`` with eigenvector ``q`` (any length and phase)."""
+def unrolled_solve(A, b):
+    r"""Solve :math:`Ax = b` (``(n, n)``, ``(n,)``, real or complex) by Gaussian elimination with
+    partial pivoting written entry by entry (the row exchanges as selects), for use under
+    ``vmap``: batched over the points of a curve, every entry becomes one vector over the
+    points and the whole elimination a few fused loops, where a batched LAPACK solve is one
+    call per point (3-5x slower for n = 4). :math:`O(n^3)` traced operations: for small n."""
+    n = A.shape[0]
+    M = [[A[i, j] for j in range(n)] + [b[i]] for i in range(n)]
+    for j in range(n):
+        for i in range(j + 1, n):  # the largest |M[i][j]| to row j
+            swap = jnp.abs(M[i][j]) > jnp.abs(M[j][j])
+            M[j], M[i] = ([jnp.where(swap, y, z) for z, y in zip(M[j], M[i])],
+                          [jnp.where(swap, z, y) for z, y in zip(M[j], M[i])])
+        for i in range(j + 1, n):
+            f = M[i][j] / M[j][j]
+            M[i] = [M[i][c] - f * M[j][c] if c > j else M[i][c] for c in range(n + 1)]
+    x = [None] * n
+    for i in reversed(range(n)):
+        s = M[i][n]
+        for c in range(i + 1, n):
+            s = s - M[i][c] * x[c]
+        x[i] = s / M[i][i]
+    return jnp.stack(x)
+
+
+def first_lyapunov(cm: CompiledModel, x, p, omega, q, left=None, solve=jnp.linalg.solve):
+    r""":math:`l_1` at the Hopf point ``(x, p)`` with eigenvector ``q`` (any length and phase).
+
+    ``left``: optionally the left eigenvector :math:`l` (:math:`l^T J = i\omega l^T`, any scale;
+    then :math:`p = \bar l` up to scale), which spares the bordered solve for :math:`p` (one of
+    three LU factorisations: batched over the points of a curve, each is a LAPACK call per
+    point). :math:`B(q, \bar q)` is real, so :math:`J^{-1}B(q, \bar q)` is a real solve.
+    ``solve``: the solver of the two :math:`n \times n` systems (:func:`unrolled_solve` where
+    the call is batched over many points)."""
     n = x.shape[0]
     J = cm.jac_x(x, p)
     q = q / jnp.linalg.norm(q)
-    M = jnp.block([[J.T + 1j * omega * jnp.eye(n), q[:, None]],
-                   [jnp.conj(q)[None, :], jnp.zeros((1, 1))]])
-    pv = jnp.linalg.solve(M, jnp.concatenate([jnp.zeros(n), jnp.ones(1)]).astype(M.dtype))[:n]
+    if left is None:
+        M = jnp.block([[J.T + 1j * omega * jnp.eye(n), q[:, None]],
+                       [jnp.conj(q)[None, :], jnp.zeros((1, 1))]])
+        rhs = jnp.concatenate([jnp.zeros(n), jnp.ones(1)]).astype(M.dtype)
+        pv = jnp.linalg.solve(M, rhs)[:n]
+    else:
+        pv = jnp.conj(left)
     pv = pv / jnp.conj(jnp.vdot(pv, q))
     qb = jnp.conj(q)
-    a11 = jnp.linalg.solve(J.astype(q.dtype), complex_B(cm, x, p, q, qb))
-    a20 = jnp.linalg.solve(2j * omega * jnp.eye(n) - J, complex_B(cm, x, p, q, q))
+    a11 = solve(J, jnp.real(complex_B(cm, x, p, q, qb))).astype(q.dtype)
+    a20 = solve(2j * omega * jnp.eye(n) - J, complex_B(cm, x, p, q, q))
     val = (jnp.vdot(pv, complex_C(cm, x, p, q, q, qb))
            - 2.0 * jnp.vdot(pv, complex_B(cm, x, p, q, a11))
            + jnp.vdot(pv, complex_B(cm, x, p, qb, a20)))
