@@ -135,6 +135,13 @@ class ContinuationProblem:
         residual_jacobian: optional ``(u, args) -> (F, DF)``, both at once (they share work,
             e.g. the factorisation of a bordered matrix); the corrector then uses it instead
             of ``residual`` and ``jacobian`` (same values; with the dense solve only).
+        newton_solve: optional ``(u, args, ref, c, r) -> (delta, tau, aux)``, with
+            ``tangent_from_newton``: one corrector iteration's two solves,
+            :math:`[DF(u); c^T]\,(\delta, \tau) = ((F(u), r), e_{N+1})`, with the residual
+            :math:`F(u)` evaluated inside (same values as ``residual`` and ``solve``). For a
+            residual that is itself a by-product of the factorisation, e.g. the test function
+            of a minimally augmented system, which ``residual`` alone would pay one more
+            factorisation for; the corrector then never calls ``residual``.
     """
 
     residual: Callable
@@ -146,11 +153,14 @@ class ContinuationProblem:
     tangent_from_newton: bool = False
     stop: Callable | None = None
     residual_jacobian: Callable | None = None
+    newton_solve: Callable | None = None
 
     def __post_init__(self):
         if self.residual_jacobian is not None and (self.solve is not None or
                                                    self.uses_reference):
             raise ValueError("residual_jacobian goes with the dense solve and no reference point")
+        if self.newton_solve is not None and not (self.tangent_from_newton and self.solve_aux):
+            raise ValueError("newton_solve goes with tangent_from_newton and solve_aux")
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -265,6 +275,11 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
                     du, t, aux = sol[:, 0], sol[:, 1], aux0
                 else:
                     du, t, aux = jnp.linalg.solve(K, G), e, aux0
+                u_new = u - du
+                dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
+                return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
+            if problem.newton_solve is not None:
+                du, t, aux = problem.newton_solve(u, args, ref, row, row @ (u - u_pred))
                 u_new = u - du
                 dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
                 return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
