@@ -58,8 +58,16 @@ Not detected: the degenerate flip (GPD) on PD curves and the Chenciner point on 
 
 **Ends**: the bounds of either parameter; the amplitude of the orbits going to 0 (the LPC
 curve of a subcritical Hopf branch is born at a generalised Hopf point of the Hopf curve: the
-fold of cycles shrinks onto the equilibrium there, status ``RETURNED_TO_HOPF``); the period
-passing ``max_period`` (the fold approaches a homoclinic orbit); the corrector failing.
+fold of cycles shrinks onto the equilibrium there, status ``RETURNED_TO_HOPF``, below 2 % of
+the largest amplitude of the whole curve: the direction in which the orbits grow is run
+first); the period passing ``max_period`` (the fold approaches a homoclinic orbit); the
+corrector failing; the corrector stalling, a whole chunk of steps below :data:`_STALL` of the
+run's largest (``STALLED``; ``RETURNED_TO_HOPF`` where the orbit has shrunk below 5 %). The
+defining system degenerates at both kinds of end: at the GH point the fold's coefficient
+vanishes with the amplitude squared, near a homoclinic orbit every new mesh moves the discrete
+orbit. There the corrector converges only with tiny steps, whose number depended on round-off
+(a change of 1e-15 in a solve turned an end at a GH point into dozens of steps 1e-9 of the
+window apart, or an end near a homoclinic orbit into 600 steps); the curve now ends before them.
 """
 
 from __future__ import annotations
@@ -809,7 +817,9 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
     args = (p0, h, e0, np.asarray(comp["border"](v0, p0, h)))
     problem = comp["problem"]
     chunk = col.adapt_mesh or 16
-    palc = PALC(problem, settings, chunk)
+    # the driver's runner (its window on lambda_1, u[-2]): one program for the chunks, the
+    # single steps and the location of points (the window plays no part in a single step)
+    palc = PALC(problem, settings, chunk, window_index=-2)
     # a step of length ds_min along e_lambda2: the tangent (its lambda_2 component positive)
     # and the monitor at the start; one compiled step serves this and the location of points.
     # A special point of a branch is located to the branch's tolerance only: the step back

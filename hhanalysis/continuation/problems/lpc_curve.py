@@ -42,7 +42,8 @@ Newton step; their by-products are the monodromy pair of the orbit (the Floquet 
 along the curve), the null vector (the next border) and the CPC test. The residual's
 :math:`g(v)` is the border slot of :math:`\tilde K^{-1} e_{N+1}`, a column of the first of them:
 the corrector takes it from there (``newton_solve``) instead of from a third structured solve
-in the residual, which cut a Newton iteration from ~9 to ~6 ms.
+in the residual (a Newton iteration at NTST = 100, NCOL = 4 of the HH model: ~4.2 ms -> ~3.2
+ms on one CPU core).
 
 **Cusp of cycles (CPC)**: the fold's quadratic coefficient
 :math:`a = \psi^T D^2F[\zeta, \zeta]/\|\zeta\|^2 = -g'[\zeta]/\|\zeta\|^2` (:math:`\psi` the
