@@ -60,28 +60,26 @@ def test_curve_ends_at_the_gh_point(diagram):
     """One end reaches the bound gK = 7; at the other the folding orbits shrink onto the
     equilibrium. Close to a GH point the fold's amplitude r obeys r^2 ~ distance along the curve
     (Bautin normal form: r^2 = -l1 / (2 l2), l1 linear along the curve), so I and gK are smooth
-    functions of r^2 there: extrapolated to r = 0 from the last points (where the corrector
-    stops, the orbits too small), they give AUTO's GH point within 1e-5 relative (AUTO's two
-    runs differ by 6e-7; its GH is located to EPSS = 1e-5)."""
+    functions of r^2 there: extrapolated to r = 0 from the last three points (the curve ends
+    where the orbits have shrunk below a few % of the largest, or where the corrector's steps
+    stall as the system degenerates, as AUTO-07p stops with MX, without a cluster of tiny
+    steps), they give AUTO's GH point within 1e-5 relative (AUTO's two runs differ by 6e-7; its
+    GH is located to EPSS = 1e-5)."""
     c = diagram.lpc_curves[0]
     assert c.stops[0].status is Status.REACHED_BOUND and c.values[0, 1] == 7.0
+    assert c.stops[1].status is Status.RETURNED_TO_HOPF
     amp = c.x_max[:, 0] - c.x_min[:, 0]
-    assert amp[-1] < 0.02 * amp.max()
-    near = np.flatnonzero(amp < 3.0 * amp[-1])
-    keep = [k for k in near if k == near[0] or np.linalg.norm(c.values[k] - c.values[k - 1])
-            > 1e-7]  # one of each cluster where the corrector's steps shrank
-    assert len(keep) >= 3
-    end = np.polyfit(amp[keep] ** 2, c.values[keep], 2)[-1]
+    assert amp[-1] < 0.05 * amp.max()
+    assert np.all(np.linalg.norm(np.diff(c.values[-3:], axis=0), axis=1) > 1e-4)  # no cluster
+    end = np.polyfit(amp[-3:] ** 2, c.values[-3:], 2)[-1]
     assert end[0] == pytest.approx(GH["I"], rel=1e-5)
     assert end[1] == pytest.approx(GH["gK"], rel=1e-5)
     # the GH point located on the Hopf curve (another defining system) agrees more closely
     gh = next(s for s in diagram.codim2_points if s.kind == "gh")
     assert end == pytest.approx([gh.params["I"], gh.params["gK"]], rel=1e-6)
-    # and the curve's last point is already closer to it than AUTO's last point
-    auto_end = next(e for e in REF["ends"] if e["run"] == "ds=+0.01")
+    # and the curve's last point lies next to it, as AUTO's last point does (MX, 7e-5 away)
     scale = np.array([GH["I"], GH["gK"]])
-    assert np.linalg.norm((c.values[-1] - scale) / scale) < np.linalg.norm(
-        (np.array([auto_end["I"], auto_end["gK"]]) - scale) / scale)
+    assert np.linalg.norm((c.values[-1] - scale) / scale) < 3e-4
 
 
 def test_half_of_a_split_jordan_block_is_no_torus_pair():

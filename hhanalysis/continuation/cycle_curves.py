@@ -58,8 +58,16 @@ Not detected: the degenerate flip (GPD) on PD curves and the Chenciner point on 
 
 **Ends**: the bounds of either parameter; the amplitude of the orbits going to 0 (the LPC
 curve of a subcritical Hopf branch is born at a generalised Hopf point of the Hopf curve: the
-fold of cycles shrinks onto the equilibrium there, status ``RETURNED_TO_HOPF``); the period
-passing ``max_period`` (the fold approaches a homoclinic orbit); the corrector failing.
+fold of cycles shrinks onto the equilibrium there, status ``RETURNED_TO_HOPF``, below 2 % of
+the largest amplitude of the whole curve: the direction in which the orbits grow is run
+first); the period passing ``max_period`` (the fold approaches a homoclinic orbit); the
+corrector failing; the corrector stalling, a whole chunk of steps below :data:`_STALL` of the
+run's largest (``STALLED``; ``RETURNED_TO_HOPF`` where the orbit has shrunk below 5 %). The
+defining system degenerates at both kinds of end: at the GH point the fold's coefficient
+vanishes with the amplitude squared, near a homoclinic orbit every new mesh moves the discrete
+orbit. There the corrector converges only with tiny steps, whose number depended on round-off
+(a change of 1e-15 in a solve turned an end at a GH point into dozens of steps 1e-9 of the
+window apart, or an end near a homoclinic orbit into 600 steps); the curve now ends before them.
 """
 
 from __future__ import annotations
@@ -102,6 +110,10 @@ __all__ = ["CycleCurve", "continue_lpc", "continue_pd", "continue_ns", "LPC_CURV
 LPC_CURVE_SETTINGS = ContinuationSettings(ds=0.01, ds_min=1e-6, ds_max=2.0, max_steps=600,
                                           newton_tol=1e-10, max_newton_iterations=7,
                                           target_newton_iterations=4)
+
+#: A run ends (status STALLED, or RETURNED_TO_HOPF where the orbit has shrunk) after a whole
+#: chunk of steps below this fraction of its largest step.
+_STALL = 1e-3
 
 _NAMES = {"cpc": "cusp of cycles", "lppd": "fold-flip", "lpns": "fold-Neimark-Sacker",
           "r1": "1:1 resonance", "r2": "1:2 resonance", "r3": "1:3 resonance",
@@ -253,6 +265,8 @@ class _Hooks(driver.Hooks):
         self.mesh, self.bounds2, self.max_period, self.ctx = mesh, bounds2, max_period, ctx
         v0, t0, mon0 = start
         self.amp_max = float(_amplitude(disc, v0[None])[0])
+        self.ds_top = 0.0  # the largest step of the run
+        self.col_chunk = col.adapt_mesh or 16  # steps per chunk
         self.meshes = [mesh]
         self.mu = list(comp["multipliers"](np.asarray(mon0)[None]))
         self.a = [float(comp["decode"](np.asarray(mon0))[1])]
@@ -269,6 +283,8 @@ class _Hooks(driver.Hooks):
         lam2 = V[:, -1]
         amps = _amplitude(self.disc, V)
         self.amp_max = max(self.amp_max, float(amps.max()))
+        ds = np.abs(np.asarray(points.ds, float))
+        self.ds_top = max(self.ds_top, float(ds.max()))
         lo, hi = self.bounds2
         checks = [
             (np.flatnonzero((lam2 < lo) | (lam2 > hi)),
@@ -284,6 +300,8 @@ class _Hooks(driver.Hooks):
         for idx, make in checks:
             if idx.size and (stop is None or int(idx[0]) + 1 < cut):
                 cut, stop = int(idx[0]) + 1, make(int(idx[0]))
+        if stop is None and len(V) == self.col_chunk and np.all(ds < _STALL * self.ds_top):
+            cut, stop = 0, self._stalled(len(V))
         if stop is not None and stop.status is Status.REACHED_BOUND:
             i = cut - 1
             u = V[i - 1] if i else self.base[0]
@@ -308,6 +326,19 @@ class _Hooks(driver.Hooks):
             if best is not None and not msg:
                 self.on_bound = best[:3]
         return cut, stop
+
+    def _stalled(self, steps):
+        r"""The stop of a run whose last ``steps`` steps (a whole chunk) were all below
+        :data:`_STALL` times its largest: it ends at the point before them. Where the orbit
+        has shrunk (amplitude below 5 % of the largest) that is the generalised Hopf point the
+        curve is born at, whose defining system degenerates as the orbit shrinks (the fold's
+        coefficient vanishes with :math:`r^2`; AUTO-07p stops with MX there); otherwise the
+        corrector crawls (e.g. near a homoclinic orbit, where each new mesh moves the
+        discrete orbit), and dozens of tiny steps would add nothing to the curve."""
+        u = np.asarray(self.base[0])
+        if float(_amplitude(self.disc, u[None])[0]) < 0.05 * self.amp_max:
+            return Stop(Status.RETURNED_TO_HOPF, float(u[-2]))
+        return Stop(Status.STALLED, float(u[-2]), _STALL, steps)
 
     def _closing(self, V):
         r"""Indices ``i`` of the chunk's points where the curve has come back to its start:
@@ -786,7 +817,9 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
     args = (p0, h, e0, np.asarray(comp["border"](v0, p0, h)))
     problem = comp["problem"]
     chunk = col.adapt_mesh or 16
-    palc = PALC(problem, settings, chunk)
+    # the driver's runner (its window on lambda_1, u[-2]): one program for the chunks, the
+    # single steps and the location of points (the window plays no part in a single step)
+    palc = PALC(problem, settings, chunk, window_index=-2)
     # a step of length ds_min along e_lambda2: the tangent (its lambda_2 component positive)
     # and the monitor at the start; one compiled step serves this and the location of points.
     # A special point of a branch is located to the branch's tolerance only: the step back
@@ -805,17 +838,35 @@ def _continue_curve(kind, model, orbit: _Start, params, bounds, settings, user_p
     t0, mon0 = np.asarray(t0), np.asarray(mon0)
     ctx = {"given": params, "internal": internal, "params": pdict, "user": user_int,
            "fold_first": fold_first}
-    runs = []
-    for sign in ((-1.0, 1.0) if direction == 0 else (float(direction),)):
+    runs, amp_max = {}, 0.0
+    for sign in _run_order(disc, v0, t0, direction):
         hooks = _Hooks(comp, disc, col, palc, p0, mesh, box_int[1], max_period,
                        (v0, sign * t0, mon0), ctx)
+        hooks.amp_max = max(hooks.amp_max, amp_max)
         raw = driver.run(problem, driver.Points.one(v0, sign * t0, mon0), args, settings,
                          window=box_int[0], hooks=hooks, chunk=chunk, free=2)
-        runs.append(_run_result(raw, hooks, internal, box_int))
+        runs[sign] = _run_result(raw, hooks, internal, box_int)
+        amp_max = hooks.amp_max
         if raw.stop.status is Status.CLOSED_CURVE:
             break  # all of a closed curve is one run
+    runs = [runs[s] for s in sorted(runs)]  # backwards, then forwards
     return _build(kind, model, disc, col, settings, runs, direction, params, internal,
                   fold_first, pdict, throw)
+
+
+def _run_order(disc, v0, t0, direction):
+    """The signs of the tangent to run the curve in: ``direction`` alone, or both, the one in
+    which the orbit grows first. The second run then knows the curve's large orbits, so its
+    end where the orbits shrink onto the equilibrium (the GH point of an LPC curve, with the
+    amplitude below 2 % of the largest) does not depend on which side the start lies: a curve
+    started next to its GH point would otherwise measure the shrinking orbits against its
+    start's, and run on into the degenerate end."""
+    if direction != 0:
+        return (float(direction),)
+    v0, t0 = np.asarray(v0), np.asarray(t0)
+    h = 1e-3 / max(float(np.max(np.abs(t0[:-3]))), 1e-12)  # a small change of the orbit
+    grows = _amplitude(disc, (v0 + h * t0)[None])[0] >= _amplitude(disc, (v0 - h * t0)[None])[0]
+    return (1.0, -1.0) if grows else (-1.0, 1.0)
 
 
 def _run_result(raw, hooks, internal, box):

@@ -138,6 +138,13 @@ class ContinuationProblem:
             of ``residual`` and ``jacobian`` (same values; with the dense solve only), at the
             predicted point only: the later iterations of a step reuse that Jacobian's
             factorisation (the chord method, :func:`_make_chord_corrector`).
+        newton_solve: optional ``(u, args, ref, c, r) -> (delta, tau, aux)``, with
+            ``tangent_from_newton``: one corrector iteration's two solves,
+            :math:`[DF(u); c^T]\,(\delta, \tau) = ((F(u), r), e_{N+1})`, with the residual
+            :math:`F(u)` evaluated inside (same values as ``residual`` and ``solve``). For a
+            residual that is itself a by-product of the factorisation, e.g. the test function
+            of a minimally augmented system, which ``residual`` alone would pay one more
+            factorisation for; the corrector then never calls ``residual``.
     """
 
     residual: Callable
@@ -149,11 +156,14 @@ class ContinuationProblem:
     tangent_from_newton: bool = False
     stop: Callable | None = None
     residual_jacobian: Callable | None = None
+    newton_solve: Callable | None = None
 
     def __post_init__(self):
         if self.residual_jacobian is not None and (self.solve is not None or
                                                    self.uses_reference):
             raise ValueError("residual_jacobian goes with the dense solve and no reference point")
+        if self.newton_solve is not None and not (self.tangent_from_newton and self.solve_aux):
+            raise ValueError("newton_solve goes with tangent_from_newton and solve_aux")
 
     def F(self, u, args, ref):
         return self.residual(u, args, ref) if self.uses_reference else self.residual(u, args)
@@ -311,6 +321,11 @@ def _make_corrector(problem: ContinuationProblem, s: ContinuationSettings):
 
         def body(c):
             u, it, _, _, _, _ = c
+            if problem.newton_solve is not None:
+                du, t, aux = problem.newton_solve(u, args, ref, row, row @ (u - u_pred))
+                u_new = u - du
+                dnorm = jnp.max(jnp.abs(du)) / (1.0 + jnp.max(jnp.abs(u_new)))
+                return u_new, it + 1, dnorm, jnp.all(jnp.isfinite(u_new)), t, aux
             G = jnp.concatenate([problem.F(u, args, ref), jnp.atleast_1d(row @ (u - u_pred))])
             if joint:
                 sol, aux = problem.bordered_solve_aux(u, args, ref, row, jnp.stack([G, e], 1))

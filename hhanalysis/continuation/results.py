@@ -61,6 +61,10 @@ class Status(enum.Enum):
     #: a two-parameter curve came back to its start point: it is a closed curve, and its points
     #: go round it once.
     CLOSED_CURVE = "closed curve"
+    #: the corrector advanced only by steps below ``limit`` times the largest step of the run
+    #: for ``value`` steps in a row (a curve of cycle bifurcations whose defining system
+    #: degenerates, e.g. near a homoclinic orbit): the curve ends before them.
+    STALLED = "stalled"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ class Stop:
                     f"curve of neutral saddles")
         if s is Status.CLOSED_CURVE:
             return f"closed curve: came back to its start point ({p})"
+        if s is Status.STALLED:
+            return (f"stalled at {p}: the next {self.value:g} steps were all below "
+                    f"{self.limit:g} of the largest (the defining system degenerates)")
         if s is Status.SNIC:
             return (f"period {self.value:.6g} above max_period={self.limit:g}: saddle-node on "
                     f"an invariant circle at {p} (the frequency goes to 0 there)")
