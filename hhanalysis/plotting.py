@@ -584,9 +584,9 @@ def plot_two_parameter_diagram(diagram, ax=None, title: str | None = None,
             handles.append(Line2D([], [], ls="", marker=_CODIM2_MARKER[s.kind], color="black",
                                   mfc="white", mew=1.5, label=f"{_CODIM2_LABEL[s.kind]}: "
                                                                f"{names[s.kind]}"))
-    for s in turns:  # above the codim-2 markers: a turn next to one (max T at the classic GH)
-        x, y = s.params[p1], s.params[p2]  # shows as a dot inside its white marker
-        ax.plot(x, y, "o", color="black", ms=4, zorder=6, clip_on=False)
+    for s in turns:  # above the codim-2 markers, white-rimmed: a turn on one's outline (max T
+        x, y = s.params[p1], s.params[p2]  # at the classic GH point) stays a distinct dot
+        ax.plot(x, y, "o", color="black", mec="white", mew=0.8, ms=5, zorder=6, clip_on=False)
         labels.mark(x, y, 3.0)
     for s in inside:
         if s.kind not in cycle_kinds or label_cycle_points:
