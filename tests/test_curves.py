@@ -360,7 +360,7 @@ def test_cusp_on_fold_curve_against_scipy(fold_curve):
     independently), and the fold curve turns there in both parameters (no separate LP)."""
     cp, = fold_curve.points("cp")
     V, gK = fsolve(lambda z: [_dI(z[0], z[1], 1), _dI(z[0], z[1], 2) * 10],
-                   [cp.state[0] + 0.3, cp.params["gK"] - 0.2], xtol=1e-13)
+                   [cp.state[0] + 0.3, cp.params["gK"] - 0.2], xtol=1e-10)
     assert cp.params["gK"] == pytest.approx(gK, rel=1e-6)
     assert cp.params["I"] == pytest.approx(_current(V, gK), rel=1e-5)
     assert not fold_curve.points("lp")
