@@ -126,6 +126,21 @@ def _apply(add, setv, target, op, value):
         add[target] = add[target] + value
 
 
+def step_inputs(target_keys, fixed, it, fn, zero):
+    """This step's inputs, for every route: the ``'input'`` current (the sum of the ``'+'``
+    inputs on top of the last ``'='`` one, ``zero`` if none) and, for each state variable
+    with inputs, ``(replacement or None, addition)``. ``it``/``fn`` are this step's rows of
+    the ``'iter'``/``'func'`` inputs."""
+    targets = sorted({t for keys in target_keys for t, _ in keys})
+    add = {t: zero for t in targets}
+    setv = {}
+    for keys, values in zip(target_keys, (fixed, it, fn)):
+        for (t, op), v in zip(keys, values):
+            _apply(add, setv, t, op, v)
+    inp = setv.get("input", zero) + add.get("input", 0.0)
+    return inp, {t: (setv.get(t), add[t]) for t in targets if t != "input"}
+
+
 def fused_step(cm, method, state_names, spike_index, input_index, target_keys, dt,
                X, P, threshold, fixed, it, fn):
     r"""One step of the runner on a tuple state ``X``: inputs applied, ``X`` advanced by
@@ -138,20 +153,11 @@ def fused_step(cm, method, state_names, spike_index, input_index, target_keys, d
     ``threshold`` by the spike variable within the step, :math:`v_k < \theta \le v_{k+1}`.
     ``it``/``fn`` are this step's rows of the ``'iter'``/``'func'`` inputs.
     """
-    targets_fixed, targets_iter, targets_func = target_keys
-    targets = sorted({t for keys in target_keys for t, _ in keys})
-    zero = jnp.zeros_like(X[0])
-    add = {t: zero for t in targets}
-    setv = {}
-    for keys, values in ((targets_fixed, fixed), (targets_iter, it), (targets_func, fn)):
-        for (t, op), v in zip(keys, values):
-            _apply(add, setv, t, op, v)
-    inp = setv.get("input", zero) + add.get("input", 0.0)
+    inp, on_states = step_inputs(target_keys, fixed, it, fn, jnp.zeros_like(X[0]))
     Xs = list(X)
-    for t in targets:
-        if t != "input":
-            i = state_names.index(t)
-            Xs[i] = setv.get(t, Xs[i]) + add[t]
+    for t, (base, add) in on_states.items():
+        i = state_names.index(t)
+        Xs[i] = (Xs[i] if base is None else base) + add
     Pk = list(P)
     Pk[input_index] = P[input_index] + inp
     Xn = _TUPLE_METHODS[method](_fused(cm), tuple(Xs), Pk, dt)
@@ -159,8 +165,8 @@ def fused_step(cm, method, state_names, spike_index, input_index, target_keys, d
     return Xn, spike, inp
 
 
-def _monitored(name, state_names, Xn, spike, inp):
-    """The value monitor ``name`` records after a step."""
+def monitored(name, state_names, Xn, spike, inp):
+    """The value monitor ``name`` records after a step (``Xn`` a tuple or a stacked state)."""
     if name == "spike":
         return spike
     if name == "input":
@@ -184,7 +190,7 @@ def fused_chunk_runner(cm, method, state_names, spike_index, input_index, monito
             Xn, spike, inp = step(carry[0], P, threshold, fixed, *xs)
             out = {}
             for name, indexed in monitor_items:
-                val = _monitored(name, state_names, Xn, spike, inp)
+                val = monitored(name, state_names, Xn, spike, inp)
                 out[name] = val[mon_idx[name][0]] if indexed else val
             return (Xn, spike), out
 
@@ -310,7 +316,7 @@ def pallas_chunk_runner(cm, method, state_names, spike_index, input_index, monit
                 row = [r[k, :] if b else r[k] for r, b in zip(s_refs, series_neuron)]
                 Xn, spike, inp = step(carry[0], P_, thr, fixed_, row[:n_iter], row[n_iter:])
                 for name, ref in zip(names, mon_refs):
-                    val = _monitored(name, state_names, Xn, spike, inp)
+                    val = monitored(name, state_names, Xn, spike, inp)
                     if name in pick_refs:
                         _store_picked(ref, k, pick_refs[name], val, first, block, m[name])
                     else:

@@ -60,7 +60,13 @@ from . import kernels
 from .execution import Execution, Layout, from_blocks, layout, run_concurrently, to_blocks
 from .inputs import DEFAULT_DT, n_steps
 from .integrators import FIXED_STEP_METHODS, adaptive_step
-from .kernels import fused_chunk_runner, pallas_chunk_runner, pallas_unsupported
+from .kernels import (
+    fused_chunk_runner,
+    monitored,
+    pallas_chunk_runner,
+    pallas_unsupported,
+    step_inputs,
+)
 from .neurons import NeuronGroup
 from .resources import check_memory
 from .streaming import MonitorFile, _Member, monitor_format, read_monitors, stream_writer
@@ -233,29 +239,17 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
     step_fn = (FIXED_STEP_METHODS[method] if method in FIXED_STEP_METHODS
                else adaptive_step(cm, method, adaptive))
     unroll = _UNROLL if method in FIXED_STEP_METHODS and blocks > 1 else 1
-    targets_fixed, targets_iter, targets_func = target_keys
-    targets = tuple(sorted({t for keys in target_keys for t, _ in keys}))
     state_index = {s: i for i, s in enumerate(state_names)}
 
     def run_block(X, P, threshold, fixed, iters, funcs, last_spike, mon_idx):
         def body(carry, xs):
             X, last_spike = carry
             it, fn = xs
-            add = {t: jnp.zeros_like(X[0]) for t in targets}
-            setv = {}
-            for (t, op), v in zip(targets_fixed, fixed):
-                _apply(add, setv, t, op, v)
-            for (t, op), v in zip(targets_iter, it):
-                _apply(add, setv, t, op, v)
-            for (t, op), v in zip(targets_func, fn):
-                _apply(add, setv, t, op, v)
-            inp = setv.get("input", jnp.zeros_like(X[0])) + add.get("input", 0.0)
+            inp, on_states = step_inputs(target_keys, fixed, it, fn, jnp.zeros_like(X[0]))
             Xs = X
-            for t in targets:
-                if t != "input":
-                    i = state_index[t]
-                    base = setv.get(t, Xs[i])
-                    Xs = Xs.at[i].set(base + add[t])
+            for t, (base, add) in on_states.items():
+                i = state_index[t]
+                Xs = Xs.at[i].set((Xs[i] if base is None else base) + add)
             Pk = list(P)
             Pk[input_index] = P[input_index] + inp
             Xn = step_fn(cm, Xs, Pk, dt)
@@ -264,12 +258,7 @@ def _chunk_runner(cm, method, adaptive, state_names, spike_index, input_index, m
             last_spike = spike
             out = {}
             for name, indexed in monitor_items:
-                if name == "spike":
-                    val = spike
-                elif name == "input":
-                    val = jnp.broadcast_to(inp, spike.shape)
-                else:
-                    val = Xn[state_index[name]]
+                val = monitored(name, state_names, Xn, spike, inp)
                 out[name] = val[mon_idx[name]] if indexed else val
             return (Xn, last_spike), out
 
@@ -360,13 +349,6 @@ def kernel_route(kernel: str, method: str, monitor_spec: dict, on_mesh: bool) ->
                              "kernel='auto' or 'xla'")
         return "pallas"
     return "pallas" if why is None and jax.default_backend() == "gpu" else "xla"
-
-
-def _apply(add, setv, target, op, value):
-    if op == "=":
-        setv[target] = value
-    else:
-        add[target] = add[target] + value
 
 
 class DSRunner:
